@@ -1,0 +1,103 @@
+# allocmap — top-level build. Targets: all (default), check, bench, install,
+# clean, fuzz, format. Out-of-tree objects under build/.
+
+PREFIX ?= /usr/local
+CC ?= cc
+BUILD := build
+VERSION := 0.1.0
+
+WARN := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes
+BASE_CFLAGS := -std=c11 -D_GNU_SOURCE -g -fPIC $(WARN) -Iinclude -Isrc
+LIB_CFLAGS := $(BASE_CFLAGS) -O2 -fvisibility=hidden -ftls-model=initial-exec \
+	-fno-stack-protector -fno-builtin-malloc -fno-builtin-free -MMD -MP
+SAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+TEST_CFLAGS := $(BASE_CFLAGS) -O1 -Wno-missing-prototypes -MMD -MP
+TEST_LIBS := -lcmocka -lpthread -ldl
+
+LIB_SRCS := $(shell find src -name '*.c' | sort)
+LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/obj/%.o)
+SAN_OBJS := $(LIB_SRCS:%.c=$(BUILD)/asan/obj/%.o)
+UNIT_SRCS := $(sort $(wildcard tests/unit/test_*.c))
+UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
+SAN_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/asan/tests/%)
+HELPER_SRCS := $(sort $(wildcard tests/preload/prog_*.c))
+HELPER_BINS := $(HELPER_SRCS:tests/preload/%.c=$(BUILD)/tests/%)
+BENCH_SRCS := $(sort $(wildcard bench/*.c))
+BENCH_BINS := $(BENCH_SRCS:bench/%.c=$(BUILD)/bench/%)
+CLI_SRCS := $(sort $(wildcard cli/*.c))
+
+SO := $(BUILD)/lib/liballocmap.so
+AR_LIB := $(BUILD)/lib/liballocmap-internal.a
+SAN_AR := $(BUILD)/asan/liballocmap-internal.a
+CLI := $(if $(CLI_SRCS),$(BUILD)/bin/allocmap)
+
+.PHONY: all check bench install clean fuzz format tests
+all: $(SO) $(CLI)
+
+$(BUILD)/obj/%.o: %.c
+	@mkdir -p $(@D)
+	$(CC) $(LIB_CFLAGS) -c $< -o $@
+
+$(BUILD)/asan/obj/%.o: %.c
+	@mkdir -p $(@D)
+	$(CC) $(LIB_CFLAGS) $(SAN_FLAGS) -O1 -c $< -o $@
+
+$(SO): $(LIB_OBJS) src/exports.map
+	@mkdir -p $(@D)
+	$(CC) -shared -o $@ $(LIB_OBJS) -Wl,--version-script=src/exports.map \
+		-Wl,-z,now -Wl,-z,relro -nodefaultlibs -lc
+
+$(AR_LIB): $(LIB_OBJS)
+	@mkdir -p $(@D)
+	rm -f $@ && ar rcs $@ $^
+
+$(SAN_AR): $(SAN_OBJS)
+	@mkdir -p $(@D)
+	rm -f $@ && ar rcs $@ $^
+
+$(BUILD)/tests/%: tests/unit/%.c $(AR_LIB)
+	@mkdir -p $(@D)
+	$(CC) $(TEST_CFLAGS) $< -o $@ $(AR_LIB) $(TEST_LIBS)
+
+$(BUILD)/asan/tests/%: tests/unit/%.c $(SAN_AR)
+	@mkdir -p $(@D)
+	$(CC) $(TEST_CFLAGS) $(SAN_FLAGS) $< -o $@ $(SAN_AR) $(TEST_LIBS)
+
+$(BUILD)/tests/prog_%: tests/preload/prog_%.c $(SO)
+	@mkdir -p $(@D)
+	$(CC) $(TEST_CFLAGS) $< -o $@ -L$(BUILD)/lib -lpthread -ldl
+
+$(BUILD)/bench/%: bench/%.c $(AR_LIB)
+	@mkdir -p $(@D)
+	$(CC) $(BASE_CFLAGS) -O2 -Wno-missing-prototypes $< -o $@ $(AR_LIB) -lpthread -lm -ldl
+
+$(BUILD)/bin/allocmap: $(CLI_SRCS)
+	@mkdir -p $(@D)
+	$(CC) $(BASE_CFLAGS) -O2 $(CLI_SRCS) -o $@
+
+tests: $(UNIT_BINS) $(SAN_BINS) $(HELPER_BINS) $(SO)
+
+check: tests
+	@BUILD=$(BUILD) tests/run-all.sh
+
+bench: $(BENCH_BINS) $(SO)
+	@BUILD=$(BUILD) bench/run.sh
+
+install: all
+	install -d $(DESTDIR)$(PREFIX)/lib/pkgconfig $(DESTDIR)$(PREFIX)/include $(DESTDIR)$(PREFIX)/bin
+	install -m 755 $(SO) $(DESTDIR)$(PREFIX)/lib/
+	install -m 644 include/allocmap.h $(DESTDIR)$(PREFIX)/include/
+	$(if $(CLI),install -m 755 $(CLI) $(DESTDIR)$(PREFIX)/bin/)
+	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@VERSION@|$(VERSION)|' allocmap.pc.in \
+		> $(DESTDIR)$(PREFIX)/lib/pkgconfig/allocmap.pc
+
+fuzz:
+	@$(MAKE) -C tests/fuzz BUILD=$(abspath $(BUILD))/fuzz
+
+format:
+	clang-format -i $$(find src include tests bench cli -name '*.[ch]')
+
+clean:
+	rm -rf $(BUILD)
+
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

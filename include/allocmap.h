@@ -1,0 +1,86 @@
+/* allocmap — a live, exact index of every allocation in this process.
+ *
+ * Load it with LD_PRELOAD=liballocmap.so (or link -lallocmap) and ask, for
+ * any address, what holds it. Every function here:
+ *   - may be called from any thread, at any time after the library's
+ *     constructor ran (before that they answer "not found" / zero);
+ *   - never crashes on any argument value, and never calls the program's
+ *     malloc;
+ *   - returns plain data: strings it hands out have static storage or live
+ *     as long as the allocation they describe (see each field).
+ */
+#ifndef ALLOCMAP_H
+#define ALLOCMAP_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define ALLOCMAP_VERSION_MAJOR 0
+#define ALLOCMAP_VERSION_MINOR 1
+#define ALLOCMAP_VERSION_PATCH 0
+#define ALLOCMAP_VERSION "0.1.0"
+
+enum allocmap_kind {
+	ALLOCMAP_UNKNOWN,    /* nothing known holds the address */
+	ALLOCMAP_HEAP_CHUNK, /* a live chunk of the program's malloc */
+	ALLOCMAP_ANON,       /* an anonymous mapping */
+	ALLOCMAP_FILE,       /* a mapping of a file that is not a loaded object */
+	ALLOCMAP_OBJECT,     /* a segment of a loaded executable or shared object */
+	ALLOCMAP_BRK,        /* the brk heap (outside any live chunk) */
+	ALLOCMAP_STACK,      /* a thread's or the process's stack */
+	ALLOCMAP_SELF        /* allocmap's own data (the private allocator tiers) */
+};
+
+struct allocmap_info {
+	const void *base;      /* start of the innermost allocation holding p */
+	size_t size;           /* its usable size in bytes */
+	size_t requested;      /* size the program asked for; == size where unknown */
+	const void *site;      /* return address of the allocating call, or NULL */
+	enum allocmap_kind kind;
+	const char *allocator; /* "malloc", "mmap", "brk", "stack", "object",
+				  "allocmap-nommap", "allocmap-mmap", ... (static) */
+	const void *map_base;  /* the enclosing mapping (or mapping sequence) */
+	size_t map_size;
+	int prot;              /* PROT_* of the page holding p */
+	const char *path;      /* backing file or object path, or NULL; valid until
+				  the mapping is unmapped */
+};
+
+/* What holds p? 0 and *out filled when p is inside a known allocation;
+ * -1 (and *out zeroed, kind ALLOCMAP_UNKNOWN) otherwise, including NULL,
+ * kernel addresses and anything not indexed. out may not be NULL; if it
+ * is, the call returns -1. */
+int allocmap_query(const void *p, struct allocmap_info *out);
+
+/* Compares the index with /proc/self/maps and the heap. Returns the number
+ * of discrepancies (0 when exact), or -1 if the check could not run. When
+ * fd >= 0, writes one line per discrepancy to fd. */
+int allocmap_check(int fd);
+
+/* Figures for one tier of the private allocator. */
+struct allocmap_tier_stats {
+	size_t reserved;      /* address space reserved for the tier */
+	size_t footprint;     /* of which in use by the tier (break / chunks mapped) */
+	size_t peak_footprint;
+	size_t in_use;        /* usable bytes in live blocks */
+	size_t peak_in_use;
+	size_t resident;      /* bytes of the footprint resident in RAM */
+	uint64_t live_blocks;
+	uint64_t failed;      /* requests that returned NULL */
+	uint64_t bad_frees;   /* frees of pointers the tier does not own */
+};
+
+enum allocmap_tier { ALLOCMAP_TIER_NOMMAP, ALLOCMAP_TIER_MMAP };
+
+/* Fills *out for one tier; 0 on success, -1 for a bad tier or NULL out. */
+int allocmap_tier_stats(enum allocmap_tier tier, struct allocmap_tier_stats *out);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

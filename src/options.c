@@ -1,0 +1,92 @@
+/* Environment parsing: see options.h. */
+#include "options.h"
+
+#include <stdint.h>
+
+#include "log.h"
+
+extern char **environ;
+
+static int streq(const char *a, const char *b)
+{
+	while (*a && *a == *b)
+		a++, b++;
+	return *a == *b;
+}
+
+const char *am_env(const char *name)
+{
+	for (char **e = environ; e && *e; e++) {
+		const char *s = *e, *n = name;
+		while (*n && *s == *n)
+			s++, n++;
+		if (!*n && *s == '=')
+			return s + 1;
+	}
+	return NULL;
+}
+
+static int suffix_shift(char c)
+{
+	switch (c) {
+	case '\0': return 0;
+	case 'k': case 'K': return 10;
+	case 'm': case 'M': return 20;
+	case 'g': case 'G': return 30;
+	case 't': case 'T': return 40;
+	default: return -1;
+	}
+}
+
+int am_parse_size(const char *s, size_t *out)
+{
+	uint64_t v = 0;
+	const char *p = s;
+	for (; *p >= '0' && *p <= '9'; p++) {
+		if (v > (UINT64_MAX - 9) / 10)
+			return -1;
+		v = v * 10 + (uint64_t)(*p - '0');
+	}
+	int sh = suffix_shift(*p);
+	if (p == s || sh < 0 || (sh && p[1] && !streq(p + 1, "iB") && !streq(p + 1, "B")))
+		return -1;
+	if (sh && v > (UINT64_MAX >> sh))
+		return -1;
+	*out = (size_t)(v << sh);
+	return 0;
+}
+
+size_t am_env_size(const char *name, size_t dflt, size_t lo, size_t hi)
+{
+	const char *s = am_env(name);
+	size_t v;
+	if (!s)
+		return dflt;
+	if (am_parse_size(s, &v) != 0) {
+		am_log("%s=\"%s\" is not a size (e.g. 4096, 64K, 32M, 1G); using %zu", name, s, dflt);
+		return dflt;
+	}
+	if (v < lo || v > hi) {
+		am_log("%s=%zu is outside [%zu, %zu]; using %zu", name, v, lo, hi, dflt);
+		return dflt;
+	}
+	return v;
+}
+
+int am_env_bool(const char *name, int dflt)
+{
+	static const char *const yes[] = {"1", "yes", "on", "true"};
+	static const char *const no[] = {"0", "no", "off", "false", ""};
+	const char *s = am_env(name);
+	if (!s)
+		return dflt;
+	for (unsigned i = 0; i < sizeof yes / sizeof *yes; i++)
+		if (streq(s, yes[i]))
+			return 1;
+	for (unsigned i = 0; i < sizeof no / sizeof *no; i++)
+		if (streq(s, no[i]))
+			return 0;
+	am_log("%s=\"%s\" is not a boolean (1/0, yes/no, on/off, true/false); using %d", name, s,
+	       dflt);
+	return dflt;
+}

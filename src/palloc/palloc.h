@@ -1,0 +1,114 @@
+/* The private allocator: one engine (tlsf.h), two tiers.
+ *
+ * no-mmap tier: one region reserved with MAP_NORESERVE at initialisation
+ * and served through an emulated sbrk (a break that moves up as the engine
+ * needs memory and back down when the top is free; pages above the break
+ * are given back with madvise). After am_nommap_init() it never calls
+ * mmap, munmap or mremap. It serves records whose number is bounded by the
+ * number of mapping sequences — the allocations made on paths that a
+ * program's mmap or brk triggers. Size: see AM_NOMMAP_DEFAULT_RESERVE.
+ *
+ * mmap tier: grows by mapping chunks (through am_palloc_map_hook, so the
+ * mapping index sees them as self-calls) and unmaps chunks that become
+ * wholly free. It serves data that grows with memory in use.
+ *
+ * Both tiers: thread-safe with their own futex lock (never a libc lock);
+ * every call preserves errno. Contexts:
+ *   - any thread, any time after init;
+ *   - a signal handler: allowed. If the handler interrupted the same
+ *     thread while it was inside the same tier, malloc-family calls fail
+ *     (NULL, counted as failed) instead of deadlocking, and free is
+ *     deferred to a lock-free list drained by the tier's next locked call.
+ *     A handler on another thread simply waits for the lock.
+ *   - a forked child: the tier's lock is reset by am_palloc_atfork_child().
+ * Bad frees (pointers the tier does not own, or not a live block start)
+ * are ignored, counted, and reported once.
+ */
+#ifndef AM_PALLOC_PALLOC_H
+#define AM_PALLOC_PALLOC_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "../../include/allocmap.h"
+#include "../sys/lock.h"
+#include "tlsf.h"
+
+/* The bound the no-mmap tier is sized from: the number of mapping
+ * sequences (big allocations) the index tracks, each needing at most
+ * AM_RECORD_BYTES of records, plus fixed tables, times 2 for headroom.
+ * 65536 sequences x 256 B x 2 + 8 MiB tables = 40 MiB of address space,
+ * resident only as used. ALLOCMAP_MAX_SEQUENCES overrides the bound. */
+#define AM_MAX_SEQUENCES_DEFAULT 65536
+#define AM_RECORD_BYTES 256
+#define AM_NOMMAP_FIXED_BYTES ((size_t)8 << 20)
+#define AM_NOMMAP_RESERVE(nseq) ((size_t)(nseq) * AM_RECORD_BYTES * 2 + AM_NOMMAP_FIXED_BYTES)
+
+#define AM_MMAP_MAX_CHUNKS 1024      /* chunk table bound of the mmap tier */
+#define AM_MMAP_CHUNK_MIN ((size_t)1 << 20)
+
+struct am_chunk;
+
+struct am_tier {
+	struct am_lock lock;
+	uintptr_t owner;              /* token of the thread inside, or 0 */
+	struct am_tlsf engine;
+	const char *name;             /* "allocmap-nommap" / "allocmap-mmap" */
+	int is_mmap;
+	void *deferred;               /* lock-free stack of frees from signal handlers */
+	/* no-mmap tier: [base, limit) reserved; bits, then the pool [pool, brk) */
+	char *base, *limit, *pool, *brk, *fresh;
+	uint64_t *bits;               /* one bit per 16 bytes of the pool: live block start */
+	/* mmap tier: sorted table of chunks */
+	struct am_chunk *chunks[AM_MMAP_MAX_CHUNKS];
+	unsigned nchunks;
+	/* statistics, guarded by lock */
+	size_t reserved, footprint, peak_footprint, in_use, peak_in_use;
+	uint64_t live_blocks, failed, bad_frees;
+	int bad_free_logged;
+};
+
+/* Hooks the mapping index installs so the mmap tier's chunks are seen as
+ * self-calls. Defaults are plain raw system calls. Called without the
+ * tier's lock held. */
+extern void *(*am_palloc_map_hook)(size_t len);
+extern void (*am_palloc_unmap_hook)(void *p, size_t len);
+
+extern struct am_tier am_tier_nommap, am_tier_mmap;
+
+/* Reserves `reserve` bytes (rounded to pages) for a no-mmap tier.
+ * 0 on success, -1 if the kernel refused (the tier then fails every
+ * request). */
+int am_nommap_init(struct am_tier *t, size_t reserve);
+void am_mmaptier_init(struct am_tier *t);
+/* Releases everything a tier holds (tests only; no live block may remain
+ * in use). */
+void am_tier_destroy(struct am_tier *t);
+
+void *am_palloc_malloc(struct am_tier *t, size_t n);
+void *am_palloc_calloc(struct am_tier *t, size_t n, size_t m);
+void *am_palloc_realloc(struct am_tier *t, void *p, size_t n);
+void *am_palloc_memalign(struct am_tier *t, size_t align, size_t n);
+void am_palloc_free(struct am_tier *t, void *p);
+/* Usable size of a live block, 0 if p is not one. */
+size_t am_palloc_usable_size(struct am_tier *t, const void *p);
+
+/* Meta-completeness: 1 and the holding live block's payload (base, size)
+ * if p lies inside one; 0 if p is outside the tier or in no live block
+ * (then *base/*size describe the tier region or chunk if p is inside it,
+ * else are zeroed). Lock-free readers may race with frees: the answer was
+ * true at some moment during the call. */
+int am_palloc_owns(struct am_tier *t, const void *p, void **base, size_t *size);
+
+/* Moves the no-mmap break down over a free top; returns bytes released. */
+size_t am_palloc_trim(struct am_tier *t);
+
+void am_palloc_stats(struct am_tier *t, struct allocmap_tier_stats *out);
+
+/* Number of broken invariants in the tier's pools (0 when consistent). */
+size_t am_palloc_check(struct am_tier *t);
+
+/* In a forked child: the parent's lock holders do not exist here. */
+void am_palloc_atfork_child(struct am_tier *t);
+
+#endif

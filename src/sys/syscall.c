@@ -1,0 +1,117 @@
+/* Raw x86-64 Linux system calls: see syscall.h for the contract.
+ *
+ * The kernel clobbers rcx and r11; results come back in rax. Counters are
+ * relaxed atomics: they order nothing, they only count.
+ */
+#include "syscall.h"
+
+#include <sys/syscall.h>
+
+static uint64_t counters[AM_SC_NCOUNTERS];
+
+static inline long sc6(long n, long a, long b, long c, long d, long e, long f)
+{
+	long r;
+	register long r10 __asm__("r10") = d;
+	register long r8 __asm__("r8") = e;
+	register long r9 __asm__("r9") = f;
+	__asm__ volatile("syscall"
+			 : "=a"(r)
+			 : "a"(n), "D"(a), "S"(b), "d"(c), "r"(r10), "r"(r8), "r"(r9)
+			 : "rcx", "r11", "memory");
+	return r;
+}
+
+static inline void count(enum am_sys_counter c)
+{
+	__atomic_fetch_add(&counters[c], 1, __ATOMIC_RELAXED);
+}
+
+long am_sys_mmap(void *addr, size_t len, int prot, int flags, int fd, off_t off)
+{
+	count(AM_SC_MMAP);
+	return sc6(SYS_mmap, (long)addr, (long)len, prot, flags, fd, off);
+}
+
+long am_sys_munmap(void *addr, size_t len)
+{
+	count(AM_SC_MUNMAP);
+	return sc6(SYS_munmap, (long)addr, (long)len, 0, 0, 0, 0);
+}
+
+long am_sys_mremap(void *old, size_t old_len, size_t new_len, int flags, void *new_addr)
+{
+	count(AM_SC_MREMAP);
+	return sc6(SYS_mremap, (long)old, (long)old_len, (long)new_len, flags, (long)new_addr, 0);
+}
+
+long am_sys_mprotect(void *addr, size_t len, int prot)
+{
+	count(AM_SC_MPROTECT);
+	return sc6(SYS_mprotect, (long)addr, (long)len, prot, 0, 0, 0);
+}
+
+long am_sys_madvise(void *addr, size_t len, int advice)
+{
+	count(AM_SC_MADVISE);
+	return sc6(SYS_madvise, (long)addr, (long)len, advice, 0, 0, 0);
+}
+
+long am_sys_mincore(void *addr, size_t len, unsigned char *vec)
+{
+	return sc6(SYS_mincore, (long)addr, (long)len, (long)vec, 0, 0, 0);
+}
+
+long am_sys_brk(void *addr)
+{
+	count(AM_SC_BRK);
+	return sc6(SYS_brk, (long)addr, 0, 0, 0, 0, 0);
+}
+
+long am_sys_read(int fd, void *buf, size_t n)
+{
+	return sc6(SYS_read, fd, (long)buf, (long)n, 0, 0, 0);
+}
+
+long am_sys_write(int fd, const void *buf, size_t n)
+{
+	return sc6(SYS_write, fd, (long)buf, (long)n, 0, 0, 0);
+}
+
+long am_sys_open(const char *path, int flags, int mode)
+{
+	return sc6(SYS_open, (long)path, flags, mode, 0, 0, 0);
+}
+
+long am_sys_close(int fd) { return sc6(SYS_close, fd, 0, 0, 0, 0, 0); }
+
+long am_sys_getpid(void) { return sc6(SYS_getpid, 0, 0, 0, 0, 0, 0); }
+
+long am_sys_gettid(void) { return sc6(SYS_gettid, 0, 0, 0, 0, 0, 0); }
+
+long am_sys_futex(int *uaddr, int op, int val, const void *timeout)
+{
+	return sc6(SYS_futex, (long)uaddr, op, val, (long)timeout, 0, 0);
+}
+
+long am_sys_sched_yield(void) { return sc6(SYS_sched_yield, 0, 0, 0, 0, 0, 0); }
+
+long am_sys_write_all(int fd, const void *buf, size_t n)
+{
+	const char *p = buf;
+	while (n > 0) {
+		long r = am_sys_write(fd, p, n);
+		if (r == -4 /* EINTR */)
+			continue;
+		if (r <= 0)
+			return r;
+		p += r;
+		n -= (size_t)r;
+	}
+	return 0;
+}
+
+uint64_t am_sys_count(enum am_sys_counter c)
+{
+	return __atomic_load_n(&counters[c], __ATOMIC_RELAXED);
+}

@@ -1,0 +1,53 @@
+/* The only door to the kernel.
+ *
+ * Raw system calls for the library's own use. They never go through libc
+ * wrappers (which the library itself intercepts) and never touch errno:
+ * every call returns the kernel's raw result, a negative errno on failure
+ * (test it with am_sys_failed()). Every call here is async-signal-safe.
+ *
+ * Address-space calls are counted per kind, so tests can prove claims such
+ * as "the no-mmap tier never maps after start-up" by counting, not reading.
+ */
+#ifndef AM_SYS_SYSCALL_H
+#define AM_SYS_SYSCALL_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+enum am_sys_counter {
+	AM_SC_MMAP,
+	AM_SC_MUNMAP,
+	AM_SC_MREMAP,
+	AM_SC_MPROTECT,
+	AM_SC_MADVISE,
+	AM_SC_BRK,
+	AM_SC_NCOUNTERS
+};
+
+/* True when a raw result encodes an error (-4095..-1). */
+static inline int am_sys_failed(long r) { return (unsigned long)r > -4096UL; }
+
+long am_sys_mmap(void *addr, size_t len, int prot, int flags, int fd, off_t off);
+long am_sys_munmap(void *addr, size_t len);
+long am_sys_mremap(void *old, size_t old_len, size_t new_len, int flags, void *new_addr);
+long am_sys_mprotect(void *addr, size_t len, int prot);
+long am_sys_madvise(void *addr, size_t len, int advice);
+long am_sys_mincore(void *addr, size_t len, unsigned char *vec);
+long am_sys_brk(void *addr);
+long am_sys_read(int fd, void *buf, size_t n);
+long am_sys_write(int fd, const void *buf, size_t n);
+long am_sys_open(const char *path, int flags, int mode);
+long am_sys_close(int fd);
+long am_sys_getpid(void);
+long am_sys_gettid(void);
+long am_sys_futex(int *uaddr, int op, int val, const void *timeout);
+long am_sys_sched_yield(void);
+
+/* Writes all of buf unless the kernel fails; retries short writes. */
+long am_sys_write_all(int fd, const void *buf, size_t n);
+
+/* Number of calls of one kind made through this layer since start. */
+uint64_t am_sys_count(enum am_sys_counter c);
+
+#endif
