@@ -7,7 +7,7 @@ BUILD := build
 VERSION := 0.1.0
 
 WARN := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes
-BASE_CFLAGS := -std=c11 -D_GNU_SOURCE -g -fPIC $(WARN) -Iinclude -Isrc
+BASE_CFLAGS := -std=c11 -D_GNU_SOURCE -g -fPIC $(WARN) -Iinclude
 LIB_CFLAGS := $(BASE_CFLAGS) -O2 -fvisibility=hidden -ftls-model=initial-exec \
 	-fno-stack-protector -fno-builtin-malloc -fno-builtin-free -MMD -MP
 SAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
