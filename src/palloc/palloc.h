@@ -18,7 +18,9 @@
  *   - a signal handler: allowed. If the handler interrupted the same
  *     thread while it was inside the same tier, malloc-family calls fail
  *     (NULL, counted as failed) instead of deadlocking, and free is
- *     deferred to a lock-free list drained by the tier's next locked call.
+ *     deferred to a lock-free slot array drained by the tier's next locked
+ *     call (if all slots are taken the block is leaked and counted, never
+ *     corrupted).
  *     A handler on another thread simply waits for the lock.
  *   - a forked child: the tier's lock is reset by am_palloc_atfork_child().
  * Bad frees (pointers the tier does not own, or not a live block start)
@@ -46,25 +48,28 @@
 
 #define AM_MMAP_MAX_CHUNKS 1024      /* chunk table bound of the mmap tier */
 #define AM_MMAP_CHUNK_MIN ((size_t)1 << 20)
+#define AM_DEFERRED_SLOTS 64         /* frees a handler can defer; more are leaked, counted */
 
 struct am_chunk;
 
 struct am_tier {
 	struct am_lock lock;
-	uintptr_t owner;              /* token of the thread inside, or 0 */
+	unsigned inside_bit;          /* this tier's bit in the per-thread "inside" mask */
 	struct am_tlsf engine;
 	const char *name;             /* "allocmap-nommap" / "allocmap-mmap" */
 	int is_mmap;
-	void *deferred;               /* lock-free stack of frees from signal handlers */
-	/* no-mmap tier: [base, limit) reserved; bits, then the pool [pool, brk) */
+	void *deferred[AM_DEFERRED_SLOTS]; /* frees from signal handlers, drained on entry */
+	/* no-mmap tier: [base, limit) reserved; bits, then the pool [pool, brk);
+	 * [fresh, limit) has been zero since the kernel gave it to us */
 	char *base, *limit, *pool, *brk, *fresh;
 	uint64_t *bits;               /* one bit per 16 bytes of the pool: live block start */
+	size_t trim_threshold;        /* free top this large moves the break down */
 	/* mmap tier: sorted table of chunks */
 	struct am_chunk *chunks[AM_MMAP_MAX_CHUNKS];
 	unsigned nchunks;
 	/* statistics, guarded by lock */
 	size_t reserved, footprint, peak_footprint, in_use, peak_in_use;
-	uint64_t live_blocks, failed, bad_frees;
+	uint64_t live_blocks, failed, bad_frees, lost_frees;
 	int bad_free_logged;
 };
 
@@ -94,10 +99,11 @@ void am_palloc_free(struct am_tier *t, void *p);
 size_t am_palloc_usable_size(struct am_tier *t, const void *p);
 
 /* Meta-completeness: 1 and the holding live block's payload (base, size)
- * if p lies inside one; 0 if p is outside the tier or in no live block
- * (then *base/*size describe the tier region or chunk if p is inside it,
- * else are zeroed). Lock-free readers may race with frees: the answer was
- * true at some moment during the call. */
+ * if p lies inside one; 0 if p is inside the tier's memory but in no live
+ * block (base and size then give the region or chunk); -1 if the tier does
+ * not hold p (outputs zeroed). Takes the tier lock; from a signal handler
+ * that interrupted this tier on the same thread it answers from the
+ * region bounds only (0 or -1). */
 int am_palloc_owns(struct am_tier *t, const void *p, void **base, size_t *size);
 
 /* Moves the no-mmap break down over a free top; returns bytes released. */

@@ -67,9 +67,16 @@ int am_tlsf_resize(struct am_tlsf *t, void *p, size_t size);
 /* Payload bytes of the live block at p. */
 size_t am_tlsf_usable(const void *p);
 
+/* Calls fn for every block of the pool starting at mem, in address order,
+ * until the sentinel; stops early (returning 1) at a malformed header or a
+ * block that would cross `end`. Returns 0 after a clean walk. */
+typedef void am_tlsf_visit(void *payload, size_t usable, int is_free, void *arg);
+int am_tlsf_walk(const void *mem, const void *end, am_tlsf_visit *fn, void *arg);
+
 /* Walks every block of the pool [mem, end); returns the number of broken
- * invariants found (bad sizes, adjacent free blocks, a free block missing
- * from its list, flags disagreeing with neighbours). */
+ * invariants found (bad sizes, adjacent free blocks, a free block whose list
+ * is marked empty or whose links disagree, flags disagreeing with
+ * neighbours, a sentinel not at end-16). */
 size_t am_tlsf_check_pool(const struct am_tlsf *t, const void *mem, const void *end);
 
 #endif

@@ -1,0 +1,139 @@
+/* The mmap tier's memory: chunks mapped on demand, each its own TLSF pool.
+ *
+ * A chunk is [struct am_chunk][bitmap][pool]. Chunks are at least
+ * AM_MMAP_CHUNK_MIN and grow with the tier (a quarter of its footprint), so
+ * their number stays small; the tier keeps them in a sorted table for
+ * address lookup. Mapping and unmapping go through am_palloc_map_hook /
+ * am_palloc_unmap_hook so the mapping index sees them as self-calls, and
+ * never under the tier lock. A chunk that becomes wholly free is unmapped,
+ * except the last small one (kept to avoid map/unmap churn).
+ */
+#include <string.h>
+#include <sys/mman.h>
+
+#include "../sys/syscall.h"
+#include "tier.h"
+
+#define PAGE ((size_t)4096)
+
+struct am_tier am_tier_mmap;
+
+static void *raw_map(size_t len)
+{
+	long r = am_sys_mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	return am_sys_failed(r) ? NULL : (void *)r;
+}
+
+static void raw_unmap(void *p, size_t len) { am_sys_munmap(p, len); }
+
+void *(*am_palloc_map_hook)(size_t len) = raw_map;
+void (*am_palloc_unmap_hook)(void *p, size_t len) = raw_unmap;
+
+static size_t page_up(size_t n) { return (n + PAGE - 1) & ~(PAGE - 1); }
+
+void am_mmaptier_init(struct am_tier *t)
+{
+	memset(t, 0, sizeof *t);
+	t->name = "allocmap-mmap";
+	t->inside_bit = 2;
+	t->is_mmap = 1;
+	am_tlsf_init(&t->engine);
+}
+
+static struct am_chunk *chunk_of(const struct am_span *s) { return (struct am_chunk *)s->bits - 1; }
+
+/* Index of the last chunk starting at or below p, or -1. */
+static int find_index(struct am_tier *t, const void *p)
+{
+	int lo = 0, hi = (int)t->nchunks - 1, best = -1;
+	while (lo <= hi) {
+		int mid = (lo + hi) / 2;
+		if ((const void *)t->chunks[mid] <= p)
+			best = mid, lo = mid + 1;
+		else
+			hi = mid - 1;
+	}
+	return best;
+}
+
+int am_mmaptier_span(struct am_tier *t, const void *p, struct am_span *out)
+{
+	int i = find_index(t, p);
+	if (i < 0 || (const char *)p >= t->chunks[i]->span.end || (const char *)p < t->chunks[i]->span.pool)
+		return -1;
+	*out = t->chunks[i]->span;
+	return 0;
+}
+
+static size_t chunk_size_for(struct am_tier *t, size_t need)
+{
+	size_t size = page_up(need + sizeof(struct am_chunk) + 2 * AM_TLSF_MIN_BLOCK);
+	size += page_up(size / (AM_TLSF_ALIGN * 8) + AM_TLSF_ALIGN);
+	size_t floor = t->footprint / 4 > AM_MMAP_CHUNK_MIN ? page_up(t->footprint / 4) : AM_MMAP_CHUNK_MIN;
+	return size > floor ? size : floor;
+}
+
+static void insert_chunk(struct am_tier *t, struct am_chunk *c)
+{
+	unsigned i = (unsigned)(find_index(t, c) + 1);
+	memmove(&t->chunks[i + 1], &t->chunks[i], (t->nchunks - i) * sizeof c);
+	t->chunks[i] = c;
+	t->nchunks++;
+	t->footprint += c->size;
+	t->reserved = t->footprint;
+	if (t->footprint > t->peak_footprint)
+		t->peak_footprint = t->footprint;
+}
+
+static void remove_chunk(struct am_tier *t, struct am_chunk *c)
+{
+	unsigned i = (unsigned)find_index(t, c);
+	memmove(&t->chunks[i], &t->chunks[i + 1], (t->nchunks - i - 1) * sizeof c);
+	t->nchunks--;
+	t->footprint -= c->size;
+	t->reserved = t->footprint;
+}
+
+static void init_chunk(struct am_chunk *c, size_t size)
+{
+	size_t bits = (size / (AM_TLSF_ALIGN * 8) + AM_TLSF_ALIGN) & ~(size_t)(AM_TLSF_ALIGN - 1);
+	c->size = size;
+	c->span.bits = (uint64_t *)(c + 1);
+	c->span.pool = (char *)c->span.bits + bits;
+	c->span.end = (char *)c + size;
+}
+
+int am_mmaptier_grow(struct am_tier *t, size_t need, char **virgin)
+{
+	if (t->nchunks == AM_MMAP_MAX_CHUNKS)
+		return -1;
+	size_t size = chunk_size_for(t, need);
+	am_tier_leave(t);
+	struct am_chunk *c = am_palloc_map_hook(size);
+	am_tier_enter(t);
+	if (!c)
+		return -1;
+	if (t->nchunks == AM_MMAP_MAX_CHUNKS) { /* rare: others raced to the bound */
+		am_tier_leave(t);
+		am_palloc_unmap_hook(c, size);
+		am_tier_enter(t);
+		return -1;
+	}
+	init_chunk(c, size);
+	insert_chunk(t, c);
+	am_tlsf_add_pool(&t->engine, c->span.pool, (size_t)(c->span.end - c->span.pool));
+	*virgin = c->span.pool + AM_TLSF_MIN_BLOCK;
+	return 0;
+}
+
+void am_mmaptier_after_free(struct am_tier *t, const struct am_span *s, struct am_release *rel)
+{
+	struct am_chunk *c = chunk_of(s);
+	if (!rel || (t->nchunks == 1 && c->size == AM_MMAP_CHUNK_MIN))
+		return;
+	if (!am_tlsf_take_empty_pool(&t->engine, s->pool, s->end))
+		return;
+	remove_chunk(t, c);
+	rel->addr = c;
+	rel->len = c->size;
+}

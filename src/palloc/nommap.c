@@ -1,0 +1,108 @@
+/* The no-mmap tier's memory: one region reserved at initialisation with
+ * MAP_NORESERVE, served by an emulated sbrk.
+ *
+ * Layout: [base, pool) the live-block bitmap (one bit per 16 bytes of the
+ * region), then the TLSF pool [pool, brk) whose sentinel sits at brk-16.
+ * Invariants: base <= pool < brk <= limit; [fresh, limit) is zero (never
+ * written since the kernel, or given back with MADV_DONTNEED); after
+ * am_nommap_init this file makes no mmap, munmap or mremap call — growth
+ * moves brk up, trimming moves it down and madvises whole pages above it.
+ */
+#include <string.h>
+#include <sys/mman.h>
+
+#include "../log.h"
+#include "../sys/syscall.h"
+#include "tier.h"
+
+#define PAGE ((size_t)4096)
+#define GROW_MIN ((size_t)64 << 10)
+#define TRIM_MIN ((size_t)256 << 10)
+
+struct am_tier am_tier_nommap;
+
+static size_t page_up(size_t n) { return (n + PAGE - 1) & ~(PAGE - 1); }
+static char *page_up_ptr(char *p) { return (char *)page_up((size_t)p); }
+
+int am_nommap_init(struct am_tier *t, size_t reserve)
+{
+	memset(t, 0, sizeof *t);
+	t->name = "allocmap-nommap";
+	t->inside_bit = 1;
+	t->trim_threshold = TRIM_MIN;
+	am_tlsf_init(&t->engine);
+	reserve = page_up(reserve < 4 * PAGE ? 4 * PAGE : reserve);
+	long r = am_sys_mmap(NULL, reserve, PROT_READ | PROT_WRITE,
+			     MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (am_sys_failed(r)) {
+		am_log("no-mmap tier: cannot reserve %zu bytes (error %ld); the library will not index", reserve, -r);
+		return -1;
+	}
+	t->base = (char *)r;
+	t->limit = t->base + reserve;
+	t->bits = (uint64_t *)t->base;
+	t->pool = t->base + page_up(reserve / (AM_TLSF_ALIGN * 8));
+	t->brk = t->pool + AM_TLSF_HDR; /* an empty pool: just the sentinel */
+	t->fresh = t->brk;
+	t->reserved = reserve;
+	return 0;
+}
+
+int am_nommap_span(struct am_tier *t, const void *p, struct am_span *out)
+{
+	if ((const char *)p < t->pool || (const char *)p >= t->brk)
+		return -1;
+	out->pool = t->pool;
+	out->end = t->brk;
+	out->bits = t->bits;
+	return 0;
+}
+
+static void note_footprint(struct am_tier *t)
+{
+	t->footprint = (size_t)(t->brk - t->pool);
+	if (t->footprint > t->peak_footprint)
+		t->peak_footprint = t->footprint;
+}
+
+int am_nommap_grow(struct am_tier *t, size_t need, char **virgin)
+{
+	size_t more = (need + AM_TLSF_HDR + 15) & ~(size_t)15;
+	if (more < GROW_MIN)
+		more = GROW_MIN;
+	if (!t->base || more > (size_t)(t->limit - t->brk))
+		return -1;
+	char *old = t->brk;
+	am_tlsf_extend_pool(&t->engine, old, more);
+	t->brk = old + more;
+	*virgin = old + AM_TLSF_HDR > t->fresh ? old + AM_TLSF_HDR : t->fresh;
+	t->fresh = t->brk;
+	note_footprint(t);
+	return 0;
+}
+
+/* Moves the break down over a free top of at least `min` bytes and gives
+ * whole pages above it back to the kernel. Returns bytes released. */
+static size_t trim(struct am_tier *t, size_t min)
+{
+	char *old = t->brk, *nb = am_tlsf_trim_tail(&t->engine, old, min);
+	if (nb == old)
+		return 0;
+	t->brk = nb;
+	char *from = page_up_ptr(nb), *to = page_up_ptr(old);
+	if (from < to && am_sys_madvise(from, (size_t)(to - from), MADV_DONTNEED) == 0)
+		t->fresh = from;
+	note_footprint(t);
+	return (size_t)(old - nb);
+}
+
+void am_nommap_after_free(struct am_tier *t) { trim(t, t->trim_threshold); }
+
+size_t am_palloc_trim(struct am_tier *t)
+{
+	if (t->is_mmap || am_tier_enter(t))
+		return 0;
+	size_t n = trim(t, AM_TLSF_MIN_BLOCK);
+	am_tier_leave(t);
+	return n;
+}

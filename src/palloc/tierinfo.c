@@ -1,0 +1,122 @@
+/* Whole-tier views of the private allocator: statistics (with residency
+ * from mincore), the consistency check, fork and teardown. None of these
+ * is on a hot path; each holds the tier lock while it looks.
+ */
+#include <string.h>
+
+#include "../bitmap.h"
+#include "../sys/syscall.h"
+#include "tier.h"
+
+#define PAGE ((size_t)4096)
+
+void am_tier_each_span(struct am_tier *t, void (*fn)(struct am_tier *, const struct am_span *, void *),
+		       void *arg)
+{
+	if (!t->is_mmap) {
+		struct am_span s = {t->pool, t->brk, t->bits};
+		if (t->base)
+			fn(t, &s, arg);
+		return;
+	}
+	for (unsigned i = 0; i < t->nchunks; i++)
+		fn(t, &t->chunks[i]->span, arg);
+}
+
+/* Resident bytes of [lo, hi), page-rounded outwards. */
+static size_t resident(const char *lo, const char *hi)
+{
+	unsigned char vec[1024];
+	size_t n = 0;
+	uintptr_t a = (uintptr_t)lo & ~(PAGE - 1), end = ((uintptr_t)hi + PAGE - 1) & ~(PAGE - 1);
+	while (a < end) {
+		size_t pages = (end - a) / PAGE < sizeof vec ? (end - a) / PAGE : sizeof vec;
+		if (am_sys_mincore((void *)a, pages * PAGE, vec) != 0)
+			return n;
+		for (size_t i = 0; i < pages; i++)
+			n += (vec[i] & 1) * PAGE;
+		a += pages * PAGE;
+	}
+	return n;
+}
+
+static void add_resident(struct am_tier *t, const struct am_span *s, void *arg)
+{
+	/* The mmap tier's chunk header and bitmap precede its pool. */
+	const char *lo = t->is_mmap ? (const char *)(s->bits) : t->base;
+	*(size_t *)arg += resident(lo, s->end);
+}
+
+void am_palloc_stats(struct am_tier *t, struct allocmap_tier_stats *out)
+{
+	memset(out, 0, sizeof *out);
+	int entered = am_tier_enter(t) == 0;
+	out->reserved = t->reserved;
+	out->footprint = t->footprint;
+	out->peak_footprint = t->peak_footprint;
+	out->in_use = t->in_use;
+	out->peak_in_use = t->peak_in_use;
+	out->live_blocks = t->live_blocks;
+	out->failed = __atomic_load_n(&t->failed, __ATOMIC_RELAXED);
+	out->bad_frees = __atomic_load_n(&t->bad_frees, __ATOMIC_RELAXED);
+	if (entered) {
+		am_tier_each_span(t, add_resident, &out->resident);
+		am_tier_leave(t);
+	}
+}
+
+struct check_acc {
+	const struct am_span *span;
+	size_t bad, used_blocks, used_bytes;
+};
+
+static void check_block(void *p, size_t usable, int is_free, void *arg)
+{
+	struct check_acc *a = arg;
+	size_t i = (size_t)((char *)p - a->span->pool) / AM_TLSF_ALIGN;
+	a->bad += am_bit_test(a->span->bits, i) == is_free;
+	if (!is_free)
+		a->used_blocks++, a->used_bytes += usable;
+}
+
+static void check_span(struct am_tier *t, const struct am_span *s, void *arg)
+{
+	struct check_acc *total = arg, a = {s, 0, 0, 0};
+	a.bad = am_tlsf_check_pool(&t->engine, s->pool, s->end);
+	if (am_tlsf_walk(s->pool, s->end, check_block, &a) == 0)
+		a.bad += am_bit_count(s->bits, (size_t)(s->end - s->pool) / AM_TLSF_ALIGN) != a.used_blocks;
+	total->bad += a.bad;
+	total->used_blocks += a.used_blocks;
+	total->used_bytes += a.used_bytes;
+}
+
+size_t am_palloc_check(struct am_tier *t)
+{
+	struct check_acc a = {NULL, 0, 0, 0};
+	if (am_tier_enter(t))
+		return 0;
+	am_tier_each_span(t, check_span, &a);
+	a.bad += a.used_blocks != t->live_blocks;
+	a.bad += a.used_bytes != t->in_use;
+	a.bad += t->peak_in_use < t->in_use || t->peak_footprint < t->footprint;
+	if (!t->is_mmap && t->base)
+		a.bad += !(t->base < t->pool && t->pool < t->brk && t->brk <= t->limit);
+	am_tier_leave(t);
+	return a.bad;
+}
+
+void am_palloc_atfork_child(struct am_tier *t)
+{
+	t->lock.state = 0;
+}
+
+void am_tier_destroy(struct am_tier *t)
+{
+	if (t->is_mmap) {
+		for (unsigned i = 0; i < t->nchunks; i++)
+			am_palloc_unmap_hook(t->chunks[i], t->chunks[i]->size);
+	} else if (t->base) {
+		am_sys_munmap(t->base, (size_t)(t->limit - t->base));
+	}
+	memset(t, 0, sizeof *t);
+}
