@@ -60,7 +60,7 @@ int am_nommap_span(struct am_tier *t, const void *p, struct am_span *out)
 
 static void note_footprint(struct am_tier *t)
 {
-	t->footprint = (size_t)(t->brk - t->pool);
+	t->footprint = (size_t)(t->brk - t->pool) - AM_TLSF_HDR; /* less the sentinel */
 	if (t->footprint > t->peak_footprint)
 		t->peak_footprint = t->footprint;
 }

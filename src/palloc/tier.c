@@ -96,7 +96,8 @@ static void *alloc_locked(struct am_tier *t, size_t n, size_t align, int zero)
 	char *virgin = NULL;
 	void *p = engine_alloc(t, n, align);
 	if (!p && n <= AM_TLSF_MAX_BLOCK / 2) {
-		size_t need = n + align + 2 * AM_TLSF_MIN_BLOCK;
+		/* the search rounds a request up to its class (< 1/32 more) */
+		size_t need = n + (n >> 4) + align + 2 * AM_TLSF_MIN_BLOCK;
 		int grown = t->is_mmap ? am_mmaptier_grow(t, need, &virgin) : am_nommap_grow(t, need, &virgin);
 		if (grown == 0)
 			p = engine_alloc(t, n, align);

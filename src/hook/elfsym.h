@@ -1,0 +1,35 @@
+/* ELF dynamic-symbol lookup over the loader's link map, without the loader.
+ *
+ * Walks _r_debug.r_map (the default namespace's loaded objects, in load
+ * order) and reads each object's .dynamic, .dynsym, .dynstr and
+ * DT_GNU_HASH / DT_HASH tables in place. Nothing here allocates, calls
+ * dlsym, takes a lock or touches errno; it reads only memory the loader
+ * keeps mapped while an object is loaded.
+ *
+ * Context: start-up and install paths. The link map is read without the
+ * loader's lock, so a concurrent dlclose of the object being searched is
+ * the caller's hazard (the install path runs before the program does).
+ */
+#ifndef AM_HOOK_ELFSYM_H
+#define AM_HOOK_ELFSYM_H
+
+#include <stddef.h>
+
+/* The run-time address of the defined dynamic symbol sym in the first
+ * loaded object whose file name (the part after the last '/') contains
+ * lib_substring; lib_substring NULL searches every object in load order
+ * (every name contains "", so "" searches only the first object: the
+ * main program). Among several versions of sym the default
+ * one (name@@VERSION) wins. If size is not NULL it receives st_size.
+ * Returns NULL when no object matches, sym is absent or undefined in it,
+ * or sym is an IFUNC or TLS symbol (its value is not the object's
+ * address). */
+void *am_elf_lookup(const char *lib_substring, const char *sym, size_t *size);
+
+/* The name of a defined function symbol starting exactly at addr in any
+ * loaded object's dynamic symbol table, its st_size in *size (the largest
+ * among aliases). Returns NULL if there is none (static functions and a
+ * program's own functions usually have no dynamic symbol). */
+const char *am_elf_symbol_at(const void *addr, size_t *size);
+
+#endif
