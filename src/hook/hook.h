@@ -1,0 +1,78 @@
+/* The interception layer: how address-space events reach the index.
+ *
+ * am_hook_install() rewrites the entries of glibc's mmap, munmap, mremap,
+ * mprotect, brk and sbrk (the very functions glibc's malloc, arena code
+ * and pthread stacks call internally) to jump to the am_hook_* functions
+ * below, and the loader's debugger hook _dl_debug_state to
+ * am_hook_dl_debug_state. Each am_hook_* replacement makes the system
+ * call itself (src/sys/syscall.h), reproduces glibc 2.36's result and
+ * errno exactly, and on success only reports the change through the
+ * am_ev_* contract, with errno saved and restored around the report.
+ *
+ * ---- The contract with the index (defined in src/index/, not here) ----
+ *
+ * Called after the change happened, on success only, from the thread
+ * that made it, possibly inside malloc (with an arena lock held), inside
+ * pthread_create, inside dlopen (with the loader's lock held) or in a
+ * signal handler. They therefore must not call malloc, stdio, dlopen,
+ * dlsym, or any libc mapping function (which would re-enter these
+ * hooks); they may clobber errno (the hook restores it). caller is the
+ * return address into the code that called the libc function (for brk
+ * via sbrk: sbrk's caller), or NULL for the library's own mappings.
+ */
+#ifndef AM_HOOK_HOOK_H
+#define AM_HOOK_HOOK_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+/* A successful mmap: addr is the result, the rest are the arguments. */
+void am_ev_mmap(void *addr, size_t len, int prot, int flags, int fd, long off, const void *caller);
+/* A successful munmap of [addr, addr + len) (possibly partly unmapped). */
+void am_ev_munmap(void *addr, size_t len);
+/* A successful mremap: new_addr is the result (== old if not moved);
+ * with MREMAP_DONTUNMAP the old range stays mapped (emptied). */
+void am_ev_mremap(void *old, size_t old_len, void *new_addr, size_t new_len, int flags,
+		  const void *caller);
+/* A successful mprotect of [addr, addr + len). */
+void am_ev_mprotect(void *addr, size_t len, int prot);
+/* The program break moved from old_end to new_end (either direction). */
+void am_ev_brk(void *old_end, void *new_end, const void *caller);
+/* The loader's link map just became consistent after a change (dlopen,
+ * dlclose, in any namespace): the index resynchronises. Called with the
+ * loader's lock held. After a dlopen the new objects are mapped but not
+ * yet relocated: ld.so will then mprotect each PT_GNU_RELRO range to
+ * PROT_READ with its private mprotect, which no hook sees. */
+void am_ev_loader(void);
+
+/* ---- install.c ---- */
+
+/* Resolves and patches the six libc functions and the loader hook.
+ * Call once at start-up, while single-threaded, after the index can take
+ * events. Returns 0 (also on a repeated call) or the first error, a
+ * negative errno, after logging it. Not async-signal-safe. */
+int am_hook_install(void);
+
+/* ---- loader.c ---- */
+
+/* Patches ld.so's _dl_debug_state to call am_hook_dl_debug_state.
+ * Returns 0 or a negative errno (logged). Called by am_hook_install. */
+int am_hook_loader_install(void);
+/* The replacement of _dl_debug_state: calls am_ev_loader() when every
+ * namespace's r_debug is RT_CONSISTENT. */
+void am_hook_dl_debug_state(void);
+
+/* ---- mapcalls.c: the replacements (glibc 2.36 semantics) ---- */
+
+void *am_hook_mmap(void *addr, size_t len, int prot, int flags, int fd, off_t off);
+int am_hook_munmap(void *addr, size_t len);
+void *am_hook_mremap(void *old, size_t old_len, size_t new_len, int flags, ...);
+int am_hook_mprotect(void *addr, size_t len, int prot);
+int am_hook_brk(void *addr);
+void *am_hook_sbrk(intptr_t increment);
+/* Tells brk/sbrk where libc's __curbrk lives; must precede patching
+ * them. The replacements keep it exactly as glibc's brk does. */
+void am_hook_set_curbrk(void **curbrk);
+
+#endif

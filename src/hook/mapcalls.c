@@ -1,0 +1,155 @@
+/* Replacements for glibc's mapping calls: see hook.h for the contract.
+ *
+ * Each function is entered by a jump from the patched libc entry, so the
+ * stack holds the libc caller's return address: __builtin_return_address
+ * (0) is "who called mmap". Each reproduces glibc 2.36 (Debian 2.36-9)
+ * exactly, read from its disassembly:
+ *   mmap     offset & 0xfff != 0 -> EINVAL without a system call;
+ *   mremap   flags outside MAYMOVE|FIXED|DONTUNMAP -> EINVAL without a
+ *            system call; the variadic new_address is read only when
+ *            flags has MREMAP_FIXED or MREMAP_DONTUNMAP, else 0 is passed;
+ *   brk      stores the kernel's answer in __curbrk, fails with ENOMEM
+ *            when it is below the request;
+ *   sbrk     __curbrk NULL -> brk(0) first; 0 -> __curbrk; wrapping
+ *            increment -> ENOMEM; else brk(old + increment), returns old
+ *            (the primary libc's path: __libc_initial is true there);
+ *   others   -errno from the kernel -> errno, -1 / MAP_FAILED.
+ * On success errno is untouched, also across the am_ev_* report.
+ *
+ * State: curbrk, set once before brk/sbrk are patched. __curbrk is read
+ * and written without a lock, as glibc does (malloc serialises its own
+ * sbrk calls under the main arena's lock).
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <sys/mman.h>
+
+#include "../sys/syscall.h"
+#include "hook.h"
+
+#define MMAP_OFF_LOW_MASK 0xfffL
+#define MREMAP_VALID_FLAGS (MREMAP_MAYMOVE | MREMAP_FIXED | MREMAP_DONTUNMAP)
+
+_Static_assert(MREMAP_VALID_FLAGS == 7, "glibc 2.36 accepts mremap flags 0..7");
+
+static void **curbrk;
+
+void am_hook_set_curbrk(void **p)
+{
+	curbrk = p;
+}
+
+static void *fail_ptr(long err)
+{
+	errno = (int)err;
+	return MAP_FAILED;
+}
+
+static int fail_int(long err)
+{
+	errno = (int)err;
+	return -1;
+}
+
+void *am_hook_mmap(void *addr, size_t len, int prot, int flags, int fd, off_t off)
+{
+	const void *caller = __builtin_return_address(0);
+	if (off & MMAP_OFF_LOW_MASK)
+		return fail_ptr(EINVAL);
+	long r = am_sys_mmap(addr, len, prot, flags, fd, off);
+	if (am_sys_failed(r))
+		return fail_ptr(-r);
+	int saved = errno;
+	am_ev_mmap((void *)r, len, prot, flags, fd, off, caller);
+	errno = saved;
+	return (void *)r;
+}
+
+int am_hook_munmap(void *addr, size_t len)
+{
+	long r = am_sys_munmap(addr, len);
+	if (am_sys_failed(r))
+		return fail_int(-r);
+	int saved = errno;
+	am_ev_munmap(addr, len);
+	errno = saved;
+	return 0;
+}
+
+int am_hook_mprotect(void *addr, size_t len, int prot)
+{
+	long r = am_sys_mprotect(addr, len, prot);
+	if (am_sys_failed(r))
+		return fail_int(-r);
+	int saved = errno;
+	am_ev_mprotect(addr, len, prot);
+	errno = saved;
+	return 0;
+}
+
+void *am_hook_mremap(void *old, size_t old_len, size_t new_len, int flags, ...)
+{
+	const void *caller = __builtin_return_address(0);
+	void *new_addr = NULL;
+	if ((unsigned)flags & ~(unsigned)MREMAP_VALID_FLAGS)
+		return fail_ptr(EINVAL);
+	if (flags & (MREMAP_FIXED | MREMAP_DONTUNMAP)) {
+		va_list ap;
+		va_start(ap, flags);
+		new_addr = va_arg(ap, void *);
+		va_end(ap);
+	}
+	long r = am_sys_mremap(old, old_len, new_len, flags, new_addr);
+	if (am_sys_failed(r))
+		return fail_ptr(-r);
+	int saved = errno;
+	am_ev_mremap(old, old_len, (void *)r, new_len, flags, caller);
+	errno = saved;
+	return (void *)r;
+}
+
+/* brk with the caller to report; see the header comment for semantics. */
+static int brk_from(void *addr, const void *caller)
+{
+	void *old = *curbrk;
+	if (!old)
+		old = (void *)am_sys_brk(NULL);
+	void *now = (void *)am_sys_brk(addr);
+	*curbrk = now;
+	if ((uintptr_t)now < (uintptr_t)addr)
+		return fail_int(ENOMEM);
+	if (now != old) {
+		int saved = errno;
+		am_ev_brk(old, now, caller);
+		errno = saved;
+	}
+	return 0;
+}
+
+int am_hook_brk(void *addr)
+{
+	return brk_from(addr, __builtin_return_address(0));
+}
+
+static int sbrk_wraps(uintptr_t old, intptr_t inc)
+{
+	return inc > 0 ? old + (uintptr_t)inc < old : old < -(uintptr_t)inc;
+}
+
+void *am_hook_sbrk(intptr_t increment)
+{
+	const void *caller = __builtin_return_address(0);
+	if (!*curbrk && brk_from(NULL, caller) < 0)
+		return (void *)-1;
+	if (increment == 0)
+		return *curbrk;
+	void *old = *curbrk;
+	if (sbrk_wraps((uintptr_t)old, increment)) {
+		errno = ENOMEM;
+		return (void *)-1;
+	}
+	if (brk_from((char *)old + increment, caller) < 0)
+		return (void *)-1;
+	return old;
+}

@@ -1,0 +1,402 @@
+/* Text patching: see patch.h for the jump forms and the contract.
+ *
+ * Owns the trampoline pages (tramps[], at most TRAMP_PAGES pages of
+ * TRAMP_SLOTS slots) and patch_lock, which serialises every patch and
+ * every trampoline allocation. Invariants: a trampoline page is R-X
+ * except inside text_write(); a slot, once written, never changes; no
+ * page is left with PROT_WRITE added. A trampoline page is placed in a
+ * gap between two mappings that do not belong to the same file, one
+ * guard page away from its neighbour, so it never falls into the hole
+ * of a loaded object.
+ */
+#include "patch.h"
+
+#include <errno.h>
+#include <stdint.h>
+#include <string.h>
+#include <sys/mman.h>
+
+#if __has_include(<valgrind/valgrind.h>)
+#include <valgrind/valgrind.h>
+#else
+#define VALGRIND_DISCARD_TRANSLATIONS(addr, len) ((void)(addr), (void)(len))
+#endif
+
+#include "../log.h"
+#include "../sys/lock.h"
+#include "../sys/procmaps.h"
+#include "../sys/syscall.h"
+#include "elfsym.h"
+#include "hook.h"
+
+#define PAGE 4096UL
+#define SLOT 16
+#define TRAMP_SLOTS (PAGE / SLOT)
+#define TRAMP_PAGES 4
+#define FN_ALIGN 16
+
+struct tramp_page {
+	uint8_t *page;		/* R-X page near its first user, or NULL */
+	unsigned used;		/* slots written */
+};
+
+static struct tramp_page tramps[TRAMP_PAGES];
+static struct am_lock patch_lock = AM_LOCK_INIT;
+
+/* ---- encoding ---- */
+
+static int rel_reachable(const uint8_t *from_end, const void *to)
+{
+	intptr_t d = (intptr_t)to - (intptr_t)from_end;
+	return d >= INT32_MIN && d <= INT32_MAX;
+}
+
+static void encode_rel(uint8_t *code, const uint8_t *at, const void *to)
+{
+	int32_t d = (int32_t)((intptr_t)to - (intptr_t)(at + AM_PATCH_REL_LEN));
+	code[0] = 0xe9;
+	memcpy(code + 1, &d, 4);
+}
+
+static void encode_abs(uint8_t *code, const void *to)
+{
+	static const uint8_t jmp_r11[3] = {0x41, 0xff, 0xe3};
+	code[0] = 0x49;
+	code[1] = 0xbb;
+	memcpy(code + 2, &to, 8);
+	memcpy(code + 10, jmp_r11, 3);
+}
+
+static const void *decode_abs(const uint8_t *p)
+{
+	const void *to;
+	if (p[0] != 0x49 || p[1] != 0xbb || p[10] != 0x41 || p[11] != 0xff || p[12] != 0xe3)
+		return NULL;
+	memcpy(&to, p + 2, 8);
+	return to;
+}
+
+static const uint8_t *decode_rel(const uint8_t *p)
+{
+	int32_t d;
+	if (p[0] != 0xe9)
+		return NULL;
+	memcpy(&d, p + 1, 4);
+	return p + AM_PATCH_REL_LEN + d;
+}
+
+static int is_tramp_slot(const uint8_t *p)
+{
+	for (int i = 0; i < TRAMP_PAGES; i++)
+		if (tramps[i].page && p >= tramps[i].page && p < tramps[i].page + PAGE)
+			return 1;
+	return 0;
+}
+
+int am_patch_is_jump_to(const void *fn, const void *handler)
+{
+	const uint8_t *p = fn, *to = decode_rel(p);
+	if (to && is_tramp_slot(to))
+		return decode_abs(to) == handler;
+	return to ? to == handler : decode_abs(p) == handler;
+}
+
+/* ---- room: the symbol plus its padding ---- */
+
+/* Length of the nop (90, 66 90, [66..] [2e] 0f 1f /0) or int3 (cc)
+ * padding instruction at p, 0 if p holds anything else; reads only
+ * p[0, avail). */
+static size_t pad_len(const uint8_t *p, size_t avail)
+{
+	size_t n = 0;
+	if (p[0] == 0x90 || p[0] == 0xcc)
+		return 1;
+	while (n < avail && p[n] == 0x66)
+		n++;
+	if (n < avail && p[n] == 0x2e)
+		n++;
+	if (n && n < avail && p[n] == 0x90)
+		return n + 1;
+	if (n + 3 > avail || p[n] != 0x0f || p[n + 1] != 0x1f || (p[n + 2] & 0x38))
+		return 0;
+	unsigned mod = p[n + 2] >> 6, rm = p[n + 2] & 7;
+	size_t len = n + 3 + (mod != 3 && rm == 4) + (mod == 1) + (mod == 2) * 4 +
+		     (mod == 0 && rm == 5) * 4;
+	return len <= avail ? len : 0;
+}
+
+size_t am_patch_room(const void *fn, size_t size)
+{
+	const uint8_t *p = (const uint8_t *)fn + size;
+	uintptr_t end = ((uintptr_t)p + FN_ALIGN - 1) & ~(uintptr_t)(FN_ALIGN - 1);
+	if (!size)
+		return 0;
+	while ((uintptr_t)p < end) {
+		size_t n = pad_len(p, end - (uintptr_t)p);
+		if (!n)
+			break;
+		p += n;
+	}
+	return (size_t)(p - (const uint8_t *)fn);
+}
+
+/* ---- page protection ---- */
+
+struct prot_query {
+	uintptr_t addr;
+	int prot;
+};
+
+static int prot_cb(const struct am_maps_entry *e, void *arg)
+{
+	struct prot_query *q = arg;
+	if (q->addr >= e->lo && q->addr < e->hi) {
+		q->prot = e->prot;
+		return 1;
+	}
+	return e->lo > q->addr ? 2 : 0;
+}
+
+/* The protection of the page holding addr, or -EFAULT if unmapped. */
+static int page_prot(uintptr_t addr)
+{
+	struct prot_query q = {addr, 0};
+	int r = am_procmaps_read(prot_cb, &q);
+	if (r == 1)
+		return q.prot;
+	return r < 0 ? r : -EFAULT;
+}
+
+static int text_prot(const void *at)
+{
+	int prot = page_prot((uintptr_t)at);
+	if (prot >= 0 && (prot & (PROT_READ | PROT_EXEC)) != (PROT_READ | PROT_EXEC))
+		prot = -EFAULT;
+	return prot;
+}
+
+/* Adds PROT_WRITE to one page. If policy forbids W+X (EACCES), falls back
+ * to dropping PROT_EXEC meanwhile, which is safe only single-threaded. */
+static long page_open(uintptr_t page, int prot)
+{
+	static int wx_refused;
+	long r = am_sys_mprotect((void *)page, PAGE, prot | PROT_WRITE);
+	if (r != -EACCES)
+		return r;
+	am_log_once(&wx_refused, "patch: W+X refused; patching with text briefly non-executable");
+	return am_sys_mprotect((void *)page, PAGE, (prot | PROT_WRITE) & ~PROT_EXEC);
+}
+
+/* ---- writing ---- */
+
+/* Writes code over dst so that a concurrent fetch sees the old bytes, a
+ * self-loop, or the new bytes, never a mix (see patch.h). */
+static void store_code(uint8_t *dst, const uint8_t *code, size_t len)
+{
+	uintptr_t q = (uintptr_t)dst & ~(uintptr_t)7, off = (uintptr_t)dst - q;
+	if (off + len <= 8) {
+		uint64_t v = __atomic_load_n((uint64_t *)q, __ATOMIC_RELAXED);
+		memcpy((uint8_t *)&v + off, code, len);
+		__atomic_store_n((uint64_t *)q, v, __ATOMIC_RELEASE);
+		return;
+	}
+	if ((uintptr_t)dst & 1) {
+		memcpy(dst, code, len);
+		return;
+	}
+	uint16_t head, loop = 0xfeeb;
+	memcpy(&head, code, 2);
+	__atomic_store_n((uint16_t *)dst, loop, __ATOMIC_SEQ_CST);
+	memcpy(dst + 2, code + 2, len - 2);
+	__atomic_store_n((uint16_t *)dst, head, __ATOMIC_SEQ_CST);
+}
+
+/* Writes len bytes of code at dst, which spans one or two pages of
+ * readable text, with PROT_WRITE added only meanwhile. */
+static int text_write(uint8_t *dst, const uint8_t *code, size_t len)
+{
+	uintptr_t page[2] = {(uintptr_t)dst & ~(PAGE - 1), ((uintptr_t)dst + len - 1) & ~(PAGE - 1)};
+	int n = page[1] != page[0] ? 2 : 1, prot[2], opened = 0;
+	long r = 0;
+	for (int i = 0; i < n && r >= 0; i++)
+		r = prot[i] = text_prot((void *)page[i]);
+	for (; opened < n && r >= 0; opened++)
+		r = page_open(page[opened], prot[opened]);
+	if (r >= 0) {
+		store_code(dst, code, len);
+		/* valgrind does not watch file-backed text for changes. */
+		VALGRIND_DISCARD_TRANSLATIONS(dst, len);
+	}
+	for (int i = 0; i < opened; i++) {
+		long c = am_sys_mprotect((void *)page[i], PAGE, prot[i]);
+		if (c < 0)
+			am_log("patch: cannot restore protection of %p: error %ld", (void *)page[i], -c);
+		r = r < 0 ? r : c;
+	}
+	return r < 0 ? (int)r : 0;
+}
+
+/* ---- trampolines ---- */
+
+struct gap_query {
+	const uint8_t *fn;		/* the patched entry that jumps here */
+	uintptr_t best;			/* page address chosen so far, or 0 */
+	uintptr_t best_dist;
+	uintptr_t prev_hi;		/* the previous mapping, if any */
+	uint64_t prev_inode;
+	unsigned prev_major, prev_minor;
+};
+
+static int same_file(const struct gap_query *q, const struct am_maps_entry *e)
+{
+	return e->inode && e->inode == q->prev_inode && e->dev_major == q->prev_major &&
+	       e->dev_minor == q->prev_minor;
+}
+
+/* Offers the gap [lo, hi) between two mappings: a page one guard page
+ * inside it, on the side nearer fn. */
+static void gap_offer(struct gap_query *q, uintptr_t lo, uintptr_t hi)
+{
+	uintptr_t fn = (uintptr_t)q->fn, at, dist;
+	if (hi - lo < 3 * PAGE)
+		return;
+	at = hi <= fn ? hi - 2 * PAGE : lo + PAGE;
+	dist = at > fn ? at - fn : fn - at;
+	if (!rel_reachable(q->fn + AM_PATCH_REL_LEN, (void *)at) ||
+	    !rel_reachable(q->fn + AM_PATCH_REL_LEN, (void *)(at + PAGE)))
+		return;
+	if (!q->best || dist < q->best_dist)
+		q->best = at, q->best_dist = dist;
+}
+
+static int gap_cb(const struct am_maps_entry *e, void *arg)
+{
+	struct gap_query *q = arg;
+	if (q->prev_hi && e->lo > q->prev_hi && !same_file(q, e))
+		gap_offer(q, q->prev_hi, e->lo);
+	q->prev_hi = e->hi;
+	q->prev_inode = e->inode;
+	q->prev_major = e->dev_major;
+	q->prev_minor = e->dev_minor;
+	return 0;
+}
+
+/* Maps a fresh R-X-to-be page within rel32 reach of fn, or returns NULL. */
+static uint8_t *tramp_map(const uint8_t *fn)
+{
+	const int flags = MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE;
+	for (int attempt = 0; attempt < 4; attempt++) {
+		struct gap_query q = {.fn = fn};
+		if (am_procmaps_read(gap_cb, &q) < 0 || !q.best)
+			return NULL;
+		long r = am_sys_mmap((void *)q.best, PAGE, PROT_READ | PROT_WRITE, flags, -1, 0);
+		if (r == (long)q.best)
+			return (uint8_t *)r;
+		if (!am_sys_failed(r))
+			am_sys_munmap((void *)r, PAGE);
+		else if (r != -EEXIST)
+			return NULL;
+	}
+	return NULL;
+}
+
+static struct tramp_page *tramp_page_for(const uint8_t *fn)
+{
+	for (int i = 0; i < TRAMP_PAGES; i++) {
+		struct tramp_page *t = &tramps[i];
+		if (!t->page) {
+			t->page = tramp_map(fn);
+			return t->page ? t : NULL;
+		}
+		if (t->used < TRAMP_SLOTS && rel_reachable(fn + AM_PATCH_REL_LEN, t->page) &&
+		    rel_reachable(fn + AM_PATCH_REL_LEN, t->page + PAGE))
+			return t;
+	}
+	return NULL;
+}
+
+/* Writes an abs jump to handler into a slot near fn; NULL on failure. */
+static uint8_t *tramp_get(const uint8_t *fn, void *handler)
+{
+	uint8_t code[SLOT];
+	struct tramp_page *t = tramp_page_for(fn);
+	if (!t)
+		return NULL;
+	uint8_t *slot = t->page + t->used * SLOT;
+	memset(code, 0xcc, sizeof code);
+	encode_abs(code, handler);
+	if (t->used++ == 0) {
+		memcpy(slot, code, SLOT);
+		if (am_sys_mprotect(t->page, PAGE, PROT_READ | PROT_EXEC) < 0)
+			return NULL;
+		am_ev_mmap(t->page, PAGE, PROT_READ | PROT_EXEC,
+			   MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0, NULL);
+		return slot;
+	}
+	return text_write(slot, code, SLOT) == 0 ? slot : NULL;
+}
+
+/* ---- patching ---- */
+
+/* Chooses the jump for fn (see patch.h) into code[0, *len). */
+static int plan(uint8_t *fn, size_t room, void *handler, uint8_t *code, size_t *len)
+{
+	uint8_t *slot;
+	*len = AM_PATCH_REL_LEN;
+	if (room >= AM_PATCH_REL_LEN && rel_reachable(fn + AM_PATCH_REL_LEN, handler)) {
+		encode_rel(code, fn, handler);
+	} else if (room >= AM_PATCH_ABS_LEN) {
+		encode_abs(code, handler);
+		*len = AM_PATCH_ABS_LEN;
+	} else if (room >= AM_PATCH_REL_LEN) {
+		if (!(slot = tramp_get(fn, handler))) {
+			am_log("patch: no trampoline page within reach of %p", (void *)fn);
+			return -ENOMEM;
+		}
+		encode_rel(code, fn, slot);
+	} else {
+		am_log("patch: refusing %p: %zu bytes of room, a jump needs %d", (void *)fn, room,
+		       AM_PATCH_REL_LEN);
+		return -ENOSPC;
+	}
+	return 0;
+}
+
+static int patch_locked(uint8_t *fn, size_t size, void *handler)
+{
+	uint8_t code[AM_PATCH_ABS_LEN];
+	size_t len;
+	int r = text_prot(fn);
+	if (r < 0) {
+		am_log("patch: refusing %p: not in readable executable memory", (void *)fn);
+		return -EFAULT;
+	}
+	if (am_patch_is_jump_to(fn, handler))
+		return 0;
+	r = plan(fn, am_patch_room(fn, size), handler, code, &len);
+	if (r == 0 && (r = text_write(fn, code, len)) < 0)
+		am_log("patch: writing %p failed: error %d", (void *)fn, -r);
+	return r;
+}
+
+int am_patch_jump_sized(void *fn, size_t size, void *handler)
+{
+	if (!fn || !handler) {
+		am_log("patch: refusing a NULL function or handler");
+		return -EINVAL;
+	}
+	am_lock(&patch_lock);
+	int r = patch_locked(fn, size, handler);
+	am_unlock(&patch_lock);
+	return r;
+}
+
+int am_patch_jump(void *fn, void *handler)
+{
+	size_t size = 0;
+	if (fn && !am_elf_symbol_at(fn, &size)) {
+		am_log("patch: refusing %p: no dynamic symbol starts there (size unknown)", fn);
+		return -ENOENT;
+	}
+	return am_patch_jump_sized(fn, size, handler);
+}
