@@ -45,7 +45,7 @@ $(BUILD)/asan/obj/%.o: %.c
 $(SO): $(LIB_OBJS) src/exports.map
 	@mkdir -p $(@D)
 	$(CC) -shared -o $@ $(LIB_OBJS) -Wl,--version-script=src/exports.map \
-		-Wl,-z,now -Wl,-z,relro -nodefaultlibs -lc
+		-Wl,-z,now -Wl,-z,relro -nodefaultlibs -lc -lgcc
 
 $(AR_LIB): $(LIB_OBJS)
 	@mkdir -p $(@D)

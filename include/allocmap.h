@@ -24,6 +24,8 @@ extern "C" {
 #define ALLOCMAP_VERSION_PATCH 0
 #define ALLOCMAP_VERSION "0.1.0"
 
+#define ALLOCMAP_API __attribute__((visibility("default")))
+
 enum allocmap_kind {
 	ALLOCMAP_UNKNOWN,    /* nothing known holds the address */
 	ALLOCMAP_HEAP_CHUNK, /* a live chunk of the program's malloc */
@@ -54,12 +56,12 @@ struct allocmap_info {
  * -1 (and *out zeroed, kind ALLOCMAP_UNKNOWN) otherwise, including NULL,
  * kernel addresses and anything not indexed. out may not be NULL; if it
  * is, the call returns -1. */
-int allocmap_query(const void *p, struct allocmap_info *out);
+ALLOCMAP_API int allocmap_query(const void *p, struct allocmap_info *out);
 
 /* Compares the index with /proc/self/maps and the heap. Returns the number
  * of discrepancies (0 when exact), or -1 if the check could not run. When
  * fd >= 0, writes one line per discrepancy to fd. */
-int allocmap_check(int fd);
+ALLOCMAP_API int allocmap_check(int fd);
 
 /* Figures for one tier of the private allocator. */
 struct allocmap_tier_stats {
@@ -77,7 +79,7 @@ struct allocmap_tier_stats {
 enum allocmap_tier { ALLOCMAP_TIER_NOMMAP, ALLOCMAP_TIER_MMAP };
 
 /* Fills *out for one tier; 0 on success, -1 for a bad tier or NULL out. */
-int allocmap_tier_stats(enum allocmap_tier tier, struct allocmap_tier_stats *out);
+ALLOCMAP_API int allocmap_tier_stats(enum allocmap_tier tier, struct allocmap_tier_stats *out);
 
 #ifdef __cplusplus
 }

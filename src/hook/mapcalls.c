@@ -21,6 +21,7 @@
  * sbrk calls under the main arena's lock).
  */
 #include <errno.h>
+#include <sys/syscall.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <sys/mman.h>
@@ -57,7 +58,7 @@ void *am_hook_mmap(void *addr, size_t len, int prot, int flags, int fd, off_t of
 	const void *caller = __builtin_return_address(0);
 	if (off & MMAP_OFF_LOW_MASK)
 		return fail_ptr(EINVAL);
-	long r = am_sys_mmap(addr, len, prot, flags, fd, off);
+	long r = am_sys_forward(SYS_mmap, (long)addr, (long)len, prot, flags, fd, off);
 	if (am_sys_failed(r))
 		return fail_ptr(-r);
 	int saved = errno;
@@ -68,7 +69,7 @@ void *am_hook_mmap(void *addr, size_t len, int prot, int flags, int fd, off_t of
 
 int am_hook_munmap(void *addr, size_t len)
 {
-	long r = am_sys_munmap(addr, len);
+	long r = am_sys_forward(SYS_munmap, (long)addr, (long)len, 0, 0, 0, 0);
 	if (am_sys_failed(r))
 		return fail_int(-r);
 	int saved = errno;
@@ -79,7 +80,7 @@ int am_hook_munmap(void *addr, size_t len)
 
 int am_hook_mprotect(void *addr, size_t len, int prot)
 {
-	long r = am_sys_mprotect(addr, len, prot);
+	long r = am_sys_forward(SYS_mprotect, (long)addr, (long)len, prot, 0, 0, 0);
 	if (am_sys_failed(r))
 		return fail_int(-r);
 	int saved = errno;
@@ -100,7 +101,7 @@ void *am_hook_mremap(void *old, size_t old_len, size_t new_len, int flags, ...)
 		new_addr = va_arg(ap, void *);
 		va_end(ap);
 	}
-	long r = am_sys_mremap(old, old_len, new_len, flags, new_addr);
+	long r = am_sys_forward(SYS_mremap, (long)old, (long)old_len, (long)new_len, flags, (long)new_addr, 0);
 	if (am_sys_failed(r))
 		return fail_ptr(-r);
 	int saved = errno;
@@ -114,8 +115,8 @@ static int brk_from(void *addr, const void *caller)
 {
 	void *old = *curbrk;
 	if (!old)
-		old = (void *)am_sys_brk(NULL);
-	void *now = (void *)am_sys_brk(addr);
+		old = (void *)am_sys_forward(SYS_brk, 0, 0, 0, 0, 0, 0);
+	void *now = (void *)am_sys_forward(SYS_brk, (long)addr, 0, 0, 0, 0, 0);
 	*curbrk = now;
 	if ((uintptr_t)now < (uintptr_t)addr)
 		return fail_int(ENOMEM);

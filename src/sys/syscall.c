@@ -83,6 +83,11 @@ long am_sys_open(const char *path, int flags, int mode)
 	return sc6(SYS_open, (long)path, flags, mode, 0, 0, 0);
 }
 
+long am_sys_readlink(const char *path, char *buf, size_t n)
+{
+	return sc6(SYS_readlink, (long)path, (long)buf, (long)n, 0, 0, 0);
+}
+
 long am_sys_close(int fd) { return sc6(SYS_close, fd, 0, 0, 0, 0, 0); }
 
 long am_sys_getpid(void) { return sc6(SYS_getpid, 0, 0, 0, 0, 0, 0); }
@@ -95,6 +100,11 @@ long am_sys_futex(int *uaddr, int op, int val, const void *timeout)
 }
 
 long am_sys_sched_yield(void) { return sc6(SYS_sched_yield, 0, 0, 0, 0, 0, 0); }
+
+long am_sys_forward(long nr, long a, long b, long c, long d, long e, long f)
+{
+	return sc6(nr, a, b, c, d, e, f);
+}
 
 long am_sys_write_all(int fd, const void *buf, size_t n)
 {

@@ -39,10 +39,16 @@ long am_sys_read(int fd, void *buf, size_t n);
 long am_sys_write(int fd, const void *buf, size_t n);
 long am_sys_open(const char *path, int flags, int mode);
 long am_sys_close(int fd);
+long am_sys_readlink(const char *path, char *buf, size_t n);
 long am_sys_getpid(void);
 long am_sys_gettid(void);
 long am_sys_futex(int *uaddr, int op, int val, const void *timeout);
 long am_sys_sched_yield(void);
+
+/* Forwards a system call of the program's (the hook layer's replacements
+ * of libc wrappers): not counted, since the counters are for the library's
+ * own calls. */
+long am_sys_forward(long nr, long a, long b, long c, long d, long e, long f);
 
 /* Writes all of buf unless the kernel fails; retries short writes. */
 long am_sys_write_all(int fd, const void *buf, size_t n);

@@ -1,0 +1,109 @@
+/* allocmap_check: the index against the kernel's /proc/self/maps, plus
+ * the index's and the private tiers' own invariants.
+ *
+ * Holds the index lock while it reads the maps, so the index cannot move
+ * under it; other threads' mapping calls in flight at that moment can
+ * show up as discrepancies — run it when the program is quiescent.
+ */
+#include "../include/allocmap.h"
+#include "index/internal.h"
+#include "log.h"
+#include "palloc/palloc.h"
+#include "sys/procmaps.h"
+#include "sys/syscall.h"
+
+struct check {
+	int fd;
+	int count;
+	size_t cursor;     /* next index map not yet compared */
+	uintptr_t prev_hi; /* end of the previous kernel entry */
+};
+
+static void report(struct check *c, const char *what, uintptr_t lo, uintptr_t hi, int kprot, int iprot)
+{
+	char line[200];
+	c->count++;
+	if (c->fd < 0)
+		return;
+	size_t n = am_fmt(line, sizeof line, "allocmap: check: %s %p-%p (kernel prot %d, index prot %d)\n",
+			  what, (void *)lo, (void *)hi, kprot, iprot);
+	am_sys_write_all(c->fd, line, n);
+}
+
+/* Index maps wholly before lo exist only in the index. */
+static void report_stale(struct check *c, const struct am_map *m, uintptr_t lo, uintptr_t hi)
+{
+	char what[120];
+	am_fmt(what, sizeof what, "indexed (%s, caller %p) but not mapped:",
+	       am_origin_name((enum am_origin)m->seq->origin), m->seq->caller ? m->seq->caller : m->caller);
+	report(c, what, lo, hi, -1, m->prot);
+}
+
+static void skip_stale(struct check *c, uintptr_t lo)
+{
+	while (c->cursor < am_ix.n && am_ix.arr[c->cursor]->hi <= lo) {
+		struct am_map *m = am_ix.arr[c->cursor++];
+		report_stale(c, m, m->lo, m->hi);
+	}
+}
+
+static int compare_entry(const struct am_maps_entry *e, void *arg)
+{
+	struct check *c = arg;
+	uintptr_t pos = e->lo;
+	skip_stale(c, e->lo);
+	if (c->cursor < am_ix.n && am_ix.arr[c->cursor]->lo < e->lo && c->prev_hi < e->lo)
+		report_stale(c, am_ix.arr[c->cursor], c->prev_hi, e->lo);
+	c->prev_hi = e->hi;
+	while (pos < e->hi) {
+		struct am_map *m = c->cursor < am_ix.n ? am_ix.arr[c->cursor] : NULL;
+		if (!m || m->lo >= e->hi) {
+			report(c, "mapped but not indexed", pos, e->hi, e->prot, -1);
+			return 0;
+		}
+		if (m->lo > pos)
+			report(c, "mapped but not indexed", pos, m->lo, e->prot, -1);
+		/* m->lo < pos: m continues from the previous kernel entry (the
+		 * kernel split a VMA, e.g. for madvise): fine if prot agrees */
+		if (m->prot != e->prot)
+			report(c, "protection differs", m->lo, m->hi, e->prot, m->prot);
+		pos = m->hi;
+		if (m->hi <= e->hi)
+			c->cursor++;
+	}
+	return 0;
+}
+
+static int check_maps(int fd)
+{
+	struct check c = {fd, 0, 0, 0};
+	if (am_ix_begin() != 0)
+		return -1;
+	int rc = am_procmaps_read(compare_entry, &c);
+	skip_stale(&c, UINTPTR_MAX);
+	am_ix_end();
+	return rc < 0 ? -1 : c.count;
+}
+
+static int count_invariant(int fd, const char *what, size_t n)
+{
+	if (n && fd >= 0) {
+		char line[160];
+		size_t k = am_fmt(line, sizeof line, "allocmap: check: %zu broken invariants in %s\n", n, what);
+		am_sys_write_all(fd, line, k);
+	}
+	return (int)n;
+}
+
+int allocmap_check(int fd)
+{
+	if (!am_ix.ready)
+		return -1;
+	int n = check_maps(fd);
+	if (n < 0)
+		return -1;
+	n += count_invariant(fd, "the mapping index", am_index_validate());
+	n += count_invariant(fd, "the no-mmap tier", am_palloc_check(&am_tier_nommap));
+	n += count_invariant(fd, "the mmap tier", am_palloc_check(&am_tier_mmap));
+	return n;
+}

@@ -1,0 +1,46 @@
+/* State shared by the mapping index's files (mapindex.c, remap.c,
+ * lookup.c, resync.c). Everything here is guarded by am_ix.lock and
+ * published to lock-free readers through the am_ix.seq seqlock: a writer
+ * makes seq odd while it changes anything a reader can see.
+ */
+#ifndef AM_INDEX_INTERNAL_H
+#define AM_INDEX_INTERNAL_H
+
+#include "../sys/lock.h"
+#include "mapindex.h"
+
+enum am_event { AM_EV_MMAP, AM_EV_MUNMAP, AM_EV_MPROTECT, AM_EV_MREMAP, AM_EV_BRK, AM_EV_LOADER,
+		AM_EV_DROPPED, AM_EV_RESYNC };
+
+struct am_index {
+	struct am_lock lock;
+	unsigned seq;                 /* seqlock: odd while a writer is active */
+	int ready;
+	int resync_pending;           /* an event was dropped: resync at the next chance */
+	struct am_map **arr;          /* sorted by address */
+	size_t n, cap;
+	uint64_t events[8];
+	uint64_t missed;
+	uintptr_t brk_start, brk_top; /* the brk heap as last seen; start 0 if unknown */
+};
+
+extern struct am_index am_ix;
+
+/* Enter/leave as the writer. begin fails (-1) on a thread already inside. */
+int am_ix_begin(void);
+void am_ix_end(void);
+/* An event that could not be applied (handler re-entry): counts it and
+ * schedules a resync. Returns -1. */
+int am_ix_dropped(void);
+
+size_t am_ix_first_above(uintptr_t addr);
+int am_ix_insert(struct am_map *m);
+void am_ix_unmap(uintptr_t lo, uintptr_t hi);
+void am_ix_protect(uintptr_t lo, uintptr_t hi, int prot);
+void am_ix_missed(uintptr_t lo, uintptr_t hi);
+int am_ix_map_new(uintptr_t lo, uintptr_t hi, int prot, int flags, uint64_t off, struct am_path *path,
+		  enum am_origin origin, const void *caller, struct am_seq *seq);
+/* Re-reads /proc/self/maps; the caller is the writer. */
+int am_ix_resync_locked(void);
+
+#endif

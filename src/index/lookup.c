@@ -1,0 +1,168 @@
+/* Reading the mapping index: the lock-free lookup (page index + seqlock),
+ * the ordered walk, statistics, and the structural validator.
+ *
+ * A reader copies what it needs between two reads of am_ix.seq and
+ * retries when they differ or a writer was active; every pointer it
+ * follows is first checked to lie inside the no-mmap tier's region, so a
+ * stale reference can produce garbage (discarded) but never a fault.
+ */
+#include <string.h>
+
+#include "../palloc/palloc.h"
+#include "internal.h"
+#include "pageindex.h"
+#include "records.h"
+
+static const char *const origin_names[AM_ORIGIN_COUNT] = {
+	[AM_ORIGIN_MMAP] = "mmap",
+	[AM_ORIGIN_BRK] = "brk",
+	[AM_ORIGIN_STACK] = "stack",
+	[AM_ORIGIN_OBJECT] = "object",
+	[AM_ORIGIN_NOMMAP] = "allocmap-nommap",
+	[AM_ORIGIN_MMAPTIER] = "allocmap-mmap",
+	[AM_ORIGIN_SELF] = "allocmap-index",
+	[AM_ORIGIN_KERNEL] = "kernel",
+	[AM_ORIGIN_PREEXISTING] = "mmap",
+};
+
+const char *am_origin_name(enum am_origin o)
+{
+	return (unsigned)o < AM_ORIGIN_COUNT ? origin_names[o] : "unknown";
+}
+
+enum allocmap_kind am_origin_kind(enum am_origin o, int has_path)
+{
+	switch (o) {
+	case AM_ORIGIN_BRK: return ALLOCMAP_BRK;
+	case AM_ORIGIN_STACK: return ALLOCMAP_STACK;
+	case AM_ORIGIN_OBJECT:
+	case AM_ORIGIN_KERNEL: return ALLOCMAP_OBJECT;
+	case AM_ORIGIN_NOMMAP:
+	case AM_ORIGIN_MMAPTIER:
+	case AM_ORIGIN_SELF: return ALLOCMAP_SELF;
+	default: return has_path ? ALLOCMAP_FILE : ALLOCMAP_ANON;
+	}
+}
+
+static int in_tier(const void *p, size_t n)
+{
+	const char *c = p;
+	return c >= am_tier_nommap.base && c + n <= am_tier_nommap.limit;
+}
+
+static void view_of(const struct am_map *m, const struct am_seq *s, struct am_map_view *v)
+{
+	v->lo = m->lo, v->hi = m->hi;
+	v->seq_lo = s->lo, v->seq_hi = s->hi;
+	v->prot = m->prot, v->flags = m->flags;
+	v->origin = (enum am_origin)s->origin;
+	v->caller = s->caller ? s->caller : m->caller;
+	v->path = m->path ? m->path->s : s->path ? s->path->s : NULL;
+}
+
+/* Copies the map at reference-holding record m, if sane; 0 on success. */
+static int copy_view(const struct am_map *m, uintptr_t p, struct am_map_view *out)
+{
+	if (!m || !in_tier(m, sizeof *m))
+		return -1;
+	const struct am_seq *s = m->seq;
+	if (!in_tier(s, sizeof *s) || (m->path && !in_tier(m->path, sizeof *m->path)) ||
+	    (s->path && !in_tier(s->path, sizeof *s->path)))
+		return -1;
+	if (p < m->lo || p >= m->hi)
+		return -1;
+	view_of(m, s, out);
+	return 0;
+}
+
+/* Without a page index: binary search of the sorted array. */
+static const struct am_map *search(uintptr_t p)
+{
+	struct am_map **arr = am_ix.arr;
+	size_t lo = 0, hi = am_ix.n;
+	if (!arr || !in_tier(arr, hi * sizeof *arr))
+		return NULL;
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+		const struct am_map *m = arr[mid];
+		if (!in_tier(m, sizeof *m))
+			return NULL;
+		if (m->hi <= p)
+			lo = mid + 1;
+		else if (m->lo > p)
+			hi = mid;
+		else
+			return m;
+	}
+	return NULL;
+}
+
+int am_index_lookup(uintptr_t p, struct am_map_view *out)
+{
+	if (!am_ix.ready)
+		return -1;
+	for (;;) {
+		unsigned s1 = __atomic_load_n(&am_ix.seq, __ATOMIC_ACQUIRE);
+		if (s1 & 1) {
+			__builtin_ia32_pause();
+			continue;
+		}
+		const struct am_map *m = am_pageindex_ready() ? am_ref_ptr(am_pageindex_get(p)) : search(p);
+		int rc = copy_view(m, p, out);
+		__atomic_thread_fence(__ATOMIC_ACQUIRE);
+		if (__atomic_load_n(&am_ix.seq, __ATOMIC_RELAXED) == s1)
+			return rc;
+	}
+}
+
+int am_index_each(int (*fn)(const struct am_map_view *m, void *arg), void *arg)
+{
+	if (!am_ix.ready || am_ix_begin() != 0)
+		return -1;
+	int rc = 0;
+	for (size_t i = 0; i < am_ix.n && rc == 0; i++) {
+		struct am_map_view v;
+		view_of(am_ix.arr[i], am_ix.arr[i]->seq, &v);
+		rc = fn(&v, arg);
+	}
+	am_ix_end();
+	return rc;
+}
+
+void am_index_stats(struct am_index_stats *out)
+{
+	memset(out, 0, sizeof *out);
+	for (int i = 0; i < 8; i++)
+		out->events[i] = __atomic_load_n(&am_ix.events[i], __ATOMIC_RELAXED);
+	out->maps = am_records_maps();
+	out->seqs = am_records_seqs();
+	out->missed = am_ix.missed;
+	out->holes_plugged = am_index_holes_plugged();
+	out->page_index = am_pageindex_ready();
+}
+
+static size_t validate_map(size_t i)
+{
+	const struct am_map *m = am_ix.arr[i];
+	size_t bad = m->lo >= m->hi || (m->lo | m->hi) & 4095;
+	bad += i > 0 && am_ix.arr[i - 1]->hi > m->lo;
+	bad += m->lo < m->seq->lo || m->hi > m->seq->hi || m->seq->nmaps == 0;
+	if (am_pageindex_ready() && m->hi <= AM_USER_TOP) { /* not [vsyscall] */
+		bad += am_ref_ptr(am_pageindex_get(m->lo)) != m;
+		bad += am_ref_ptr(am_pageindex_get(m->hi - 1)) != m;
+	}
+	return bad;
+}
+
+size_t am_index_validate(void)
+{
+	if (!am_ix.ready || am_ix_begin() != 0)
+		return 0;
+	size_t bad = am_ix.n != am_records_maps();
+	for (size_t i = 0; i < am_ix.n; i++)
+		bad += validate_map(i);
+	am_ix_end();
+	return bad;
+}
+
+void am_index_atfork_child(void) { am_ix.lock.state = 0; }

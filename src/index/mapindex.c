@@ -1,0 +1,246 @@
+/* The mapping index's writers: the sorted map array, splitting, removing,
+ * protecting, remapping, the brk heap. See mapindex.h for the contract.
+ *
+ * Invariants (am_index_validate): arr[0..n) sorted by lo, disjoint,
+ * page-aligned, non-empty; every page of every map is found by the page
+ * index; each map lies inside its sequence's extent.
+ * When a record cannot be allocated the affected range is left out of the
+ * index (queries answer "unknown" there, never something stale), counted
+ * in `missed`, and reported once.
+ */
+#include <string.h>
+#include <sys/mman.h>
+
+#include "../log.h"
+#include "../palloc/palloc.h"
+#include "internal.h"
+#include "pageindex.h"
+#include "records.h"
+
+struct am_index am_ix = {.lock = AM_LOCK_INIT};
+
+static __thread int inside_index;
+static int missed_logged;
+
+int am_ix_begin(void)
+{
+	if (inside_index)
+		return -1; /* a handler interrupted a writer on this thread */
+	inside_index = 1;
+	__atomic_signal_fence(__ATOMIC_SEQ_CST);
+	am_lock(&am_ix.lock);
+	__atomic_store_n(&am_ix.seq, am_ix.seq + 1, __ATOMIC_RELAXED);
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	return 0;
+}
+
+int am_ix_dropped(void)
+{
+	if (!am_ix.ready)
+		return 0; /* before start-up: the initial read of the maps sees it */
+	__atomic_fetch_add(&am_ix.events[AM_EV_DROPPED], 1, __ATOMIC_RELAXED);
+	__atomic_store_n(&am_ix.resync_pending, 1, __ATOMIC_RELEASE);
+	return -1;
+}
+
+void am_ix_end(void)
+{
+	if (__atomic_exchange_n(&am_ix.resync_pending, 0, __ATOMIC_ACQUIRE))
+		am_ix_resync_locked();
+	__atomic_store_n(&am_ix.seq, am_ix.seq + 1, __ATOMIC_RELEASE);
+	am_unlock(&am_ix.lock);
+	__atomic_signal_fence(__ATOMIC_SEQ_CST);
+	inside_index = 0;
+}
+
+void am_ix_missed(uintptr_t lo, uintptr_t hi)
+{
+	am_ix.missed++;
+	am_log_once(&missed_logged,
+		    "no-mmap tier exhausted: %p-%p and later mappings that cannot be recorded are not "
+		    "indexed (queries there answer unknown); raise ALLOCMAP_MAX_SEQUENCES",
+		    (void *)lo, (void *)hi);
+}
+
+size_t am_ix_first_above(uintptr_t addr)
+{
+	size_t lo = 0, hi = am_ix.n;
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+		if (am_ix.arr[mid]->hi <= addr)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+static int arr_reserve(void)
+{
+	if (am_ix.n < am_ix.cap)
+		return 0;
+	size_t cap = am_ix.cap ? am_ix.cap * 2 : 256;
+	struct am_map **a = am_palloc_realloc(&am_tier_nommap, am_ix.arr, cap * sizeof *a);
+	if (!a)
+		return -1;
+	am_ix.arr = a;
+	am_ix.cap = cap;
+	return 0;
+}
+
+/* Puts m (not overlapping anything) into the array and the page index. */
+int am_ix_insert(struct am_map *m)
+{
+	if (arr_reserve() != 0)
+		return -1;
+	size_t i = am_ix_first_above(m->lo);
+	memmove(&am_ix.arr[i + 1], &am_ix.arr[i], (am_ix.n - i) * sizeof m);
+	am_ix.arr[i] = m;
+	am_ix.n++;
+	if (am_pageindex_set(m->lo, m->hi, am_ref_of(m)) != 0)
+		am_ix_missed(m->lo, m->hi);
+	return 0;
+}
+
+static void seq_recompute(struct am_seq *s)
+{
+	uintptr_t lo = UINTPTR_MAX, hi = 0;
+	for (size_t i = am_ix_first_above(s->lo); i < am_ix.n && am_ix.arr[i]->lo < s->hi; i++) {
+		struct am_map *m = am_ix.arr[i];
+		if (m->seq == s) {
+			lo = m->lo < lo ? m->lo : lo;
+			hi = m->hi > hi ? m->hi : hi;
+		}
+	}
+	s->lo = lo, s->hi = hi;
+}
+
+/* Takes arr[i] out of the array (and, if clear, the page index); frees it. */
+static void remove_at(size_t i, int clear)
+{
+	struct am_map *m = am_ix.arr[i];
+	struct am_seq *s = m->seq;
+	if (clear)
+		am_pageindex_set(m->lo, m->hi, 0);
+	memmove(&am_ix.arr[i], &am_ix.arr[i + 1], (am_ix.n - i - 1) * sizeof m);
+	am_ix.n--;
+	int edge = s->nmaps > 1 && (m->lo == s->lo || m->hi == s->hi);
+	am_map_free(m);
+	if (edge)
+		seq_recompute(s);
+}
+
+/* Makes addr a map boundary. If no record is left for the split, the map
+ * holding addr leaves the index (unknown beats wrong). */
+static void split_at(uintptr_t addr)
+{
+	size_t i = am_ix_first_above(addr);
+	if (i == am_ix.n || am_ix.arr[i]->lo >= addr)
+		return;
+	struct am_map *m = am_ix.arr[i], *r = am_map_clone(m);
+	if (!r || arr_reserve() != 0) {
+		if (r)
+			am_map_free(r);
+		am_ix_missed(m->lo, m->hi);
+		remove_at(i, 1);
+		return;
+	}
+	r->lo = addr;
+	if (!(r->flags & MAP_ANONYMOUS))
+		r->offset += addr - m->lo;
+	m->hi = addr;
+	am_ix_insert(r);
+}
+
+void am_ix_unmap(uintptr_t lo, uintptr_t hi)
+{
+	split_at(lo);
+	split_at(hi);
+	size_t i = am_ix_first_above(lo);
+	while (i < am_ix.n && am_ix.arr[i]->lo < hi)
+		remove_at(i, 1);
+}
+
+static int mergeable(const struct am_map *a, const struct am_map *b)
+{
+	return a->hi == b->lo && a->seq == b->seq && a->prot == b->prot && a->flags == b->flags &&
+	       a->path == b->path && a->caller == b->caller &&
+	       ((a->flags & MAP_ANONYMOUS) || a->offset + (a->hi - a->lo) == b->offset);
+}
+
+/* Merges arr[i] into arr[i-1] when they are one piece. */
+static void merge_at(size_t i)
+{
+	if (i == 0 || i >= am_ix.n || !mergeable(am_ix.arr[i - 1], am_ix.arr[i]))
+		return;
+	struct am_map *a = am_ix.arr[i - 1], *b = am_ix.arr[i];
+	uintptr_t lo = b->lo, hi = b->hi;
+	a->hi = hi;
+	am_pageindex_set(lo, hi, am_ref_of(a));
+	remove_at(i, 0);
+}
+
+void am_ix_protect(uintptr_t lo, uintptr_t hi, int prot)
+{
+	split_at(lo);
+	split_at(hi);
+	size_t i = am_ix_first_above(lo), first = i;
+	for (; i < am_ix.n && am_ix.arr[i]->lo < hi; i++)
+		am_ix.arr[i]->prot = prot;
+	for (size_t k = i + 1; k-- > first;) /* right to left: lower indices stay put */
+		merge_at(k);
+}
+
+/* Records one new map in a new sequence; the range must be free. */
+int am_ix_map_new(uintptr_t lo, uintptr_t hi, int prot, int flags, uint64_t off, struct am_path *path,
+		  enum am_origin origin, const void *caller, struct am_seq *seq)
+{
+	struct am_seq *s = seq ? seq : am_seq_new(lo, hi, origin, caller, path);
+	struct am_map *m = s ? am_map_new(lo, hi, prot, flags, off, s, path, caller) : NULL;
+	if (m && am_ix_insert(m) == 0)
+		return 0;
+	if (m)
+		am_map_free(m);
+	else if (!seq)
+		am_seq_drop_if_empty(s);
+	am_ix_missed(lo, hi);
+	return -1;
+}
+
+static uintptr_t page_down(uintptr_t a) { return a & ~(uintptr_t)4095; }
+static uintptr_t page_up(uintptr_t a) { return (a + 4095) & ~(uintptr_t)4095; }
+
+int am_index_map(uintptr_t lo, uintptr_t hi, int prot, int flags, uint64_t off, const char *path,
+		 enum am_origin origin, const void *caller)
+{
+	if (!am_ix.ready || am_ix_begin() != 0)
+		return am_ix_dropped();
+	lo = page_down(lo), hi = page_up(hi);
+	am_ix_unmap(lo, hi);
+	struct am_path *p = am_path_new(path);
+	int rc = am_ix_map_new(lo, hi, prot, flags, off, p, origin, caller, NULL);
+	am_path_unref(p);
+	am_ix.events[AM_EV_MMAP]++;
+	am_ix_end();
+	return rc;
+}
+
+int am_index_unmap(uintptr_t lo, uintptr_t hi)
+{
+	if (!am_ix.ready || am_ix_begin() != 0)
+		return am_ix_dropped();
+	am_ix_unmap(page_down(lo), page_up(hi));
+	am_ix.events[AM_EV_MUNMAP]++;
+	am_ix_end();
+	return 0;
+}
+
+int am_index_protect(uintptr_t lo, uintptr_t hi, int prot)
+{
+	if (!am_ix.ready || am_ix_begin() != 0)
+		return am_ix_dropped();
+	am_ix_protect(page_down(lo), page_up(hi), prot);
+	am_ix.events[AM_EV_MPROTECT]++;
+	am_ix_end();
+	return 0;
+}

@@ -1,0 +1,123 @@
+/* The mapping index: every mapping of the process, grouped into mapping
+ * sequences ("big allocations"), with an O(1) page index for lookup.
+ *
+ * Records:
+ *   struct am_map  one piece of the address space with uniform protection
+ *                  and origin (like a kernel VMA, but never merged across
+ *                  sequences);
+ *   struct am_seq  a mapping sequence: what one mmap call made, one loaded
+ *                  object's span (segments and plugged holes), the brk
+ *                  heap, a stack. Maps point at their sequence.
+ * Both come from the no-mmap tier only: the number of records is bounded
+ * by the kernel's map count (vm.max_map_count), so the tier's bound holds.
+ *
+ * Locking: one index lock serialises writers; readers (queries) take no
+ * lock and validate what they read with a sequence counter (seqlock), so
+ * a query is wait-free unless a writer is active and never sees a record
+ * torn. Writers never make system calls except through the no-mmap tier
+ * (which makes none) — so no syscall under the lock.
+ */
+#ifndef AM_INDEX_MAPINDEX_H
+#define AM_INDEX_MAPINDEX_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "../../include/allocmap.h"
+
+/* Who made a mapping: its "allocator" name in query answers. */
+enum am_origin {
+	AM_ORIGIN_MMAP,         /* the program's mmap */
+	AM_ORIGIN_BRK,          /* the brk heap */
+	AM_ORIGIN_STACK,        /* a stack (MAP_STACK/MAP_GROWSDOWN or [stack]) */
+	AM_ORIGIN_OBJECT,       /* a loaded object's segment or plugged hole */
+	AM_ORIGIN_NOMMAP,       /* allocmap's no-mmap tier region */
+	AM_ORIGIN_MMAPTIER,     /* allocmap's mmap tier chunk */
+	AM_ORIGIN_SELF,         /* other allocmap data (the page index) */
+	AM_ORIGIN_KERNEL,       /* [vdso], [vvar], [vsyscall] */
+	AM_ORIGIN_PREEXISTING,  /* anonymous, found at start-up: maker unknown */
+	AM_ORIGIN_COUNT
+};
+
+struct am_path {
+	unsigned refs;          /* maps sharing this string; guarded by the index lock */
+	char s[];
+};
+
+struct am_seq {
+	uintptr_t lo, hi;       /* extent: the union of its maps' extents */
+	unsigned nmaps;
+	uint8_t origin;         /* enum am_origin */
+	const void *caller;     /* return address of the call that made it, or NULL */
+	struct am_path *path;   /* object or file path, or NULL */
+};
+
+struct am_map {
+	uintptr_t lo, hi;       /* [lo, hi), page-aligned */
+	int prot;               /* PROT_* */
+	int flags;              /* MAP_SHARED/MAP_PRIVATE, MAP_ANONYMOUS as given */
+	uint64_t offset;        /* file offset of lo (file mappings) */
+	struct am_seq *seq;
+	struct am_path *path;   /* backing file, or NULL */
+	const void *caller;
+};
+
+/* One map's description as a reader copies it out (see am_index_lookup). */
+struct am_map_view {
+	uintptr_t lo, hi, seq_lo, seq_hi;
+	int prot, flags;
+	enum am_origin origin;
+	const void *caller;
+	const char *path;
+};
+
+/* Sets the index up: the page index reservation, the first records.
+ * 0 on success; -1 if nothing can be indexed (then all calls are no-ops
+ * and lookups answer "unknown"). Single-threaded, at start-up. */
+int am_index_init(void);
+
+/* Writers. Ranges are rounded out to pages. All return 0, or -1 if a
+ * record could not be allocated (the range is then marked unindexed:
+ * lookups there answer unknown, and the miss is counted). */
+int am_index_map(uintptr_t lo, uintptr_t hi, int prot, int flags, uint64_t off, const char *path,
+		 enum am_origin origin, const void *caller);
+int am_index_unmap(uintptr_t lo, uintptr_t hi);
+int am_index_protect(uintptr_t lo, uintptr_t hi, int prot);
+int am_index_remap(uintptr_t old, size_t old_len, uintptr_t new_addr, size_t new_len, int dontunmap);
+/* The brk heap now ends at `end` (it started at `start`). */
+int am_index_brk(uintptr_t start, uintptr_t end, const void *caller);
+/* Re-reads /proc/self/maps and makes the index agree with it; plugs
+ * holes in loaded objects. 0, or the maps reader's error. */
+int am_index_resync(void);
+uint64_t am_index_holes_plugged(void);
+
+/* Reader: copies the map holding p into *out; 0 if found, -1 if not.
+ * Lock-free, safe from any thread and from signal handlers. */
+int am_index_lookup(uintptr_t p, struct am_map_view *out);
+
+/* Calls fn on each map in address order, under the index lock (fn must
+ * not call back into the index or allocate). Stops when fn returns != 0. */
+int am_index_each(int (*fn)(const struct am_map_view *m, void *arg), void *arg);
+
+struct am_index_stats {
+	uint64_t maps, seqs;                        /* live records */
+	uint64_t events[8];                         /* by enum am_event */
+	uint64_t missed;                            /* ranges left unindexed */
+	uint64_t holes_plugged;                     /* gaps in loaded objects filled */
+	int page_index;                             /* 1: O(1) page index; 0: fallback search */
+};
+void am_index_stats(struct am_index_stats *out);
+
+const char *am_origin_name(enum am_origin o);
+enum allocmap_kind am_origin_kind(enum am_origin o, int has_path);
+
+/* Index invariants: maps sorted, disjoint, page-aligned, each inside its
+ * sequence's extent; the page index agrees with the maps at every map's
+ * first and last page. Returns the number broken. */
+size_t am_index_validate(void);
+
+/* In a forked child: the index lock may have been held by a thread that
+ * does not exist here. */
+void am_index_atfork_child(void);
+
+#endif

@@ -1,0 +1,260 @@
+/* Making the mapping index agree with the kernel: at start-up, after
+ * every loader change (dlopen/dlclose map objects through ld.so's own
+ * system-call wrappers, which no hook sees), in a forked child, and after
+ * a dropped event. Also plugs holes in loaded objects.
+ *
+ * The writer holds the index lock for the whole walk of /proc/self/maps.
+ * A thread whose mapping call races with the walk applies its own event
+ * after the walk (it waits for the lock), so the end state is exact.
+ * Entries the index already describes exactly (same extent, same
+ * protection) keep their records — and so their origin and caller.
+ */
+#include <link.h>
+#include <string.h>
+#include <sys/mman.h>
+
+#include "../palloc/palloc.h"
+#include "../sys/procmaps.h"
+#include "../sys/syscall.h"
+#include "internal.h"
+#include "pageindex.h"
+#include "records.h"
+
+#define MAX_OBJECTS 1024 /* loaded objects grouped per walk; more stay unnested */
+
+struct object {
+	uintptr_t lo, hi;       /* span of the PT_LOAD segments, page-rounded */
+	uintptr_t relro_lo, relro_hi; /* PT_GNU_RELRO as ld.so will protect it */
+	const char *name;       /* the loader's name ("" for the executable) */
+	struct am_seq *seq;     /* found or made during the walk */
+	int is_new;             /* its sequence was made by this walk */
+};
+
+static struct object objects[MAX_OBJECTS];
+static int nobjects;
+static uint64_t holes_plugged;
+
+static int collect_object(struct dl_phdr_info *info, size_t size, void *arg)
+{
+	uintptr_t lo = UINTPTR_MAX, hi = 0, rlo = 0, rhi = 0;
+	(void)size, (void)arg;
+	for (int i = 0; i < info->dlpi_phnum; i++) {
+		const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+		uintptr_t a = info->dlpi_addr + ph->p_vaddr, b = a + ph->p_memsz;
+		if (ph->p_type == PT_GNU_RELRO) /* rounded as ld.so's _dl_protect_relro does */
+			rlo = a & ~(uintptr_t)4095, rhi = b & ~(uintptr_t)4095;
+		if (ph->p_type != PT_LOAD)
+			continue;
+		lo = a < lo ? a : lo;
+		hi = b > hi ? b : hi;
+	}
+	if (hi > lo && nobjects < MAX_OBJECTS)
+		objects[nobjects++] = (struct object){lo & ~(uintptr_t)4095, (hi + 4095) & ~(uintptr_t)4095,
+						      rlo, rhi, info->dlpi_name, NULL, 0};
+	return 0;
+}
+
+static struct object *object_at(uintptr_t a)
+{
+	for (int i = 0; i < nobjects; i++)
+		if (a >= objects[i].lo && a < objects[i].hi)
+			return &objects[i];
+	return NULL;
+}
+
+/* The next address after pos where classification may change. */
+static uintptr_t next_cut(uintptr_t pos, uintptr_t hi)
+{
+	uintptr_t l1lo, l1hi;
+	am_pageindex_region(&l1lo, &l1hi);
+	uintptr_t cuts[4] = {(uintptr_t)am_tier_nommap.base, (uintptr_t)am_tier_nommap.limit, l1lo, l1hi};
+	for (int i = 0; i < 4; i++)
+		if (cuts[i] > pos && cuts[i] < hi)
+			hi = cuts[i];
+	for (int i = 0; i < nobjects; i++) {
+		if (objects[i].lo > pos && objects[i].lo < hi)
+			hi = objects[i].lo;
+		if (objects[i].hi > pos && objects[i].hi < hi)
+			hi = objects[i].hi;
+	}
+	return hi;
+}
+
+static enum am_origin self_origin(uintptr_t a)
+{
+	uintptr_t l1lo, l1hi;
+	void *base;
+	size_t size;
+	am_pageindex_region(&l1lo, &l1hi);
+	if (a >= (uintptr_t)am_tier_nommap.base && a < (uintptr_t)am_tier_nommap.limit)
+		return AM_ORIGIN_NOMMAP;
+	if (a >= l1lo && a < l1hi)
+		return AM_ORIGIN_SELF;
+	if (am_palloc_owns(&am_tier_mmap, (void *)a, &base, &size) >= 0)
+		return AM_ORIGIN_MMAPTIER;
+	return AM_ORIGIN_COUNT;
+}
+
+static enum am_origin classify(const struct am_maps_entry *e, uintptr_t a)
+{
+	enum am_origin o = self_origin(a);
+	if (o != AM_ORIGIN_COUNT)
+		return o;
+	if (!strcmp(e->path, "[heap]"))
+		return AM_ORIGIN_BRK;
+	if (!strncmp(e->path, "[stack", 6))
+		return AM_ORIGIN_STACK;
+	if (!strcmp(e->path, "[vdso]") || !strcmp(e->path, "[vvar]") || !strcmp(e->path, "[vsyscall]"))
+		return AM_ORIGIN_KERNEL;
+	if (object_at(a))
+		return AM_ORIGIN_OBJECT;
+	return e->path[0] == '/' ? AM_ORIGIN_MMAP : AM_ORIGIN_PREEXISTING;
+}
+
+/* Does the index describe [lo, hi) exactly with protection prot? */
+static int agrees(uintptr_t lo, uintptr_t hi, int prot)
+{
+	uintptr_t pos = lo;
+	for (size_t i = am_ix_first_above(lo); i < am_ix.n && am_ix.arr[i]->lo < hi; i++) {
+		if (am_ix.arr[i]->lo != pos || am_ix.arr[i]->prot != prot)
+			return 0;
+		pos = am_ix.arr[i]->hi;
+	}
+	return pos == hi;
+}
+
+/* The object's sequence already in the index, or NULL. */
+static struct am_seq *find_object_seq(struct object *o)
+{
+	for (size_t i = am_ix_first_above(o->lo); !o->seq && i < am_ix.n && am_ix.arr[i]->lo < o->hi; i++)
+		if (am_ix.arr[i]->seq->origin == AM_ORIGIN_OBJECT)
+			o->seq = am_ix.arr[i]->seq;
+	return o->seq;
+}
+
+/* The sequence for object o: one already in the index, or a new one. */
+static struct am_seq *object_seq(struct object *o, struct am_path *path)
+{
+	if (!find_object_seq(o)) {
+		o->seq = am_seq_new(o->lo, o->hi, AM_ORIGIN_OBJECT, NULL, path);
+		o->is_new = 1;
+	}
+	return o->seq;
+}
+
+static void note_brk(enum am_origin o, uintptr_t lo, uintptr_t hi)
+{
+	if (o != AM_ORIGIN_BRK)
+		return;
+	if (!am_ix.brk_start || lo < am_ix.brk_start)
+		am_ix.brk_start = lo;
+	if (hi > am_ix.brk_top)
+		am_ix.brk_top = hi;
+}
+
+static void apply_piece(const struct am_maps_entry *e, uintptr_t lo, uintptr_t hi)
+{
+	if (agrees(lo, hi, e->prot))
+		return;
+	enum am_origin o = classify(e, lo);
+	int anon = e->inode == 0 && e->path[0] != '/';
+	int flags = (e->shared ? MAP_SHARED : MAP_PRIVATE) | (anon ? MAP_ANONYMOUS : 0);
+	struct am_path *path = am_path_new(e->path[0] == '[' ? NULL : e->path);
+	struct am_seq *seq = o == AM_ORIGIN_OBJECT ? object_seq(object_at(lo), path) : NULL;
+	am_ix_unmap(lo, hi);
+	am_ix_map_new(lo, hi, e->prot, flags, e->offset + (lo - e->lo), path, o, NULL, seq);
+	am_path_unref(path);
+	note_brk(o, lo, hi);
+}
+
+static int apply_entry(const struct am_maps_entry *e, void *arg)
+{
+	uintptr_t *prev_hi = arg;
+	if (e->lo > *prev_hi)
+		am_ix_unmap(*prev_hi, e->lo); /* the kernel has nothing there */
+	for (uintptr_t pos = e->lo; pos < e->hi;) {
+		uintptr_t cut = next_cut(pos, e->hi);
+		apply_piece(e, pos, cut);
+		pos = cut;
+	}
+	*prev_hi = e->hi;
+	return 0;
+}
+
+/* Maps PROT_NONE over [lo, hi) inside object o, owned by it. */
+static void plug(struct object *o, uintptr_t lo, uintptr_t hi)
+{
+	long r = am_sys_mmap((void *)lo, hi - lo, PROT_NONE,
+			     MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);
+	if (am_sys_failed(r) || (uintptr_t)r != lo) {
+		if (!am_sys_failed(r))
+			am_sys_munmap((void *)r, hi - lo); /* an old kernel ignored NOREPLACE */
+		return;
+	}
+	if (o->seq && am_ix_map_new(lo, hi, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, 0, o->seq->path,
+				    AM_ORIGIN_OBJECT, NULL, o->seq) == 0)
+		holes_plugged++;
+}
+
+static void plug_holes(struct object *o)
+{
+	uintptr_t pos = o->lo;
+	for (size_t i = am_ix_first_above(o->lo); i < am_ix.n && am_ix.arr[i]->lo < o->hi; i++) {
+		struct am_map *m = am_ix.arr[i];
+		if (m->lo > pos) {
+			plug(o, pos, m->lo);
+			i = am_ix_first_above(m->lo); /* the plug shifted the array */
+		}
+		pos = m->hi;
+	}
+	if (pos > o->lo && pos < o->hi)
+		plug(o, pos, o->hi);
+}
+
+int am_ix_resync_locked(void)
+{
+	uintptr_t prev_hi = 0;
+	nobjects = 0;
+	dl_iterate_phdr(collect_object, NULL);
+	int rc = am_procmaps_read(apply_entry, &prev_hi);
+	if (rc == 0)
+		am_ix_unmap(prev_hi, AM_USER_TOP);
+	for (int i = 0; i < nobjects; i++) {
+		am_seq_drop_if_empty(objects[i].seq); /* made, then no map joined */
+		objects[i].seq = NULL;
+		if (rc != 0 || !find_object_seq(&objects[i]))
+			continue;
+		plug_holes(&objects[i]);
+		/* ld.so applies RELRO after telling the debugger hook; a new
+		 * object's RELRO is about to become read-only */
+		if (objects[i].is_new && objects[i].relro_lo < objects[i].relro_hi)
+			am_ix_protect(objects[i].relro_lo, objects[i].relro_hi, PROT_READ);
+	}
+	am_ix.events[AM_EV_RESYNC]++;
+	return rc;
+}
+
+int am_index_resync(void)
+{
+	if (!am_ix.ready || am_ix_begin() != 0)
+		return am_ix_dropped();
+	int rc = am_ix_resync_locked();
+	am_ix_end();
+	return rc;
+}
+
+uint64_t am_index_holes_plugged(void) { return holes_plugged; }
+
+int am_index_init(void)
+{
+	am_pageindex_init();
+	long brk = am_sys_brk(NULL);
+	am_ix.ready = 1;
+	if (am_ix_begin() != 0)
+		return -1;
+	int rc = am_ix_resync_locked();
+	if (!am_ix.brk_start && !am_sys_failed(brk))
+		am_ix.brk_start = am_ix.brk_top = (uintptr_t)brk;
+	am_ix_end();
+	return rc;
+}

@@ -1,0 +1,53 @@
+/* Start-up and shutdown of the library.
+ *
+ * The constructor runs as early as a constructor can (priority 101) when
+ * the library is preloaded or linked: options, the two private tiers, the
+ * self-mapping window, the mapping index (from /proc/self/maps), then the
+ * hooks. Everything the program mapped before that is found by the
+ * initial read of the maps. Single-threaded by construction (constructors
+ * of preloaded libraries run before main).
+ *
+ * Environment:
+ *   ALLOCMAP_DISABLE=1           load, but index nothing and hook nothing
+ *   ALLOCMAP_MAX_SEQUENCES=N     the no-mmap tier's sizing bound (default 65536)
+ *   ALLOCMAP_CHECK_AT_EXIT=1     run allocmap_check at exit and report
+ */
+#include "../include/allocmap.h"
+#include "hook/hook.h"
+#include "index/mapindex.h"
+#include "index/selfmap.h"
+#include "log.h"
+#include "options.h"
+#include "palloc/palloc.h"
+
+static int started;
+
+static size_t nommap_reserve(void)
+{
+	size_t nseq = am_env_size("ALLOCMAP_MAX_SEQUENCES", AM_MAX_SEQUENCES_DEFAULT, 64, (size_t)1 << 24);
+	return AM_NOMMAP_RESERVE(nseq);
+}
+
+__attribute__((constructor(101))) static void am_init(void)
+{
+	if (started++ || am_env_bool("ALLOCMAP_DISABLE", 0))
+		return;
+	if (am_nommap_init(&am_tier_nommap, nommap_reserve()) != 0)
+		return;
+	am_mmaptier_init(&am_tier_mmap);
+	am_selfmap_init();
+	am_selfmap_install();
+	if (am_index_init() != 0)
+		am_log("could not read /proc/self/maps; the index starts incomplete");
+	if (am_hook_install() != 0)
+		am_log("interception is incomplete; the index will miss mapping changes");
+}
+
+__attribute__((destructor)) static void am_fini(void)
+{
+	if (!started || !am_env_bool("ALLOCMAP_CHECK_AT_EXIT", 0))
+		return;
+	int n = allocmap_check(2);
+	if (n != 0)
+		am_log("%d discrepancies", n);
+}

@@ -1,0 +1,49 @@
+/* allocmap_query: what holds an address. Mapping level here; the heap
+ * index answers first for addresses inside live malloc chunks.
+ * Lock-free (the mapping index's seqlock); never faults on any address.
+ */
+#include <string.h>
+
+#include "index/mapindex.h"
+#include "palloc/palloc.h"
+
+static void fill_mapping(const struct am_map_view *v, struct allocmap_info *out)
+{
+	out->base = (const void *)v->seq_lo;
+	out->size = v->seq_hi - v->seq_lo;
+	out->requested = out->size;
+	out->site = v->caller;
+	out->kind = am_origin_kind(v->origin, v->path != NULL);
+	out->allocator = am_origin_name(v->origin);
+	out->map_base = out->base;
+	out->map_size = out->size;
+	out->prot = v->prot;
+	out->path = v->path;
+}
+
+/* Inside a private tier: the innermost allocation is the tier's block. */
+static void fill_self(const void *p, enum am_origin o, struct allocmap_info *out)
+{
+	struct am_tier *t = o == AM_ORIGIN_NOMMAP ? &am_tier_nommap : &am_tier_mmap;
+	void *base;
+	size_t size;
+	if (am_palloc_owns(t, p, &base, &size) == 1) {
+		out->base = base;
+		out->size = out->requested = size;
+	}
+}
+
+int allocmap_query(const void *p, struct allocmap_info *out)
+{
+	struct am_map_view v;
+	if (!out)
+		return -1;
+	memset(out, 0, sizeof *out);
+	out->kind = ALLOCMAP_UNKNOWN;
+	if (am_index_lookup((uintptr_t)p, &v) != 0)
+		return -1;
+	fill_mapping(&v, out);
+	if (v.origin == AM_ORIGIN_NOMMAP || v.origin == AM_ORIGIN_MMAPTIER)
+		fill_self(p, v.origin, out);
+	return 0;
+}
