@@ -65,7 +65,7 @@ $(BUILD)/asan/tests/%: tests/unit/%.c $(SAN_AR)
 
 $(BUILD)/tests/prog_%: tests/preload/prog_%.c $(SO)
 	@mkdir -p $(@D)
-	$(CC) $(TEST_CFLAGS) $< -o $@ -L$(BUILD)/lib -lpthread -ldl
+	$(CC) $(TEST_CFLAGS) $< -o $@ -L$(BUILD)/lib -Wl,-rpath,$(abspath $(BUILD)/lib) -lallocmap -lpthread -ldl
 
 $(BUILD)/bench/%: bench/%.c $(AR_LIB)
 	@mkdir -p $(@D)

@@ -37,6 +37,9 @@ void am_ev_mremap(void *old, size_t old_len, void *new_addr, size_t new_len, int
 		  const void *caller);
 /* A successful mprotect of [addr, addr + len). */
 void am_ev_mprotect(void *addr, size_t len, int prot);
+/* A failed mprotect (ENOMEM: [addr, addr + len) has a hole): the kernel
+ * changed every mapping from addr up to the first hole. */
+void am_ev_mprotect_partial(void *addr, size_t len, int prot);
 /* The program break moved from old_end to new_end (either direction). */
 void am_ev_brk(void *old_end, void *new_end, const void *caller);
 /* The loader's link map just became consistent after a change (dlopen,

@@ -81,12 +81,17 @@ int am_hook_munmap(void *addr, size_t len)
 int am_hook_mprotect(void *addr, size_t len, int prot)
 {
 	long r = am_sys_forward(SYS_mprotect, (long)addr, (long)len, prot, 0, 0, 0);
-	if (am_sys_failed(r))
+	if (am_sys_failed(r) && r != -ENOMEM)
 		return fail_int(-r);
 	int saved = errno;
-	am_ev_mprotect(addr, len, prot);
+	/* ENOMEM: a hole in the range; the kernel has already changed the
+	 * mappings before the first hole */
+	if (r == -ENOMEM)
+		am_ev_mprotect_partial(addr, len, prot);
+	else
+		am_ev_mprotect(addr, len, prot);
 	errno = saved;
-	return 0;
+	return r == -ENOMEM ? fail_int(ENOMEM) : 0;
 }
 
 void *am_hook_mremap(void *old, size_t old_len, size_t new_len, int flags, ...)

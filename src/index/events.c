@@ -51,6 +51,11 @@ void am_ev_mprotect(void *addr, size_t len, int prot)
 	am_index_protect((uintptr_t)addr, (uintptr_t)addr + len, prot);
 }
 
+void am_ev_mprotect_partial(void *addr, size_t len, int prot)
+{
+	am_index_protect_prefix((uintptr_t)addr, (uintptr_t)addr + len, prot);
+}
+
 void am_ev_brk(void *old_end, void *new_end, const void *caller)
 {
 	am_index_brk((uintptr_t)old_end, (uintptr_t)new_end, caller);

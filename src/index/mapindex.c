@@ -235,6 +235,28 @@ int am_index_unmap(uintptr_t lo, uintptr_t hi)
 	return 0;
 }
 
+/* End of the mapped run starting at lo (lo itself if lo is unmapped). */
+static uintptr_t mapped_run_end(uintptr_t lo, uintptr_t hi)
+{
+	uintptr_t pos = lo;
+	for (size_t i = am_ix_first_above(lo); i < am_ix.n && am_ix.arr[i]->lo <= pos && pos < hi; i++)
+		pos = am_ix.arr[i]->hi;
+	return pos < hi ? pos : hi;
+}
+
+int am_index_protect_prefix(uintptr_t lo, uintptr_t hi, int prot)
+{
+	if (!am_ix.ready || am_ix_begin() != 0)
+		return am_ix_dropped();
+	lo = page_down(lo);
+	uintptr_t end = mapped_run_end(lo, page_up(hi));
+	if (end > lo)
+		am_ix_protect(lo, end, prot);
+	am_ix.events[AM_EV_MPROTECT]++;
+	am_ix_end();
+	return 0;
+}
+
 int am_index_protect(uintptr_t lo, uintptr_t hi, int prot)
 {
 	if (!am_ix.ready || am_ix_begin() != 0)

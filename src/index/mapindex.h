@@ -83,6 +83,9 @@ int am_index_map(uintptr_t lo, uintptr_t hi, int prot, int flags, uint64_t off, 
 		 enum am_origin origin, const void *caller);
 int am_index_unmap(uintptr_t lo, uintptr_t hi);
 int am_index_protect(uintptr_t lo, uintptr_t hi, int prot);
+/* As the kernel does for an mprotect that fails on a hole: protects from
+ * lo up to the first unmapped page (as the index knows it) or hi. */
+int am_index_protect_prefix(uintptr_t lo, uintptr_t hi, int prot);
 int am_index_remap(uintptr_t old, size_t old_len, uintptr_t new_addr, size_t new_len, int dontunmap);
 /* The brk heap now ends at `end` (it started at `start`). */
 int am_index_brk(uintptr_t start, uintptr_t end, const void *caller);

@@ -107,6 +107,13 @@ void am_ev_mprotect(void *addr, size_t len, int prot)
 	errno = CLOBBER;
 }
 
+void am_ev_mprotect_partial(void *addr, size_t len, int prot)
+{
+	struct ev *e = ev_new(EV_MPROTECT);
+	e->addr = addr, e->len = len, e->prot = prot, e->flags = 1; /* partial */
+	errno = CLOBBER;
+}
+
 void am_ev_brk(void *old_end, void *new_end, const void *caller)
 {
 	struct ev *e = ev_new(EV_BRK);

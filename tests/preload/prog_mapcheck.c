@@ -1,0 +1,302 @@
+/* Whole-program tests of the mapping index, run under the library (linked
+ * with -lallocmap, and again under LD_PRELOAD by mapindex.sh).
+ *
+ *   prog_mapcheck SCENARIO
+ *
+ * Each scenario changes the address space the way real programs do, asks
+ * allocmap_query about addresses whose answer it knows, and ends with
+ * allocmap_check(2) == 0. Exit status 0 means every expectation held; a
+ * failed expectation prints its line and exits 1.
+ */
+#include <allocmap.h>
+#include <dlfcn.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <pwd.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#define EXPECT(c)                                                                    \
+	do {                                                                         \
+		if (!(c)) {                                                          \
+			fprintf(stderr, "%s:%d: expected %s\n", __FILE__, __LINE__, #c); \
+			exit(1);                                                     \
+		}                                                                    \
+	} while (0)
+
+#define PAGE 4096UL
+
+static void check_clean(const char *when)
+{
+	int n = allocmap_check(2);
+	if (n != 0) {
+		fprintf(stderr, "allocmap_check after %s: %d discrepancies\n", when, n);
+		exit(1);
+	}
+}
+
+static struct allocmap_info q(const void *p)
+{
+	struct allocmap_info i;
+	EXPECT(allocmap_query(p, &i) == 0);
+	return i;
+}
+
+static void scenario_startup(void)
+{
+	int local = 0;
+	struct allocmap_info i;
+	check_clean("start-up");
+	i = q((void *)&scenario_startup);
+	EXPECT(i.kind == ALLOCMAP_OBJECT && i.path && strstr(i.path, "prog_mapcheck"));
+	EXPECT(i.prot == (PROT_READ | PROT_EXEC));
+	i = q((void *)&printf);
+	EXPECT(i.kind == ALLOCMAP_OBJECT && strstr(i.path, "libc.so.6"));
+	EXPECT((uintptr_t)i.base <= (uintptr_t)&printf && (uintptr_t)&printf < (uintptr_t)i.base + i.size);
+	i = q(&local);
+	EXPECT(i.kind == ALLOCMAP_STACK && !strcmp(i.allocator, "stack"));
+	EXPECT(allocmap_query(NULL, &i) == -1 && i.kind == ALLOCMAP_UNKNOWN);
+	EXPECT(allocmap_query((void *)-1, &i) == -1);
+	EXPECT(allocmap_query((void *)0xffff800000000000UL, &i) == -1);
+	EXPECT(allocmap_query(&local, NULL) == -1);
+}
+
+static void scenario_anon(void)
+{
+	char *p = mmap(NULL, 16 * PAGE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	EXPECT(p != MAP_FAILED);
+	struct allocmap_info i = q(p + 5 * PAGE + 7);
+	EXPECT(i.kind == ALLOCMAP_ANON && !strcmp(i.allocator, "mmap"));
+	EXPECT(i.base == p && i.size == 16 * PAGE && i.prot == (PROT_READ | PROT_WRITE));
+	EXPECT(i.site && (uintptr_t)i.site > (uintptr_t)&scenario_anon - 4096 &&
+	       (uintptr_t)i.site < (uintptr_t)&scenario_anon + 4096);
+	EXPECT(mprotect(p + 4 * PAGE, 2 * PAGE, PROT_READ) == 0);
+	EXPECT(q(p + 4 * PAGE).prot == PROT_READ && q(p + 6 * PAGE).prot == (PROT_READ | PROT_WRITE));
+	EXPECT(munmap(p + 8 * PAGE, PAGE) == 0);
+	EXPECT(allocmap_query(p + 8 * PAGE, &i) == -1);
+	check_clean("anonymous mmap, mprotect, partial munmap");
+	EXPECT(munmap(p, 16 * PAGE) == 0);
+	EXPECT(allocmap_query(p, &i) == -1);
+	check_clean("munmap");
+}
+
+static void scenario_file(void)
+{
+	char path[] = "/tmp/allocmap test XXXXXX";
+	int fd = mkstemp(path);
+	EXPECT(fd >= 0 && ftruncate(fd, 3 * PAGE) == 0);
+	char *p = mmap(NULL, 3 * PAGE, PROT_READ, MAP_SHARED, fd, 0);
+	EXPECT(p != MAP_FAILED);
+	struct allocmap_info i = q(p + PAGE);
+	EXPECT(i.kind == ALLOCMAP_FILE && i.path && !strcmp(i.path, path));
+	check_clean("file mmap");
+	munmap(p, 3 * PAGE);
+	close(fd);
+	unlink(path);
+	check_clean("file munmap");
+}
+
+static void scenario_dlopen(void)
+{
+	const char *libs[] = {"libz.so.1", "libsqlite3.so.0", "libcrypt.so.1", "libexpat.so.1"};
+	void *h[4];
+	int n = 0;
+	for (int k = 0; k < 4; k++)
+		if ((h[n] = dlopen(libs[k], RTLD_NOW)))
+			n++;
+	EXPECT(n >= 2);
+	check_clean("dlopen");
+	void *f = dlsym(h[0], "zlibVersion");
+	if (f) {
+		struct allocmap_info i = q(f);
+		EXPECT(i.kind == ALLOCMAP_OBJECT && strstr(i.path, "libz"));
+	}
+	for (int k = n - 1; k >= 0; k--)
+		dlclose(h[k]);
+	check_clean("dlclose");
+}
+
+/* Ground truth for the random scenario: the prot of each page, -1 unmapped. */
+enum { ARENA_PAGES = 512 };
+static int truth[ARENA_PAGES];
+static char *arena;
+
+static unsigned rnd(unsigned *s)
+{
+	*s = *s * 1103515245u + 12345u;
+	return *s >> 8;
+}
+
+static void set_truth(size_t a, size_t n, int prot)
+{
+	for (size_t k = a; k < a + n && k < ARENA_PAGES; k++)
+		truth[k] = prot;
+}
+
+static const int prots[] = {PROT_NONE, PROT_READ, PROT_READ | PROT_WRITE};
+
+static void random_op(unsigned *s)
+{
+	size_t a = rnd(s) % ARENA_PAGES, n = 1 + rnd(s) % 16;
+	if (a + n > ARENA_PAGES)
+		n = ARENA_PAGES - a;
+	int prot = prots[rnd(s) % 3];
+	switch (rnd(s) % 4) {
+	case 0:
+		if (mmap(arena + a * PAGE, n * PAGE, prot, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0) != MAP_FAILED)
+			set_truth(a, n, prot);
+		break;
+	case 1:
+		if (munmap(arena + a * PAGE, n * PAGE) == 0)
+			set_truth(a, n, -1);
+		break;
+	case 2:
+		if (mprotect(arena + a * PAGE, n * PAGE, prot) == 0)
+			set_truth(a, n, prot);
+		else /* the kernel changed the pages before the first hole */
+			for (size_t k = a; k < a + n && truth[k] >= 0; k++)
+				truth[k] = prot;
+		break;
+	default: {
+		size_t to = rnd(s) % ARENA_PAGES, m = 1 + rnd(s) % 16;
+		int ok = 1;
+		for (size_t k = a; k < a + n; k++) /* mremap needs one mapping */
+			ok &= truth[k] == truth[a] && truth[k] >= 0;
+		if (!ok || to + m > ARENA_PAGES || (to < a + n && a < to + m))
+			break;
+		if (mremap(arena + a * PAGE, n * PAGE, m * PAGE, MREMAP_MAYMOVE | MREMAP_FIXED,
+			   arena + to * PAGE) != MAP_FAILED) {
+			int pr = truth[a];
+			set_truth(a, n, -1);
+			set_truth(to, m, pr);
+		}
+	}
+	}
+}
+
+static void verify_truth(void)
+{
+	for (size_t k = 0; k < ARENA_PAGES; k++) {
+		struct allocmap_info i;
+		int r = allocmap_query(arena + k * PAGE, &i);
+		if (truth[k] < 0)
+			EXPECT(r == -1);
+		else
+			EXPECT(r == 0 && i.prot == truth[k]);
+	}
+}
+
+static void scenario_random(void)
+{
+	unsigned s = 12345;
+	arena = mmap(NULL, ARENA_PAGES * PAGE, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	EXPECT(arena != MAP_FAILED);
+	set_truth(0, ARENA_PAGES, PROT_READ);
+	for (int k = 1; k <= 10000; k++) {
+		random_op(&s);
+		if (k % 500 == 0) {
+			verify_truth();
+			check_clean("random mapping operations");
+		}
+	}
+	munmap(arena, ARENA_PAGES * PAGE);
+	check_clean("random mapping operations, end");
+}
+
+static void *thread_body(void *arg)
+{
+	int local = 0;
+	struct allocmap_info i;
+	(void)arg;
+	if (allocmap_query(&local, &i) != 0 || i.kind != ALLOCMAP_STACK)
+		return (void *)1;
+	return NULL;
+}
+
+static void scenario_threads(void)
+{
+	pthread_t t[16];
+	for (int k = 0; k < 16; k++)
+		EXPECT(pthread_create(&t[k], NULL, thread_body, NULL) == 0);
+	for (int k = 0; k < 16; k++) {
+		void *r;
+		pthread_join(t[k], &r);
+		EXPECT(r == NULL);
+	}
+	check_clean("16 threads");
+}
+
+static void scenario_large_malloc(void)
+{
+	void *p[8];
+	for (int k = 0; k < 8; k++) {
+		p[k] = malloc(((size_t)1 << 20) << (k % 4));
+		EXPECT(p[k]);
+		memset(p[k], k, 4096);
+		struct allocmap_info i = q((char *)p[k] + 100);
+		EXPECT(i.kind == ALLOCMAP_ANON || i.kind == ALLOCMAP_HEAP_CHUNK);
+	}
+	check_clean("large mallocs");
+	for (int k = 0; k < 8; k++)
+		free(p[k]);
+	check_clean("large frees");
+	char *small[1000];
+	for (int k = 0; k < 1000; k++)
+		small[k] = malloc(1000);
+	EXPECT(q(small[999]).kind == ALLOCMAP_BRK || q(small[999]).kind == ALLOCMAP_HEAP_CHUNK);
+	check_clean("brk heap growth");
+	for (int k = 0; k < 1000; k++)
+		free(small[k]);
+	check_clean("brk heap trim");
+}
+
+static void scenario_getpwnam(void)
+{
+	struct passwd *pw = getpwnam("root");
+	EXPECT(pw && pw->pw_uid == 0);
+	check_clean("getpwnam");
+}
+
+static void scenario_fork(void)
+{
+	pid_t pid = fork();
+	EXPECT(pid >= 0);
+	if (pid == 0) {
+		void *p = mmap(NULL, PAGE, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		_exit(p == MAP_FAILED || allocmap_check(2) != 0);
+	}
+	int st;
+	EXPECT(waitpid(pid, &st, 0) == pid && WIFEXITED(st) && WEXITSTATUS(st) == 0);
+	check_clean("fork");
+}
+
+static void scenario_self(void)
+{
+	struct allocmap_tier_stats st;
+	EXPECT(allocmap_tier_stats(ALLOCMAP_TIER_NOMMAP, &st) == 0);
+	EXPECT(st.reserved > 0 && st.in_use > 0);
+	EXPECT(allocmap_tier_stats(7, &st) == -1);
+}
+
+int main(int argc, char **argv)
+{
+	static const struct {
+		const char *name;
+		void (*fn)(void);
+	} all[] = {{"startup", scenario_startup}, {"anon", scenario_anon}, {"file", scenario_file},
+		   {"dlopen", scenario_dlopen}, {"random", scenario_random}, {"threads", scenario_threads},
+		   {"large_malloc", scenario_large_malloc}, {"getpwnam", scenario_getpwnam},
+		   {"fork", scenario_fork}, {"self", scenario_self}};
+	for (size_t k = 0; k < sizeof all / sizeof *all; k++)
+		if (argc > 1 && !strcmp(argv[1], all[k].name)) {
+			all[k].fn();
+			return 0;
+		}
+	fprintf(stderr, "usage: %s SCENARIO\n", argv[0]);
+	return 2;
+}
