@@ -6,7 +6,8 @@
  *   - buf[0, used) holds bytes not yet delivered, starting at a line start;
  *   - buf[0, scanned) holds no '\n' (so a scan resumes there);
  *   - used <= cap - 1: one byte stays free for the NUL after a last line
- *     that has no '\n'.
+ *     that has no '\n';
+ *   - max_hi is the highest end delivered, to flag overlaps.
  * A complete line is parsed in place: its name decodes onto itself
  * (decoding never lengthens), its '\n' becomes the NUL. A line that fills
  * the buffer is long: its head stays put, its rest is read through a small
@@ -17,6 +18,7 @@
 #include "procmaps.h"
 #include "syscall.h"
 
+#include <errno.h> /* constants only: errno itself is never touched */
 #include <fcntl.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -24,9 +26,7 @@
 _Static_assert(PROT_READ == 1 && PROT_WRITE == 2 && PROT_EXEC == 4,
 	       "perm letters r, w, x map to bits 0, 1, 2");
 _Static_assert(AM_PROCMAPS_BUF >= AM_PROCMAPS_MIN_BUF, "default buffer too small");
-
-#define EINTR_ 4
-#define EINVAL_ 22
+_Static_assert(AM_PROCMAPS_EBADMSG == -EBADMSG, "the header spells out -EBADMSG");
 
 static const char deleted_sfx[] = " (deleted)";
 #define DELETED_LEN (sizeof(deleted_sfx) - 1)
@@ -35,8 +35,8 @@ static const char deleted_sfx[] = " (deleted)";
 static const char nl_esc[] = "\\012";
 #define NL_ESC_LEN (sizeof(nl_esc) - 1)
 
-/* A line split into its fields and its raw name [name, name + name_len),
- * the " (deleted)" suffix already cut off. */
+/* Where a line's raw name lies: line[name_off, name_off + name_len), the
+ * " (deleted)" suffix already cut off. */
 struct split {
 	size_t name_off;
 	size_t name_len;
@@ -215,6 +215,7 @@ int am_procmaps_parse_line(const char *line, size_t len, struct am_maps_entry *o
 		return -1;
 	out->truncated = decode_name(pathbuf, pathcap, line + s.name_off, s.name_len, 0);
 	out->path = pathbuf;
+	out->overlaps = 0;
 	return 0;
 }
 
@@ -227,6 +228,7 @@ struct reader {
 	size_t used;
 	size_t scanned;
 	int eof;
+	uintptr_t max_hi;	/* the highest end delivered so far */
 	am_procmaps_cb cb;
 	void *arg;
 };
@@ -236,8 +238,16 @@ static long read_retry(int fd, void *p, size_t n)
 	long r;
 	do
 		r = am_sys_read(fd, p, n);
-	while (r == -EINTR_);
+	while (r == -EINTR);
 	return r;
+}
+
+static int call_back(struct reader *r, struct am_maps_entry *e)
+{
+	e->overlaps = e->lo < r->max_hi;
+	if (e->hi > r->max_hi)
+		r->max_hi = e->hi;
+	return r->cb(e, r->arg);
 }
 
 /* Delivers the complete line buf[off, off + len), whose byte at len is
@@ -251,7 +261,7 @@ static int deliver(struct reader *r, size_t off, size_t len)
 		return AM_PROCMAPS_EBADMSG;
 	e.path = line + s.name_off;
 	e.truncated = decode_name(line + s.name_off, s.name_len + 1, e.path, s.name_len, 0);
-	return r->cb(&e, r->arg);
+	return call_back(r, &e);
 }
 
 /* Delivers every complete line in the buffer, then moves the rest (a
@@ -345,7 +355,7 @@ static int deliver_long(struct reader *r, size_t head, const struct rest *t)
 		name_len = head - s.name_off;
 	e.path = r->buf + s.name_off;
 	e.truncated = decode_name(r->buf + s.name_off, name_len + 1, e.path, name_len, partial);
-	return r->cb(&e, r->arg);
+	return call_back(r, &e);
 }
 
 /* The buffer is full and holds no '\n'. split_line sees only the head,
@@ -369,7 +379,7 @@ int am_procmaps_read_buf(int fd, am_procmaps_cb cb, void *arg, char *buf, size_t
 	struct reader r = {.fd = fd, .buf = buf, .cap = cap, .cb = cb, .arg = arg};
 	int rc;
 	if (cap < AM_PROCMAPS_MIN_BUF)
-		return -EINVAL_;
+		return -EINVAL;
 	for (;;) {
 		if ((rc = drain(&r)) != 0)
 			return rc;
@@ -395,7 +405,7 @@ int am_procmaps_read(am_procmaps_cb cb, void *arg)
 	long fd;
 	do
 		fd = am_sys_open("/proc/self/maps", O_RDONLY | O_CLOEXEC, 0);
-	while (fd == -EINTR_);
+	while (fd == -EINTR);
 	if (fd < 0)
 		return (int)fd;
 	int rc = am_procmaps_read_fd((int)fd, cb, arg);

@@ -16,9 +16,14 @@
  * Nothing here allocates, takes a lock, touches errno or keeps state
  * between calls: every function may run in any thread concurrently, and
  * is async-signal-safe (the readers use about AM_PROCMAPS_BUF bytes of
- * stack). The kernel does not promise a consistent snapshot across the
- * read() calls of one walk: each line is whole, but the set of lines can
- * mix before and after a concurrent change of the address space.
+ * stack).
+ *
+ * The kernel prints the file a chunk (a read() call) at a time, resuming
+ * after the end of the last vma it printed; the address space can change
+ * in between. So each line is whole and the ends (hi) strictly increase,
+ * but a vma that changed between two chunks can show twice, the later
+ * line overlapping the earlier one (and being the fresher); the reader
+ * flags it (overlaps). A walk with no entry flagged is coherent.
  */
 #ifndef AM_SYS_PROCMAPS_H
 #define AM_SYS_PROCMAPS_H
@@ -36,7 +41,7 @@
 #define AM_PROCMAPS_BUF 8192
 #define AM_PROCMAPS_MIN_BUF (AM_PROCMAPS_FIELDS_MAX + 2)
 
-/* A malformed line met by a reader. */
+/* A malformed line met by a reader: -EBADMSG. */
 #define AM_PROCMAPS_EBADMSG (-74)
 
 struct am_maps_entry {
@@ -53,6 +58,9 @@ struct am_maps_entry {
 	int deleted;		/* the name ended in " (deleted)", stripped */
 	int truncated;		/* path holds only a prefix of the name (it
 				   did not fit the buffer); deleted is exact */
+	int overlaps;		/* a reader saw lo below the end of an entry
+				   it delivered before (always 0 from
+				   am_procmaps_parse_line) */
 };
 
 /* Parses one line of len bytes (a trailing '\n' is allowed, line[len] is
@@ -69,7 +77,7 @@ int am_procmaps_parse_line(const char *line, size_t len, struct am_maps_entry *o
 
 typedef int (*am_procmaps_cb)(const struct am_maps_entry *e, void *arg);
 
-/* Calls cb for each line of /proc/self/maps, in order (ascending lo).
+/* Calls cb for each line of /proc/self/maps, in order (ascending hi).
  * Stops as soon as cb returns non-zero, and returns that value (so a
  * callback should stop with a positive value). Otherwise returns 0 at
  * end of file, a negative errno from open/read, or AM_PROCMAPS_EBADMSG
@@ -82,7 +90,7 @@ int am_procmaps_read(am_procmaps_cb cb, void *arg);
 int am_procmaps_read_fd(int fd, am_procmaps_cb cb, void *arg);
 
 /* The same with the caller's buffer of cap bytes instead of the stack
- * (the path of an entry points into it). Returns -22 (EINVAL) if
+ * (the path of an entry points into it). Returns -EINVAL if
  * cap < AM_PROCMAPS_MIN_BUF. */
 int am_procmaps_read_buf(int fd, am_procmaps_cb cb, void *arg, char *buf, size_t cap);
 

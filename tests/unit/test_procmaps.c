@@ -22,6 +22,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -188,6 +189,7 @@ static void test_parse_known(void **state)
 		assert_string_equal(e.path, k->path);
 		assert_int_equal(e.deleted, k->deleted);
 		assert_int_equal(e.truncated, 0);
+		assert_int_equal(e.overlaps, 0);
 	}
 }
 
@@ -464,6 +466,7 @@ static size_t check_against_ref(const struct vec *got, const struct vec *ref, co
 		assert_int_equal(g->dev_minor, r->dev_minor);
 		assert_int_equal(g->inode, r->inode);
 		assert_int_equal(g->deleted, r->deleted);
+		assert_int_equal(g->overlaps, 0);
 		if (!g->truncated) {
 			assert_string_equal(g->path, r->path);
 			continue;
@@ -559,6 +562,57 @@ static void test_read_pipe_trickle(void **state)
 	text_free(&t);
 }
 
+/* A read() interrupted by a signal handler (installed without SA_RESTART,
+ * so the raw syscall returns -EINTR) is retried, not reported. */
+static void on_usr1(int sig)
+{
+	(void)sig;
+}
+
+struct interrupter {
+	pthread_t target;
+	int fd;
+};
+
+static void *interrupt_then_write(void *arg)
+{
+	struct interrupter *w = arg;
+	static const char line[] = "1000-2000 r--p 0 00:00 0 /after a signal\n";
+	for (int i = 0; i < 5; i++) {
+		usleep(20000);
+		pthread_kill(w->target, SIGUSR1);
+	}
+	usleep(20000);
+	if (write(w->fd, line, sizeof line - 1) < 0)
+		return (void *)1;
+	close(w->fd);
+	return NULL;
+}
+
+static void test_read_retries_eintr(void **state)
+{
+	(void)state;
+	struct sigaction sa = {.sa_handler = on_usr1}, old;
+	struct vec got;
+	int p[2];
+	pthread_t th;
+	void *res;
+	assert_int_equal(sigaction(SIGUSR1, &sa, &old), 0);
+	assert_int_equal(pipe(p), 0);
+	vec_init(&got, 4, 256);
+	struct interrupter w = {pthread_self(), p[1]};
+	assert_int_equal(pthread_create(&th, NULL, interrupt_then_write, &w), 0);
+	int rc = am_procmaps_read_fd(p[0], collect, &got);
+	pthread_join(th, &res);
+	sigaction(SIGUSR1, &old, NULL);
+	close(p[0]);
+	assert_null(res);
+	assert_int_equal(rc, 0);
+	assert_int_equal(got.n, 1);
+	assert_string_equal(got.v[0].path, "/after a signal");
+	vec_free(&got);
+}
+
 static int read_text(const char *data, size_t len, size_t cap, struct vec *got)
 {
 	int fd = memfd_with(data, len);
@@ -627,6 +681,30 @@ static void test_read_long_malformed(void **state)
 	vec_free(&got);
 }
 
+/* A line starting below an end delivered before is flagged, whatever
+ * the buffer. */
+static void test_read_overlaps(void **state)
+{
+	(void)state;
+	static const char text[] = "1000-3000 r--p 0 00:00 0 /a\n"
+				   "2000-4000 r--p 0 00:00 0 /b\n"
+				   "4000-5000 r--p 0 00:00 0\n"
+				   "1000-2000 r--p 0 00:00 0 /c\n"
+				   "5000-6000 r--p 0 00:00 0\n";
+	static const int want[] = {0, 1, 0, 1, 0};
+	static const size_t caps[] = {AM_PROCMAPS_MIN_BUF, AM_PROCMAPS_BUF};
+	struct vec got;
+	vec_init(&got, 16, 4096);
+	for (size_t k = 0; k < 2; k++) {
+		got.n = got.pool_used = 0;
+		assert_int_equal(read_text(text, sizeof text - 1, caps[k], &got), 0);
+		assert_int_equal(got.n, 5);
+		for (size_t i = 0; i < 5; i++)
+			assert_int_equal(got.v[i].e.overlaps, want[i]);
+	}
+	vec_free(&got);
+}
+
 static void test_read_bad_args(void **state)
 {
 	(void)state;
@@ -654,15 +732,23 @@ static void read_self(struct vec *c)
 	assert_true(c->n > 5);
 }
 
-static void check_sorted(const struct vec *c)
+/* Entries of one walk: sane ranges, ends strictly ascending (which the
+ * kernel keeps even while the address space changes). Returns whether
+ * they also do not overlap (a vma can show twice if it changed between
+ * two read() chunks). */
+static int check_sorted(const struct vec *c)
 {
+	int coherent = 1;
 	for (size_t i = 0; i < c->n; i++) {
-		assert_true(c->v[i].e.lo < c->v[i].e.hi);
-		assert_int_equal(c->v[i].e.lo % 4096, 0);
-		assert_int_equal(c->v[i].e.hi % 4096, 0);
-		if (i > 0)
-			assert_true(c->v[i - 1].e.hi <= c->v[i].e.lo);
+		const struct am_maps_entry *e = &c->v[i].e;
+		assert_true(e->lo < e->hi);
+		assert_int_equal(e->lo % 4096, 0);
+		assert_int_equal(e->hi % 4096, 0);
+		assert_int_equal(e->overlaps, i > 0 && e->lo < c->v[i - 1].e.hi);
+		assert_true(i == 0 || c->v[i - 1].e.hi < e->hi);
+		coherent &= !e->overlaps;
 	}
+	return coherent;
 }
 
 static void test_self_maps(void **state)
@@ -674,7 +760,12 @@ static void test_self_maps(void **state)
 	assert_true(n > 0);
 	exe[n] = '\0';
 	read_self(&c);
-	check_sorted(&c);
+	/* nothing maps while we read, but valgrind might, for itself */
+	for (int tries = 0; !check_sorted(&c); tries++) {
+		assert_true(tries < 20);
+		c.n = c.pool_used = 0;
+		assert_int_equal(am_procmaps_read(collect, &c), 0);
+	}
 	const struct ent *code = find_addr(&c, (uintptr_t)&test_self_maps);
 	assert_non_null(code);
 	assert_true(code->e.prot & PROT_EXEC);
@@ -696,14 +787,17 @@ static int same_entries(const struct vec *a, const struct vec *b)
 	for (size_t i = 0; i < a->n; i++) {
 		const struct am_maps_entry *x = &a->v[i].e, *y = &b->v[i].e;
 		if (x->lo != y->lo || x->hi != y->hi || x->prot != y->prot || x->inode != y->inode ||
-		    x->offset != y->offset || strcmp(x->path, y->path) != 0)
+		    x->offset != y->offset || x->deleted != y->deleted || x->truncated)
+			return 0;
+		if (y->truncated ? strncmp(x->path, y->path, strlen(y->path)) != 0
+				 : strcmp(x->path, y->path) != 0)
 			return 0;
 	}
 	return 1;
 }
 
-/* The smallest buffer sees what the default one sees (retried: valgrind
- * maps memory of its own while we read). */
+/* The smallest buffer sees what the default one sees, but for paths cut
+ * to a prefix (retried: valgrind maps memory of its own while we read). */
 static void test_self_maps_small_buffer(void **state)
 {
 	(void)state;
@@ -926,38 +1020,96 @@ static void test_self_path_longer_than_buffer(void **state)
 	free(big);
 }
 
-/* Readers share nothing: several at once each see a sorted whole. */
+/* Readers share nothing: several at once, while another thread keeps
+ * splitting and merging a mapping, each get whole, valid lines with ends
+ * strictly ascending (the kernel resumes each read() chunk after the end
+ * it printed last); a vma that changed between chunks may show twice,
+ * and must then be flagged as overlapping. */
+struct order {
+	uintptr_t prev_hi;
+	uintptr_t bad_lo, bad_hi; /* the entry that broke the order */
+	size_t n;
+	int rc;
+};
+
 static int check_order(const struct am_maps_entry *e, void *arg)
 {
-	uintptr_t *prev_hi = arg;
-	if (e->lo >= e->hi || e->lo < *prev_hi)
+	struct order *o = arg;
+	if (e->lo >= e->hi || e->hi <= o->prev_hi || e->prot & ~7 ||
+	    e->overlaps != (e->lo < o->prev_hi)) {
+		o->bad_lo = e->lo;
+		o->bad_hi = e->hi;
 		return 1;
-	*prev_hi = e->hi;
+	}
+	o->prev_hi = e->hi;
+	o->n++;
 	return 0;
 }
 
+struct reader_job {
+	int rounds;
+	struct order o;
+};
+
 static void *reader_thread(void *arg)
 {
-	int rounds = *(int *)arg;
-	for (int i = 0; i < rounds; i++) {
-		uintptr_t prev_hi = 0;
-		if (am_procmaps_read(check_order, &prev_hi) != 0 || prev_hi == 0)
-			return (void *)1;
+	struct reader_job *j = arg;
+	for (int i = 0; i < j->rounds; i++) {
+		memset(&j->o, 0, sizeof j->o);
+		j->o.rc = am_procmaps_read(check_order, &j->o);
+		if (j->o.rc != 0 || j->o.n == 0)
+			break;
 	}
+	return NULL;
+}
+
+struct churn {
+	int stop;
+	long changes;
+};
+
+/* mprotect on alternate pages splits one mapping in many; undoing it
+ * merges them back. */
+static void *churn_thread(void *arg)
+{
+	struct churn *c = arg;
+	size_t pages = 64;
+	char *p = mmap(NULL, pages * 4096, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (p == MAP_FAILED)
+		return (void *)1;
+	while (!__atomic_load_n(&c->stop, __ATOMIC_RELAXED)) {
+		for (size_t i = 0; i < pages; i += 2)
+			mprotect(p + i * 4096, 4096, PROT_READ | PROT_WRITE);
+		mprotect(p, pages * 4096, PROT_READ);
+		c->changes++;
+	}
+	munmap(p, pages * 4096);
 	return NULL;
 }
 
 static void test_self_concurrent(void **state)
 {
 	(void)state;
-	pthread_t th[4];
-	int rounds = (int)(200 * test_scale()) + 1;
-	for (int i = 0; i < 4; i++)
-		assert_int_equal(pthread_create(&th[i], NULL, reader_thread, &rounds), 0);
+	pthread_t th[4], churner;
+	struct reader_job jobs[4];
+	struct churn ch = {0, 0};
+	assert_int_equal(pthread_create(&churner, NULL, churn_thread, &ch), 0);
 	for (int i = 0; i < 4; i++) {
-		void *r;
-		pthread_join(th[i], &r);
-		assert_null(r);
+		jobs[i].rounds = (int)(200 * test_scale()) + 1;
+		assert_int_equal(pthread_create(&th[i], NULL, reader_thread, &jobs[i]), 0);
+	}
+	for (int i = 0; i < 4; i++)
+		pthread_join(th[i], NULL);
+	__atomic_store_n(&ch.stop, 1, __ATOMIC_RELAXED);
+	void *cr;
+	pthread_join(churner, &cr);
+	assert_null(cr);
+	for (int i = 0; i < 4; i++) {
+		const struct order *o = &jobs[i].o;
+		if (o->rc != 0 || o->n == 0)
+			fail_msg("reader %d: rc %d after %zu entries, at %lx-%lx (previous end %lx)", i,
+				 o->rc, o->n, (unsigned long)o->bad_lo, (unsigned long)o->bad_hi,
+				 (unsigned long)o->prev_hi);
 	}
 }
 
@@ -971,8 +1123,10 @@ int main(void)
 		cmocka_unit_test(test_parse_long_path),
 		cmocka_unit_test(test_read_every_buffer_size),
 		cmocka_unit_test(test_read_pipe_trickle),
+		cmocka_unit_test(test_read_retries_eintr),
 		cmocka_unit_test(test_read_malformed_and_stop),
 		cmocka_unit_test(test_read_long_malformed),
+		cmocka_unit_test(test_read_overlaps),
 		cmocka_unit_test(test_read_bad_args),
 		cmocka_unit_test(test_self_maps),
 		cmocka_unit_test(test_self_maps_small_buffer),
