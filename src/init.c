@@ -11,6 +11,7 @@
  *   ALLOCMAP_DISABLE=1           load, but index nothing and hook nothing
  *   ALLOCMAP_MAX_SEQUENCES=N     the no-mmap tier's sizing bound (default 65536)
  *   ALLOCMAP_CHECK_AT_EXIT=1     run allocmap_check at exit and report
+ *   ALLOCMAP_REPORT=FILE         at exit, write a summary to FILE ("-": stderr; "%p": the pid)
  */
 #include "../include/allocmap.h"
 #include "hook/hook.h"
@@ -19,6 +20,7 @@
 #include "log.h"
 #include "options.h"
 #include "palloc/palloc.h"
+#include "report/report.h"
 
 static int started;
 
@@ -45,7 +47,7 @@ __attribute__((constructor(101))) static void am_init(void)
 
 __attribute__((destructor)) static void am_fini(void)
 {
-	if (!started || !am_env_bool("ALLOCMAP_CHECK_AT_EXIT", 0))
+	if (!started || am_report_at_exit() || !am_env_bool("ALLOCMAP_CHECK_AT_EXIT", 0))
 		return;
 	int n = allocmap_check(2);
 	if (n != 0)

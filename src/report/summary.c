@@ -1,0 +1,410 @@
+/* The exit summary: a plain-text account of one process, written when
+ * ALLOCMAP_REPORT names a destination (see report.h).
+ *
+ * Sections: the process (pid, command line); the address space by
+ * allocator and kind, from a walk of the mapping index; the events the
+ * hooks saw and what could not be indexed; the two private tiers; the
+ * check's result when ALLOCMAP_CHECK_AT_EXIT is on.
+ *
+ * It runs in the library's destructor, possibly in many processes of one
+ * program tree at once, so: nothing is allocated, no stdio, raw system
+ * calls only. The text is built in one static buffer and written with one
+ * write on an O_APPEND descriptor, so reports of several processes
+ * appended to one file do not interleave (with the check on, its lines
+ * are a second and third write). Single-threaded by contract: the
+ * destructor runs once per process.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdint.h>
+
+#include "../../include/allocmap.h"
+#include "../index/internal.h"
+#include "../index/mapindex.h"
+#include "../log.h"
+#include "../options.h"
+#include "../palloc/palloc.h"
+#include "../sys/syscall.h"
+#include "report.h"
+
+#define REPORT_BYTES 16384 /* the whole report; the tables are bounded */
+#define CMDLINE_BYTES 512  /* of the command line shown; longer ends in "..." */
+#define MAX_ROWS 32        /* (allocator, kind) pairs: origins x kinds seen */
+#define MAX_OPEN 64        /* sequence extents open at one address while walking */
+
+struct rep {
+	char *buf;
+	size_t len, cap;
+};
+
+static char report_buf[REPORT_BYTES];
+
+static void put(struct rep *r, const char *s)
+{
+	while (*s && r->len + 1 < r->cap)
+		r->buf[r->len++] = *s++;
+}
+
+static void putf(struct rep *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void putf(struct rep *r, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	r->len += am_vfmt(r->buf + r->len, r->cap - r->len, fmt, ap);
+	va_end(ap);
+}
+
+/* s in a column of `width`, right-aligned if right, preceded by a space. */
+static void col(struct rep *r, const char *s, size_t width, int right)
+{
+	size_t n = 0;
+	while (s[n])
+		n++;
+	put(r, " ");
+	for (size_t i = n; right && i < width; i++)
+		put(r, " ");
+	put(r, s);
+	for (size_t i = n; !right && i < width; i++)
+		put(r, " ");
+}
+
+static void col_u(struct rep *r, uint64_t v, size_t width)
+{
+	char s[24];
+	am_fmt(s, sizeof s, "%llu", (unsigned long long)v);
+	col(r, s, width, 1);
+}
+
+/* Bytes for people: "812 B", "4.0 KiB", "40.0 MiB" (rounded to a tenth). */
+static void human(char *s, size_t cap, uint64_t v)
+{
+	static const char *const units[] = {"B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB"};
+	unsigned u = 0;
+	uint64_t unit = 1, tenths = v * 10;
+	while (u < 6 && v / unit >= 1024) {
+		unit <<= 10, u++;
+		tenths = v / unit * 10 + (v % unit * 10 + unit / 2) / unit;
+	}
+	if (u == 0)
+		am_fmt(s, cap, "%llu B", (unsigned long long)v);
+	else
+		am_fmt(s, cap, "%llu.%llu %s", (unsigned long long)(tenths / 10),
+		       (unsigned long long)(tenths % 10), units[u]);
+}
+
+static void col_bytes(struct rep *r, uint64_t v, size_t width)
+{
+	char s[32];
+	human(s, sizeof s, v);
+	col(r, s, width, 1);
+}
+
+/* ---- the process ---------------------------------------------------- */
+
+/* /proc/self/cmdline with the NULs between arguments shown as spaces. */
+static void put_cmdline(struct rep *r)
+{
+	char cmd[CMDLINE_BYTES + 1];
+	long fd = am_sys_open("/proc/self/cmdline", O_RDONLY | O_CLOEXEC, 0), n = 0;
+	if (fd >= 0) {
+		long got;
+		while (n < CMDLINE_BYTES && (got = am_sys_read((int)fd, cmd + n, CMDLINE_BYTES - n)) > 0)
+			n += got;
+		am_sys_close((int)fd);
+	}
+	while (n > 0 && cmd[n - 1] == '\0')
+		n--;
+	for (long i = 0; i < n; i++)
+		if ((unsigned char)cmd[i] < ' ' || cmd[i] == 0x7f)
+			cmd[i] = cmd[i] == '\0' ? ' ' : '?';
+	cmd[n] = '\0';
+	putf(r, "command: %s%s\n", n ? cmd : "(unknown)", n == CMDLINE_BYTES ? "..." : "");
+}
+
+/* ---- the address space ---------------------------------------------- */
+
+struct row {
+	const char *allocator;
+	enum allocmap_kind kind;
+	uint64_t maps, seqs, bytes;
+};
+
+struct extent {
+	uintptr_t lo, hi;
+};
+
+struct space {
+	struct row rows[MAX_ROWS];
+	unsigned nrows;
+	/* Extents of the sequences met so far that reach past the current
+	 * map: a sequence's maps need not be adjacent (another can sit in a
+	 * hole of its extent), so "first map of its sequence" is "extent
+	 * not open yet". */
+	struct extent open[MAX_OPEN];
+	unsigned nopen;
+};
+
+static const char *const kind_names[] = {
+	[ALLOCMAP_UNKNOWN] = "unknown", [ALLOCMAP_HEAP_CHUNK] = "heap", [ALLOCMAP_ANON] = "anon",
+	[ALLOCMAP_FILE] = "file",       [ALLOCMAP_OBJECT] = "object",   [ALLOCMAP_BRK] = "brk",
+	[ALLOCMAP_STACK] = "stack",     [ALLOCMAP_SELF] = "self",
+};
+
+static int same(const char *a, const char *b)
+{
+	while (*a && *a == *b)
+		a++, b++;
+	return *a == *b;
+}
+
+static struct row *row_for(struct space *sp, const char *allocator, enum allocmap_kind kind)
+{
+	for (unsigned i = 0; i < sp->nrows; i++)
+		if (sp->rows[i].kind == kind && same(sp->rows[i].allocator, allocator))
+			return &sp->rows[i];
+	if (sp->nrows == MAX_ROWS)
+		return &sp->rows[MAX_ROWS - 1]; /* cannot happen: origins x kinds < MAX_ROWS */
+	sp->rows[sp->nrows] = (struct row){allocator, kind, 0, 0, 0};
+	return &sp->rows[sp->nrows++];
+}
+
+/* 1 if the map's sequence was not met before; remembers its extent. */
+static int new_sequence(struct space *sp, const struct am_map_view *m)
+{
+	unsigned keep = 0, lowest = 0;
+	for (unsigned i = 0; i < sp->nopen; i++)
+		if (sp->open[i].hi > m->lo)
+			sp->open[keep++] = sp->open[i];
+	sp->nopen = keep;
+	for (unsigned i = 0; i < sp->nopen; i++) {
+		if (sp->open[i].lo == m->seq_lo && sp->open[i].hi == m->seq_hi)
+			return 0;
+		if (sp->open[i].hi < sp->open[lowest].hi)
+			lowest = i;
+	}
+	if (sp->nopen == MAX_OPEN)
+		sp->open[lowest] = (struct extent){m->seq_lo, m->seq_hi}; /* > MAX_OPEN nested: may count twice */
+	else
+		sp->open[sp->nopen++] = (struct extent){m->seq_lo, m->seq_hi};
+	return 1;
+}
+
+static int count_map(const struct am_map_view *m, void *arg)
+{
+	struct space *sp = arg;
+	struct row *row = row_for(sp, am_origin_name(m->origin), am_origin_kind(m->origin, m->path != NULL));
+	row->maps++;
+	row->bytes += m->hi - m->lo;
+	row->seqs += (uint64_t)new_sequence(sp, m);
+	return 0;
+}
+
+/* The program's memory first, allocmap's own last; larger first. */
+static int before(const struct row *a, const struct row *b)
+{
+	if ((a->kind == ALLOCMAP_SELF) != (b->kind == ALLOCMAP_SELF))
+		return b->kind == ALLOCMAP_SELF;
+	return a->bytes > b->bytes;
+}
+
+static void sort_rows(struct space *sp)
+{
+	for (unsigned i = 1; i < sp->nrows; i++)
+		for (unsigned j = i; j > 0 && before(&sp->rows[j], &sp->rows[j - 1]); j--) {
+			struct row t = sp->rows[j];
+			sp->rows[j] = sp->rows[j - 1], sp->rows[j - 1] = t;
+		}
+}
+
+static void put_row(struct rep *r, const char *allocator, const char *kind, const struct row *v)
+{
+	put(r, " ");
+	col(r, allocator, 16, 0);
+	col(r, kind, 7, 0);
+	col_u(r, v->maps, 7);
+	col_u(r, v->seqs, 7);
+	col_bytes(r, v->bytes, 11);
+	put(r, "\n");
+}
+
+static void put_space(struct rep *r)
+{
+	static struct space sp;
+	sp.nrows = sp.nopen = 0;
+	put(r, "\naddress space\n ");
+	col(r, "allocator", 16, 0);
+	col(r, "kind", 7, 0);
+	col(r, "maps", 7, 1);
+	col(r, "seqs", 7, 1);
+	col(r, "bytes", 11, 1);
+	put(r, "\n");
+	if (am_index_each(count_map, &sp) != 0) {
+		put(r, "  (the index is not running: ALLOCMAP_DISABLE, or start-up failed)\n");
+		return;
+	}
+	sort_rows(&sp);
+	struct row total = {0};
+	for (unsigned i = 0; i < sp.nrows; i++) {
+		put_row(r, sp.rows[i].allocator, kind_names[sp.rows[i].kind], &sp.rows[i]);
+		total.maps += sp.rows[i].maps, total.seqs += sp.rows[i].seqs, total.bytes += sp.rows[i].bytes;
+	}
+	put_row(r, "total", "", &total);
+}
+
+/* ---- events and the private tiers ----------------------------------- */
+
+static void put_count(struct rep *r, const char *label, uint64_t v)
+{
+	put(r, " ");
+	col(r, label, 22, 0);
+	col_u(r, v, 10);
+	put(r, "\n");
+}
+
+static void put_events(struct rep *r)
+{
+	struct am_index_stats st;
+	am_index_stats(&st);
+	put(r, "\nevents intercepted\n");
+	put_count(r, "mmap", st.events[AM_EV_MMAP]);
+	put_count(r, "munmap", st.events[AM_EV_MUNMAP]);
+	put_count(r, "mprotect", st.events[AM_EV_MPROTECT]);
+	put_count(r, "mremap", st.events[AM_EV_MREMAP]);
+	put_count(r, "brk", st.events[AM_EV_BRK]);
+	put_count(r, "loader", st.events[AM_EV_LOADER]);
+	put_count(r, "resyncs", st.events[AM_EV_RESYNC]);
+	put_count(r, "dropped", st.events[AM_EV_DROPPED]);
+	put_count(r, "not indexed (missed)", st.missed);
+	put_count(r, "holes plugged", st.holes_plugged);
+}
+
+static void put_tier_bytes(struct rep *r, const char *label, size_t a, size_t b)
+{
+	put(r, " ");
+	col(r, label, 22, 0);
+	col_bytes(r, a, 11);
+	col_bytes(r, b, 11);
+	put(r, "\n");
+}
+
+static void put_tier_count(struct rep *r, const char *label, uint64_t a, uint64_t b)
+{
+	put(r, " ");
+	col(r, label, 22, 0);
+	col_u(r, a, 11);
+	col_u(r, b, 11);
+	put(r, "\n");
+}
+
+static void put_tiers(struct rep *r)
+{
+	struct allocmap_tier_stats n, m;
+	am_palloc_stats(&am_tier_nommap, &n);
+	am_palloc_stats(&am_tier_mmap, &m);
+	put(r, "\nprivate tiers\n ");
+	col(r, "", 22, 0);
+	col(r, "no-mmap", 11, 1);
+	col(r, "mmap", 11, 1);
+	put(r, "\n");
+	put_tier_bytes(r, "reserved", n.reserved, m.reserved);
+	put_tier_bytes(r, "footprint", n.footprint, m.footprint);
+	put_tier_bytes(r, "peak footprint", n.peak_footprint, m.peak_footprint);
+	put_tier_bytes(r, "in use", n.in_use, m.in_use);
+	put_tier_bytes(r, "peak in use", n.peak_in_use, m.peak_in_use);
+	put_tier_bytes(r, "resident", n.resident, m.resident);
+	put_tier_count(r, "live blocks", n.live_blocks, m.live_blocks);
+	put_tier_count(r, "failed", n.failed, m.failed);
+	put_tier_count(r, "bad frees", n.bad_frees, m.bad_frees);
+}
+
+/* ---- destination ----------------------------------------------------- */
+
+static const char *error_text(long e)
+{
+	switch (-e) {
+	case ENOENT: return "no such file or directory";
+	case EACCES: return "permission denied";
+	case ENOTDIR: return "not a directory";
+	case EISDIR: return "is a directory";
+	case EROFS: return "read-only file system";
+	case ENOSPC: return "no space left on device";
+	case ENAMETOOLONG: return "file name too long";
+	default: return "cannot open";
+	}
+}
+
+/* Expands "%p" to the pid (and "%%" to "%"); 0, or -1 if too long. */
+static int expand_path(char *out, size_t cap, const char *name)
+{
+	size_t n = 0;
+	for (const char *s = name; *s; s++) {
+		if (s[0] == '%' && (s[1] == 'p' || s[1] == '%')) {
+			n += s[1] == 'p' ? am_fmt(out + n, cap - n, "%ld", am_sys_getpid()) : am_fmt(out + n, cap - n, "%%");
+			s++;
+		} else if (n + 1 < cap) {
+			out[n++] = *s;
+		}
+		if (n + 1 >= cap)
+			return -1;
+	}
+	out[n] = '\0';
+	return 0;
+}
+
+/* The report's descriptor: 2 for stderr, else an opened file; -1 if the
+ * file cannot be opened (said once on stderr). */
+static int open_destination(const char *name)
+{
+	static char path[4096];
+	if (!name[0] || same(name, "-"))
+		return 2;
+	if (expand_path(path, sizeof path, name) != 0) {
+		am_log("report: file name too long: %s", name);
+		return -1;
+	}
+	long fd = am_sys_open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+	if (fd < 0)
+		am_log("report: cannot write %s: %s", path, error_text(fd));
+	return fd < 0 ? -1 : (int)fd;
+}
+
+static void flush(struct rep *r, int fd)
+{
+	am_sys_write_all(fd, r->buf, r->len);
+	r->len = 0;
+}
+
+static void put_check(struct rep *r, int fd)
+{
+	put(r, "\ncheck at exit (index against /proc/self/maps, invariants)\n");
+	flush(r, fd);
+	int n = allocmap_check(fd);
+	if (n < 0)
+		put(r, "  the check could not run\n");
+	else
+		putf(r, "  %d discrepanc%s\n", n, n == 1 ? "y" : "ies");
+}
+
+int am_report_at_exit(void)
+{
+	const char *name = am_env("ALLOCMAP_REPORT");
+	if (!name)
+		return 0;
+	int fd = open_destination(name);
+	if (fd < 0)
+		return 0; /* said why; the check, if on, still goes to stderr */
+	struct rep r = {.buf = report_buf, .len = 0, .cap = sizeof report_buf};
+	putf(&r, "== allocmap %s report: pid %ld ==\n", ALLOCMAP_VERSION, am_sys_getpid());
+	put_cmdline(&r);
+	put_space(&r);
+	put_events(&r);
+	put_tiers(&r);
+	if (am_env_bool("ALLOCMAP_CHECK_AT_EXIT", 0))
+		put_check(&r, fd);
+	put(&r, "== end of report ==\n");
+	flush(&r, fd);
+	if (fd != 2)
+		am_sys_close(fd);
+	return 1;
+}
