@@ -15,6 +15,7 @@
 #include "tier.h"
 
 #define PAGE ((size_t)4096)
+#define GROWDIV 8 /* a new chunk is at least footprint/GROWDIV */
 
 struct am_tier am_tier_mmap;
 
@@ -69,7 +70,7 @@ static size_t chunk_size_for(struct am_tier *t, size_t need)
 {
 	size_t size = page_up(need + sizeof(struct am_chunk) + 2 * AM_TLSF_MIN_BLOCK);
 	size += page_up(size / (AM_TLSF_ALIGN * 8) + AM_TLSF_ALIGN);
-	size_t floor = t->footprint / 4 > AM_MMAP_CHUNK_MIN ? page_up(t->footprint / 4) : AM_MMAP_CHUNK_MIN;
+	size_t floor = t->footprint / GROWDIV > AM_MMAP_CHUNK_MIN ? page_up(t->footprint / GROWDIV) : AM_MMAP_CHUNK_MIN;
 	return size > floor ? size : floor;
 }
 
@@ -128,12 +129,16 @@ int am_mmaptier_grow(struct am_tier *t, size_t need, char **virgin)
 
 void am_mmaptier_after_free(struct am_tier *t, const struct am_span *s, struct am_release *rel)
 {
-	struct am_chunk *c = chunk_of(s);
-	if (!rel || (t->nchunks == 1 && c->size == AM_MMAP_CHUNK_MIN))
+	struct am_chunk *c = chunk_of(s), *old = t->spare;
+	if (!rel || c == old || !am_tlsf_take_empty_pool(&t->engine, s->pool, s->end))
 		return;
-	if (!am_tlsf_take_empty_pool(&t->engine, s->pool, s->end))
+	/* keep c mapped (back in the free lists) as the spare; give back the
+	 * previous spare if it is still empty */
+	am_tlsf_add_pool(&t->engine, c->span.pool, (size_t)(c->span.end - c->span.pool));
+	t->spare = c;
+	if (!old || !am_tlsf_take_empty_pool(&t->engine, old->span.pool, old->span.end))
 		return;
-	remove_chunk(t, c);
-	rel->addr = c;
-	rel->len = c->size;
+	remove_chunk(t, old);
+	rel->addr = old;
+	rel->len = old->size;
 }

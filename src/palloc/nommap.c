@@ -17,7 +17,8 @@
 
 #define PAGE ((size_t)4096)
 #define GROW_MIN ((size_t)64 << 10)
-#define TRIM_MIN ((size_t)256 << 10)
+#define TRIM_MIN ((size_t)1 << 20)
+#define TRIM_KEEP ((size_t)256 << 10)
 
 struct am_tier am_tier_nommap;
 
@@ -83,9 +84,9 @@ int am_nommap_grow(struct am_tier *t, size_t need, char **virgin)
 
 /* Moves the break down over a free top of at least `min` bytes and gives
  * whole pages above it back to the kernel. Returns bytes released. */
-static size_t trim(struct am_tier *t, size_t min)
+static size_t trim(struct am_tier *t, size_t min, size_t keep)
 {
-	char *old = t->brk, *nb = am_tlsf_trim_tail(&t->engine, old, min);
+	char *old = t->brk, *nb = am_tlsf_trim_tail(&t->engine, old, min, keep);
 	if (nb == old)
 		return 0;
 	t->brk = nb;
@@ -96,13 +97,13 @@ static size_t trim(struct am_tier *t, size_t min)
 	return (size_t)(old - nb);
 }
 
-void am_nommap_after_free(struct am_tier *t) { trim(t, t->trim_threshold); }
+void am_nommap_after_free(struct am_tier *t) { trim(t, t->trim_threshold, TRIM_KEEP); }
 
 size_t am_palloc_trim(struct am_tier *t)
 {
 	if (t->is_mmap || am_tier_enter(t))
 		return 0;
-	size_t n = trim(t, AM_TLSF_MIN_BLOCK);
+	size_t n = trim(t, AM_TLSF_MIN_BLOCK, 0);
 	am_tier_leave(t);
 	return n;
 }

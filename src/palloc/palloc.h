@@ -58,6 +58,7 @@ struct am_tier {
 	struct am_tlsf engine;
 	const char *name;             /* "allocmap-nommap" / "allocmap-mmap" */
 	int is_mmap;
+	int deferred_pending;         /* some deferred[] slot may be taken */
 	void *deferred[AM_DEFERRED_SLOTS]; /* frees from signal handlers, drained on entry */
 	/* no-mmap tier: [base, limit) reserved; bits, then the pool [pool, brk);
 	 * [fresh, limit) has been zero since the kernel gave it to us */
@@ -67,6 +68,7 @@ struct am_tier {
 	/* mmap tier: sorted table of chunks */
 	struct am_chunk *chunks[AM_MMAP_MAX_CHUNKS];
 	unsigned nchunks;
+	struct am_chunk *spare;       /* an emptied chunk kept mapped (hysteresis) */
 	/* statistics, guarded by lock */
 	size_t reserved, footprint, peak_footprint, in_use, peak_in_use;
 	uint64_t live_blocks, failed, bad_frees, lost_frees;

@@ -22,6 +22,9 @@ static void free_locked(struct am_tier *t, void *p, struct am_release *rel);
 
 static void drain_deferred(struct am_tier *t)
 {
+	if (!__atomic_load_n(&t->deferred_pending, __ATOMIC_ACQUIRE))
+		return;
+	__atomic_store_n(&t->deferred_pending, 0, __ATOMIC_RELAXED);
 	for (unsigned i = 0; i < AM_DEFERRED_SLOTS; i++) {
 		if (!__atomic_load_n(&t->deferred[i], __ATOMIC_RELAXED))
 			continue;
@@ -173,8 +176,10 @@ static void defer_free(struct am_tier *t, void *p)
 	for (unsigned i = 0; i < AM_DEFERRED_SLOTS; i++) {
 		void *expect = NULL;
 		if (__atomic_compare_exchange_n(&t->deferred[i], &expect, p, 0, __ATOMIC_RELEASE,
-						__ATOMIC_RELAXED))
+						__ATOMIC_RELAXED)) {
+			__atomic_store_n(&t->deferred_pending, 1, __ATOMIC_RELEASE);
 			return;
+		}
 	}
 	__atomic_fetch_add(&t->lost_frees, 1, __ATOMIC_RELAXED);
 }

@@ -192,15 +192,21 @@ void am_tlsf_extend_pool(struct am_tlsf *t, void *old_end, size_t more)
 	list_insert(t, coalesce(t, b));
 }
 
-void *am_tlsf_trim_tail(struct am_tlsf *t, void *end, size_t min_bytes)
+void *am_tlsf_trim_tail(struct am_tlsf *t, void *end, size_t min_bytes, size_t keep)
 {
 	struct am_blk *s = (struct am_blk *)((char *)end - AM_TLSF_HDR);
-	if (!(s->size & F_PREV_FREE) || s->prev_size < min_bytes)
+	if (!(s->size & F_PREV_FREE) || s->prev_size < min_bytes || s->prev_size < keep + AM_TLSF_MIN_BLOCK)
 		return end;
 	struct am_blk *last = (struct am_blk *)((char *)s - s->prev_size);
 	list_remove(t, last);
-	write_sentinel(last, last->prev_size, 0);
-	return (char *)last + AM_TLSF_HDR;
+	if (keep < AM_TLSF_MIN_BLOCK) {
+		write_sentinel(last, last->prev_size, 0);
+		return (char *)last + AM_TLSF_HDR;
+	}
+	last->size = keep | F_FREE | (last->size & F_PREV_FREE);
+	write_sentinel((char *)last + keep, keep, 1);
+	list_insert(t, last);
+	return (char *)last + keep + AM_TLSF_HDR;
 }
 
 int am_tlsf_take_empty_pool(struct am_tlsf *t, void *mem, void *end)

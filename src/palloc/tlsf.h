@@ -48,8 +48,10 @@ void am_tlsf_add_pool(struct am_tlsf *t, void *mem, size_t bytes);
 void am_tlsf_extend_pool(struct am_tlsf *t, void *old_end, size_t more);
 
 /* If the last block of the pool ending at `end` is free and at least
- * min_bytes long, removes it and returns the pool's new end; else end. */
-void *am_tlsf_trim_tail(struct am_tlsf *t, void *end, size_t min_bytes);
+ * min_bytes (and keep + 32) long, cuts it down to `keep` bytes (removes it
+ * if keep < 32) and returns the pool's new end; else end. keep is a
+ * multiple of 16. */
+void *am_tlsf_trim_tail(struct am_tlsf *t, void *end, size_t min_bytes, size_t keep);
 
 /* If the pool [mem, end) is one free block, takes it out of the free lists
  * and returns 1 (the caller may then release the pool); else 0. */

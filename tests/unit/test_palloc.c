@@ -194,8 +194,9 @@ static void test_mmap_tier_returns_chunks(void **state)
 	for (int i = 0; i < 4; i++)
 		am_palloc_free(&mmapt, big[i]);
 	am_palloc_stats(&mmapt, &st);
-	assert_true(am_sys_count(AM_SC_MUNMAP) > unmaps);
-	assert_true(st.footprint <= ((size_t)2 << 20));
+	assert_true(am_sys_count(AM_SC_MUNMAP) >= unmaps + 3);
+	/* the first small chunk, and one emptied chunk kept as a spare */
+	assert_true(st.footprint <= ((size_t)5 << 20));
 	am_palloc_free(&mmapt, small);
 	am_palloc_stats(&mmapt, &st);
 	assert_int_equal(st.in_use, 0);
