@@ -10,7 +10,10 @@
  * file is appended to), including the result of allocmap_check when
  * ALLOCMAP_CHECK_AT_EXIT is on. Returns 1 if it wrote the report (the
  * check, if asked for, has then been done), 0 if ALLOCMAP_REPORT is
- * unset or its file could not be opened (said on stderr). Call once, from the library's destructor; allocates nothing,
+ * unset or its destination could not be had (a file's failure is said
+ * on stderr). For stderr the library keeps, from its start, a
+ * close-on-exec duplicate of fd 2 (numbered 1000 or above), because
+ * programs may close fd 2 before they exit. Call once, from the library's destructor; allocates nothing,
  * raw system calls only. */
 int am_report_at_exit(void);
 

@@ -13,11 +13,19 @@
  * appended to one file do not interleave (with the check on, its lines
  * are a second and third write). Single-threaded by contract: the
  * destructor runs once per process.
+ *
+ * "-" means the stderr the process started with. Programs close fd 2
+ * before exiting (coreutils do) or reuse the number for a file of their
+ * own, so a constructor sets a close-on-exec duplicate aside (at or above
+ * SPARE_FD_MIN) and the report goes to whichever of it and fd 2 still
+ * names the same file as at start — never into a file the program opened.
+ * The price: one extra descriptor while the report goes to stderr.
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
 #include <stdint.h>
+#include <sys/stat.h>
 
 #include "../../include/allocmap.h"
 #include "../index/internal.h"
@@ -32,6 +40,7 @@
 #define CMDLINE_BYTES 512  /* of the command line shown; longer ends in "..." */
 #define MAX_ROWS 32        /* (allocator, kind) pairs: origins x kinds seen */
 #define MAX_OPEN 64        /* sequence extents open at one address while walking */
+#define SPARE_FD_MIN 1000  /* out of the way of the low numbers programs choose */
 
 struct rep {
 	char *buf;
@@ -334,6 +343,40 @@ static const char *error_text(long e)
 	}
 }
 
+static int spare_fd = -1;          /* the duplicate of the starting stderr */
+static uint64_t err_dev, err_ino;  /* what the starting stderr was */
+
+static int identify(int fd, uint64_t *dev, uint64_t *ino)
+{
+	struct stat st;
+	if (fd < 0 || am_sys_fstat(fd, &st) != 0)
+		return -1;
+	*dev = st.st_dev, *ino = st.st_ino;
+	return 0;
+}
+
+static int is_stderr(int fd)
+{
+	uint64_t dev, ino;
+	return identify(fd, &dev, &ino) == 0 && dev == err_dev && ino == err_ino;
+}
+
+static int to_stderr(const char *name)
+{
+	return !name[0] || same(name, "-");
+}
+
+__attribute__((constructor)) static void am_report_keep_stderr(void)
+{
+	const char *name = am_env("ALLOCMAP_REPORT");
+	if (!name || !to_stderr(name) || identify(2, &err_dev, &err_ino) != 0)
+		return;
+	long fd = am_sys_fcntl(2, F_DUPFD_CLOEXEC, SPARE_FD_MIN);
+	if (fd < 0) /* RLIMIT_NOFILE below SPARE_FD_MIN */
+		fd = am_sys_fcntl(2, F_DUPFD_CLOEXEC, 3);
+	spare_fd = fd < 0 ? -1 : (int)fd;
+}
+
 /* Expands "%p" to the pid (and "%%" to "%"); 0, or -1 if too long. */
 static int expand_path(char *out, size_t cap, const char *name)
 {
@@ -352,13 +395,13 @@ static int expand_path(char *out, size_t cap, const char *name)
 	return 0;
 }
 
-/* The report's descriptor: 2 for stderr, else an opened file; -1 if the
- * file cannot be opened (said once on stderr). */
+/* The report's descriptor: the starting stderr, or an opened file; -1 if
+ * neither can be had (a file's failure said on stderr). */
 static int open_destination(const char *name)
 {
 	static char path[4096];
-	if (!name[0] || same(name, "-"))
-		return 2;
+	if (to_stderr(name))
+		return is_stderr(spare_fd) ? spare_fd : is_stderr(2) ? 2 : -1;
 	if (expand_path(path, sizeof path, name) != 0) {
 		am_log("report: file name too long: %s", name);
 		return -1;
@@ -393,7 +436,7 @@ int am_report_at_exit(void)
 		return 0;
 	int fd = open_destination(name);
 	if (fd < 0)
-		return 0; /* said why; the check, if on, still goes to stderr */
+		return 0; /* said why, or stderr is gone */
 	struct rep r = {.buf = report_buf, .len = 0, .cap = sizeof report_buf};
 	putf(&r, "== allocmap %s report: pid %ld ==\n", ALLOCMAP_VERSION, am_sys_getpid());
 	put_cmdline(&r);

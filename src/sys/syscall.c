@@ -90,6 +90,10 @@ long am_sys_readlink(const char *path, char *buf, size_t n)
 
 long am_sys_close(int fd) { return sc6(SYS_close, fd, 0, 0, 0, 0, 0); }
 
+long am_sys_fcntl(int fd, int cmd, long arg) { return sc6(SYS_fcntl, fd, cmd, arg, 0, 0, 0); }
+
+long am_sys_fstat(int fd, struct stat *st) { return sc6(SYS_fstat, fd, (long)st, 0, 0, 0, 0); }
+
 long am_sys_getpid(void) { return sc6(SYS_getpid, 0, 0, 0, 0, 0, 0); }
 
 long am_sys_gettid(void) { return sc6(SYS_gettid, 0, 0, 0, 0, 0, 0); }

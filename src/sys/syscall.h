@@ -15,6 +15,8 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+struct stat;
+
 enum am_sys_counter {
 	AM_SC_MMAP,
 	AM_SC_MUNMAP,
@@ -39,6 +41,8 @@ long am_sys_read(int fd, void *buf, size_t n);
 long am_sys_write(int fd, const void *buf, size_t n);
 long am_sys_open(const char *path, int flags, int mode);
 long am_sys_close(int fd);
+long am_sys_fcntl(int fd, int cmd, long arg);
+long am_sys_fstat(int fd, struct stat *st);
 long am_sys_readlink(const char *path, char *buf, size_t n);
 long am_sys_getpid(void);
 long am_sys_gettid(void);
