@@ -81,6 +81,37 @@ enum allocmap_tier { ALLOCMAP_TIER_NOMMAP, ALLOCMAP_TIER_MMAP };
 /* Fills *out for one tier; 0 on success, -1 for a bad tier or NULL out. */
 ALLOCMAP_API int allocmap_tier_stats(enum allocmap_tier tier, struct allocmap_tier_stats *out);
 
+/* Figures for the mapping index (allocmap_index_stats). Counters only
+ * grow; each is read without a lock, so the fields are not one snapshot. */
+struct allocmap_index_stats {
+	uint64_t maps;             /* live mapping records (runs of one protection) */
+	uint64_t sequences;        /* live mapping sequences ("big allocations") */
+	uint64_t events;           /* address-space changes applied: mmap, munmap,
+				      mprotect, mremap, brk, loader changes */
+	uint64_t resyncs;          /* re-reads of /proc/self/maps */
+	uint64_t dropped;          /* changes that came while the same thread was
+				      already inside the index (a signal handler),
+				      made good by a later re-read */
+	uint64_t missed;           /* ranges left out of the index because no record
+				      could be allocated (the no-mmap tier is full:
+				      see ALLOCMAP_MAX_SEQUENCES); queries there
+				      answer -1, never a stale answer */
+	uint64_t holes_plugged;    /* gaps inside loaded objects reserved PROT_NONE */
+	unsigned max_depth;        /* deepest recursion of the index into itself
+				      seen on any thread: 0 while only the program's
+				      calls were indexed, 1 once the library's own
+				      mmap tier grew and its mapping was indexed */
+	uint64_t depth_violations; /* times that stratification broke (the index
+				      used the mmap tier, or recursed deeper than 1);
+				      always 0, and counted by allocmap_check */
+	int page_index;            /* 1: the O(1) page index answers queries;
+				      0: a binary search does (no reservation) */
+};
+
+/* Fills *out; 0 on success, -1 for NULL out (or before start-up: then
+ * *out is zeroed and -1 returned). */
+ALLOCMAP_API int allocmap_index_stats(struct allocmap_index_stats *out);
+
 #ifdef __cplusplus
 }
 #endif

@@ -107,6 +107,8 @@ struct am_index_stats {
 	uint64_t events[8];                         /* by enum am_event */
 	uint64_t missed;                            /* ranges left unindexed */
 	uint64_t holes_plugged;                     /* gaps in loaded objects filled */
+	unsigned max_depth;                         /* deepest recursion seen (am_strat_*) */
+	uint64_t depth_violations;                  /* stratification broken */
 	int page_index;                             /* 1: O(1) page index; 0: fallback search */
 };
 void am_index_stats(struct am_index_stats *out);

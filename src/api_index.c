@@ -1,0 +1,38 @@
+/* allocmap_index_stats: the mapping index's figures for the public API.
+ * A thin copy of am_index_stats (src/index/mapindex.h); no lock, no
+ * allocation, safe from any thread and from signal handlers.
+ */
+#include <string.h>
+
+#include "../include/allocmap.h"
+#include "index/internal.h"
+
+static uint64_t applied(const struct am_index_stats *st)
+{
+	uint64_t n = 0;
+	for (int e = AM_EV_MMAP; e <= AM_EV_LOADER; e++)
+		n += st->events[e];
+	return n;
+}
+
+int allocmap_index_stats(struct allocmap_index_stats *out)
+{
+	struct am_index_stats st;
+	if (!out)
+		return -1;
+	memset(out, 0, sizeof *out);
+	if (!am_ix.ready)
+		return -1;
+	am_index_stats(&st);
+	out->maps = st.maps;
+	out->sequences = st.seqs;
+	out->events = applied(&st);
+	out->resyncs = st.events[AM_EV_RESYNC];
+	out->dropped = st.events[AM_EV_DROPPED];
+	out->missed = st.missed;
+	out->holes_plugged = st.holes_plugged;
+	out->max_depth = st.max_depth;
+	out->depth_violations = st.depth_violations;
+	out->page_index = st.page_index;
+	return 0;
+}
