@@ -13,19 +13,35 @@ static inline void am_bit_set(uint64_t *b, size_t i) { b[i / 64] |= (uint64_t)1 
 static inline void am_bit_clear(uint64_t *b, size_t i) { b[i / 64] &= ~((uint64_t)1 << (i % 64)); }
 static inline int am_bit_test(const uint64_t *b, size_t i) { return (b[i / 64] >> (i % 64)) & 1; }
 
-/* Highest set bit at index <= i, or -1 if none: a backwards word scan. */
-static inline long am_bit_find_prev(const uint64_t *b, size_t i)
+/* Highest set bit at index in [lo, i], or -1 if none: a backwards word
+ * scan of at most (i - lo) / 64 + 1 words. */
+static inline long am_bit_find_prev_from(const uint64_t *b, size_t i, size_t lo)
 {
 	size_t w = i / 64;
 	uint64_t word = __atomic_load_n(&b[w], __ATOMIC_RELAXED);
 	word &= (~(uint64_t)0) >> (63 - i % 64);
 	for (;;) {
-		if (word)
-			return (long)(w * 64 + 63 - (size_t)__builtin_clzll(word));
-		if (w == 0)
+		if (word) {
+			size_t k = w * 64 + 63 - (size_t)__builtin_clzll(word);
+			return k >= lo ? (long)k : -1;
+		}
+		if (w == 0 || w * 64 <= lo)
 			return -1;
 		word = __atomic_load_n(&b[--w], __ATOMIC_RELAXED);
 	}
+}
+
+/* Highest set bit at index <= i, or -1 if none. */
+static inline long am_bit_find_prev(const uint64_t *b, size_t i) { return am_bit_find_prev_from(b, i, 0); }
+
+static inline void am_bit_set_atomic(uint64_t *b, size_t i)
+{
+	__atomic_fetch_or(&b[i / 64], (uint64_t)1 << (i % 64), __ATOMIC_RELEASE);
+}
+
+static inline void am_bit_clear_atomic(uint64_t *b, size_t i)
+{
+	__atomic_fetch_and(&b[i / 64], ~((uint64_t)1 << (i % 64)), __ATOMIC_RELEASE);
 }
 
 /* Number of set bits among the first n. */

@@ -14,7 +14,9 @@
  *   ALLOCMAP_REPORT=FILE         at exit, write a summary to FILE ("-": stderr; "%p": the pid)
  */
 #include "../include/allocmap.h"
+#include "heap/heap.h"
 #include "hook/hook.h"
+#include "init.h"
 #include "index/mapindex.h"
 #include "index/selfmap.h"
 #include "log.h"
@@ -30,12 +32,15 @@ static size_t nommap_reserve(void)
 	return AM_NOMMAP_RESERVE(nseq);
 }
 
-__attribute__((constructor(101))) static void am_init(void)
+void am_init_once(void)
 {
-	if (started++ || am_env_bool("ALLOCMAP_DISABLE", 0))
+	if (started++)
 		return;
-	if (am_nommap_init(&am_tier_nommap, nommap_reserve()) != 0)
+	am_heap_resolve();
+	if (am_env_bool("ALLOCMAP_DISABLE", 0) || am_nommap_init(&am_tier_nommap, nommap_reserve()) != 0) {
+		am_heap_forward_only();
 		return;
+	}
 	am_mmaptier_init(&am_tier_mmap);
 	am_selfmap_init();
 	am_selfmap_install();
@@ -44,6 +49,8 @@ __attribute__((constructor(101))) static void am_init(void)
 	if (am_hook_install() != 0)
 		am_log("interception is incomplete; the index will miss mapping changes");
 }
+
+__attribute__((constructor(101))) static void am_init(void) { am_init_once(); }
 
 __attribute__((destructor)) static void am_fini(void)
 {

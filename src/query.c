@@ -4,6 +4,7 @@
  */
 #include <string.h>
 
+#include "heap/heap.h"
 #include "index/mapindex.h"
 #include "palloc/palloc.h"
 
@@ -33,11 +34,10 @@ static void fill_self(const void *p, enum am_origin o, struct allocmap_info *out
 	}
 }
 
-int allocmap_query(const void *p, struct allocmap_info *out)
+/* One attempt; the caller retries if a writer intervened. */
+static int query_once(const void *p, struct allocmap_info *out)
 {
 	struct am_map_view v;
-	if (!out)
-		return -1;
 	memset(out, 0, sizeof *out);
 	out->kind = ALLOCMAP_UNKNOWN;
 	if (am_index_lookup((uintptr_t)p, &v) != 0)
@@ -45,5 +45,19 @@ int allocmap_query(const void *p, struct allocmap_info *out)
 	fill_mapping(&v, out);
 	if (v.origin == AM_ORIGIN_NOMMAP || v.origin == AM_ORIGIN_MMAPTIER)
 		fill_self(p, v.origin, out);
+	else if (v.heap)
+		am_heap_query(p, v.heap, v.seq_lo, v.seq_hi, out);
 	return 0;
+}
+
+int allocmap_query(const void *p, struct allocmap_info *out)
+{
+	if (!out)
+		return -1;
+	for (;;) {
+		unsigned ticket = am_index_read_begin();
+		int rc = query_once(p, out);
+		if (!am_index_read_retry(ticket))
+			return rc;
+	}
 }

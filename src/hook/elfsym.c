@@ -161,23 +161,45 @@ static void *sym_addr(const struct dso *d, const ElfW(Sym) *s, size_t *size)
 	return (void *)(d->base + s->st_value);
 }
 
+/* sym's definition in the object of link map l, or NULL. */
+static void *lookup_in(const struct link_map *l, const char *sym, size_t *size)
+{
+	struct dso d;
+	struct found f = {0};
+	if (dso_open(l, &d) == 0) {
+		if (d.gnu)
+			gnu_find(&d, sym, &f);
+		else
+			sysv_find(&d, sym, &f);
+	}
+	return f.s ? sym_addr(&d, f.s, size) : NULL;
+}
+
 void *am_elf_lookup(const char *lib_substring, const char *sym, size_t *size)
 {
 	for (const struct link_map *l = _r_debug.r_map; l; l = l->l_next) {
-		struct dso d;
-		struct found f = {0};
 		if (lib_substring && !contains(base_name(l->l_name), lib_substring))
 			continue;
-		if (dso_open(l, &d) == 0) {
-			if (d.gnu)
-				gnu_find(&d, sym, &f);
-			else
-				sysv_find(&d, sym, &f);
+		void *a = lookup_in(l, sym, size);
+		if (a || lib_substring)
+			return a;
+	}
+	return NULL;
+}
+
+void *am_elf_lookup_next(const void *self_dynamic, const char *sym, int *before)
+{
+	int seen_self = 0;
+	for (const struct link_map *l = _r_debug.r_map; l; l = l->l_next) {
+		if ((const void *)l->l_ld == self_dynamic) {
+			seen_self = 1;
+			continue;
 		}
-		if (f.s)
-			return sym_addr(&d, f.s, size);
-		if (lib_substring)
-			return NULL;
+		void *a = lookup_in(l, sym, NULL);
+		if (a) {
+			*before = !seen_self;
+			return a;
+		}
 	}
 	return NULL;
 }

@@ -26,6 +26,12 @@
  * address). */
 void *am_elf_lookup(const char *lib_substring, const char *sym, size_t *size);
 
+/* Like symbol resolution with the object whose dynamic section is
+ * self_dynamic removed: the first object in load order defining sym.
+ * *before is set when that object precedes self's (it interposes self).
+ * NULL if no other object defines sym. */
+void *am_elf_lookup_next(const void *self_dynamic, const char *sym, int *before);
+
 /* The name of a defined function symbol starting exactly at addr in any
  * loaded object's dynamic symbol table, its st_size in *size (the largest
  * among aliases). Returns NULL if there is none (static functions and a

@@ -58,6 +58,7 @@ static void view_of(const struct am_map *m, const struct am_seq *s, struct am_ma
 	v->origin = (enum am_origin)s->origin;
 	v->caller = s->caller ? s->caller : m->caller;
 	v->path = m->path ? m->path->s : s->path ? s->path->s : NULL;
+	v->heap = __atomic_load_n(&((struct am_seq *)s)->heap, __ATOMIC_ACQUIRE);
 }
 
 /* Copies the map at reference-holding record m, if sane; 0 on success. */
@@ -113,6 +114,48 @@ int am_index_lookup(uintptr_t p, struct am_map_view *out)
 		if (__atomic_load_n(&am_ix.seq, __ATOMIC_RELAXED) == s1)
 			return rc;
 	}
+}
+
+struct am_seq *am_index_seq_at(uintptr_t p, uintptr_t *lo, uintptr_t *hi)
+{
+	struct am_map_view v;
+	for (;;) {
+		unsigned s1 = __atomic_load_n(&am_ix.seq, __ATOMIC_ACQUIRE);
+		if (s1 & 1) {
+			__builtin_ia32_pause();
+			continue;
+		}
+		const struct am_map *m = am_pageindex_ready() ? am_ref_ptr(am_pageindex_get(p)) : search(p);
+		int rc = copy_view(m, p, &v);
+		struct am_seq *s = rc == 0 ? m->seq : NULL;
+		__atomic_thread_fence(__ATOMIC_ACQUIRE);
+		if (__atomic_load_n(&am_ix.seq, __ATOMIC_RELAXED) != s1)
+			continue;
+		*lo = v.seq_lo, *hi = v.seq_hi;
+		return s;
+	}
+}
+
+unsigned am_index_read_begin(void)
+{
+	unsigned s;
+	while ((s = __atomic_load_n(&am_ix.seq, __ATOMIC_ACQUIRE)) & 1)
+		__builtin_ia32_pause();
+	return s;
+}
+
+int am_index_read_retry(unsigned ticket)
+{
+	__atomic_thread_fence(__ATOMIC_ACQUIRE);
+	return __atomic_load_n(&am_ix.seq, __ATOMIC_RELAXED) != ticket;
+}
+
+void *am_index_set_heap(struct am_seq *seq, void *h)
+{
+	void *expect = NULL;
+	if (__atomic_compare_exchange_n(&seq->heap, &expect, h, 0, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
+		return h;
+	return expect;
 }
 
 int am_index_each(int (*fn)(const struct am_map_view *m, void *arg), void *arg)

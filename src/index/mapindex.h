@@ -50,6 +50,7 @@ struct am_seq {
 	uint8_t origin;         /* enum am_origin */
 	const void *caller;     /* return address of the call that made it, or NULL */
 	struct am_path *path;   /* object or file path, or NULL */
+	void *heap;             /* heap index data for chunks inside (heap.h), or NULL */
 };
 
 struct am_map {
@@ -69,6 +70,7 @@ struct am_map_view {
 	enum am_origin origin;
 	const void *caller;
 	const char *path;
+	void *heap;             /* the sequence's heap index data, or NULL */
 };
 
 /* Sets the index up: the page index reservation, the first records.
@@ -97,6 +99,20 @@ uint64_t am_index_holes_plugged(void);
 /* Reader: copies the map holding p into *out; 0 if found, -1 if not.
  * Lock-free, safe from any thread and from signal handlers. */
 int am_index_lookup(uintptr_t p, struct am_map_view *out);
+
+/* Reader: the sequence holding p and its extent, or NULL. The pointer may
+ * go stale as soon as the call returns unless the caller knows the
+ * sequence cannot die (it holds a live chunk inside it). */
+struct am_seq *am_index_seq_at(uintptr_t p, uintptr_t *lo, uintptr_t *hi);
+
+/* Composite lock-free reads: take a ticket, read, and retry while
+ * am_index_read_retry(ticket) says a writer intervened. */
+unsigned am_index_read_begin(void);
+int am_index_read_retry(unsigned ticket);
+
+/* Sets seq->heap from NULL to h (one writer wins); returns the value now
+ * in place. */
+void *am_index_set_heap(struct am_seq *seq, void *h);
 
 /* Calls fn on each map in address order, under the index lock (fn must
  * not call back into the index or allocate). Stops when fn returns != 0. */

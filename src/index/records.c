@@ -6,6 +6,7 @@
 
 #include <string.h>
 
+#include "../heap/heap.h"
 #include "../palloc/palloc.h"
 
 static uint64_t nmaps_live, nseqs_live;
@@ -42,13 +43,15 @@ struct am_seq *am_seq_new(uintptr_t lo, uintptr_t hi, enum am_origin o, const vo
 	struct am_seq *s = am_palloc_malloc(&am_tier_nommap, sizeof *s);
 	if (!s)
 		return NULL;
-	*s = (struct am_seq){lo, hi, 0, (uint8_t)o, caller, am_path_ref(path)};
+	*s = (struct am_seq){lo, hi, 0, (uint8_t)o, caller, am_path_ref(path), NULL};
 	nseqs_live++;
 	return s;
 }
 
 static void seq_free(struct am_seq *s)
 {
+	if (s->heap)
+		am_heap_seq_gone(s->heap);
 	am_path_unref(s->path);
 	am_palloc_free(&am_tier_nommap, s);
 	nseqs_live--;

@@ -1,0 +1,63 @@
+/* Finding the allocator our malloc family forwards to, without dlsym:
+ * the first object after allocmap (in symbol-resolution order) that
+ * defines malloc — glibc's, or another malloc preloaded after us. If an
+ * object *before* us defines malloc (the executable, or a malloc preloaded
+ * first), ours is never called: the heap index stays off and queries
+ * answer at the mapping level; this is said once.
+ * Resolution walks the loaded objects' ELF tables in place: it allocates
+ * nothing, so no bootstrap allocator is needed.
+ */
+#include <link.h>
+
+#include "../hook/elfsym.h"
+#include "../log.h"
+#include "heap.h"
+
+struct am_real_malloc am_real;
+enum am_heap_mode am_heap_mode;
+
+static void *next(const char *sym)
+{
+	int before = 0;
+	return am_elf_lookup_next(_DYNAMIC, sym, &before);
+}
+
+static enum am_heap_mode classify(void *m, int before)
+{
+	if (before)
+		return AM_HEAP_BYPASSED;
+	return m == am_elf_lookup("libc.so", "malloc", NULL) ? AM_HEAP_GLIBC : AM_HEAP_FOREIGN;
+}
+
+enum am_heap_mode am_heap_resolve(void)
+{
+	if (am_heap_mode != AM_HEAP_UNRESOLVED)
+		return am_heap_mode;
+	int before = 0;
+	void *m = am_elf_lookup_next(_DYNAMIC, "malloc", &before);
+	am_real.free = next("free");
+	am_real.calloc = next("calloc");
+	am_real.realloc = next("realloc");
+	am_real.memalign = next("memalign");
+	am_real.usable = next("malloc_usable_size");
+	if (!m || !am_real.free || !am_real.calloc || !am_real.realloc || !am_real.memalign || !am_real.usable) {
+		am_log("cannot find the malloc to forward to; this process cannot run under allocmap");
+		am_real.malloc = m; /* the callers below fail loudly rather than recurse */
+		return am_heap_mode = AM_HEAP_FOREIGN;
+	}
+	__atomic_store_n(&am_real.malloc, m, __ATOMIC_RELEASE);
+	am_heap_mode = classify(m, before);
+	if (am_heap_mode == AM_HEAP_BYPASSED)
+		am_log("another malloc is resolved before allocmap's; heap chunks are not indexed "
+		       "(queries answer at the mapping level)");
+	else if (am_heap_mode == AM_HEAP_FOREIGN)
+		am_log("malloc is not glibc's; allocations are forwarded but heap chunks are not indexed "
+		       "(queries answer at the mapping level)");
+	return am_heap_mode;
+}
+
+void am_heap_forward_only(void)
+{
+	if (am_heap_mode == AM_HEAP_GLIBC)
+		am_heap_mode = AM_HEAP_FOREIGN;
+}

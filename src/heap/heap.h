@@ -1,0 +1,85 @@
+/* The heap index: every live chunk of the program's malloc.
+ *
+ * Each chunk handed out through our malloc family carries an 8-byte
+ * trailer in the last bytes of the underlying allocator's usable area:
+ * the allocation site (48 bits) and the slack between the program-visible
+ * usable size and the requested size (16 bits, all-ones when unknown).
+ * The program sees a usable size 8 bytes smaller than the allocator's.
+ *
+ * Chunk starts live in a bitmap per arena — one bit per 16 bytes — hung
+ * off the arena's mapping sequence (am_seq.heap) and made lazily in the
+ * mmap tier when the arena's first chunk is recorded: the brk heap (a
+ * fixed coverage of AM_BRK_COVERAGE from its start), each non-main arena
+ * heap and any other mapping malloc carves chunks from (its extent). A
+ * chunk that is a mapping of its own (glibc's mmapped chunks) needs no
+ * bitmap: its sequence is tagged AM_HEAP_SINGLE_AT(offset of its header).
+ *
+ * Concurrency: bits are set and cleared with atomic operations, outside
+ * any lock. A chunk's bit is cleared before the chunk is given back and set
+ * after it is obtained, so a query never reports a chunk that was not live
+ * at some moment during the query (it may miss one being allocated).
+ * Bitmaps of dead arenas are recycled, never unmapped, so a racing reader
+ * can read stale bits but never fault.
+ */
+#ifndef AM_HEAP_HEAP_H
+#define AM_HEAP_HEAP_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "../../include/allocmap.h"
+
+/* A sequence that is one mmapped chunk, whose header lies `off` bytes in
+ * (glibc's memalign places it past the mapping's start). */
+#define AM_HEAP_SINGLE_AT(off) ((void *)(((uintptr_t)(off) << 1) | 1))
+#define AM_HEAP_IS_SINGLE(h) (((uintptr_t)(h)&1) != 0)
+#define AM_HEAP_SINGLE_OFF(h) ((uintptr_t)(h) >> 1)
+#define AM_BRK_COVERAGE ((size_t)8 << 30) /* brk heap bytes the main bitmap covers */
+#define AM_TRAILER 8
+
+/* Which allocator our malloc family forwards to. */
+enum am_heap_mode {
+	AM_HEAP_UNRESOLVED, /* not yet looked up */
+	AM_HEAP_GLIBC,      /* glibc's malloc: chunks indexed */
+	AM_HEAP_FOREIGN,    /* another malloc after us: forwarded, not indexed */
+	AM_HEAP_BYPASSED    /* a malloc before us wins: ours is never called */
+};
+
+struct am_real_malloc {
+	void *(*malloc)(size_t);
+	void (*free)(void *);
+	void *(*calloc)(size_t, size_t);
+	void *(*realloc)(void *, size_t);
+	void *(*memalign)(size_t, size_t);
+	size_t (*usable)(void *);
+};
+
+/* forward.c */
+extern struct am_real_malloc am_real;
+extern enum am_heap_mode am_heap_mode;
+/* Resolves the allocator to forward to; idempotent, no allocation. */
+enum am_heap_mode am_heap_resolve(void);
+/* The library is off (disabled, or no memory for its tiers): forward only. */
+void am_heap_forward_only(void);
+
+/* heapindex.c — called by the malloc family around the real calls. */
+/* p came from the real allocator for a request of n bytes from site. */
+void am_heap_record(void *p, size_t n, const void *site);
+/* p is about to go back to the real allocator. */
+void am_heap_forget(void *p);
+/* The program-visible usable size of a recorded chunk. */
+size_t am_heap_usable(void *p);
+/* The mapping sequence of an arena died (called under the index lock). */
+void am_heap_seq_gone(void *heap);
+
+/* Fills out with the live chunk holding p, given its sequence's heap data
+ * and extent; 0 if p is inside one, -1 if not (the caller answers at the
+ * mapping level). Lock-free. */
+int am_heap_query(const void *p, void *heap, uintptr_t seq_lo, uintptr_t seq_hi, struct allocmap_info *out);
+
+struct am_heap_stats {
+	uint64_t mallocs, frees, live, unindexed, arenas;
+};
+void am_heap_stats(struct am_heap_stats *out);
+
+#endif

@@ -1,0 +1,257 @@
+/* The heap index: trailers, per-arena chunk-start bitmaps, chunk queries.
+ * See heap.h for the design and the concurrency guarantee.
+ *
+ * Invariants: a bit is set in an arena's bitmap exactly for the chunks of
+ * that arena handed to the program and not yet given back (modulo the
+ * instants around the real calls); a meta's coverage [base, end) lies in
+ * the address range of the sequence it hangs off.
+ * Locking: heap_lock guards making metas (lock order: heap_lock, then the
+ * mmap tier, then the index). Retired metas go on a lock-free stack,
+ * because they retire under the index lock.
+ */
+#include <string.h>
+#include <sys/mman.h>
+
+#include "../bitmap.h"
+#include "../index/mapindex.h"
+#include "../palloc/palloc.h"
+#include "../sys/lock.h"
+#include "../sys/syscall.h"
+#include "heap.h"
+
+#define UNIT 16
+#define SCAN_LIMIT ((size_t)32 << 20) /* a query scans back at most this far */
+#define SLACK_UNKNOWN 0xFFFFu
+
+struct am_heapmeta {
+	uintptr_t base, end;          /* coverage: one bit per 16 bytes */
+	uint64_t *bits;               /* in the mmap tier; never unmapped */
+	size_t bits_bytes;
+	unsigned gen;                 /* bumped on retirement: invalidates caches */
+	struct am_heapmeta *next;     /* on the retired stack */
+};
+
+static struct am_lock heap_lock = AM_LOCK_INIT;
+static struct am_heapmeta *retired;
+static uint64_t n_unindexed, n_arenas;
+
+static __thread struct {
+	uintptr_t lo, hi;
+	struct am_heapmeta *m;
+	unsigned gen;
+} cache;
+
+/* glibc's chunk header: the size word just below the user pointer. */
+static size_t glibc_size_word(const void *p) { return ((const size_t *)p)[-1]; }
+static int glibc_mmapped(size_t w) { return (w & 2) != 0; }
+static size_t glibc_usable(size_t w) { return (w & ~(size_t)7) - (glibc_mmapped(w) ? 16 : 8); }
+
+static size_t real_usable(void *p)
+{
+	return am_heap_mode == AM_HEAP_GLIBC ? glibc_usable(glibc_size_word(p)) : am_real.usable(p);
+}
+
+static uint64_t trailer_of(size_t usable, size_t n, const void *site)
+{
+	size_t slack = usable - AM_TRAILER - n;
+	uint64_t s = slack < SLACK_UNKNOWN ? slack : SLACK_UNKNOWN;
+	return ((uint64_t)(uintptr_t)site & 0xFFFFFFFFFFFFull) | s << 48;
+}
+
+/* Zeroes a recycled bitmap without touching pages that are already zero. */
+static void zero_bits(void *p, size_t n)
+{
+	uintptr_t a = (uintptr_t)p, lo = (a + 4095) & ~(uintptr_t)4095, hi = (a + n) & ~(uintptr_t)4095;
+	if (lo >= hi) {
+		memset(p, 0, n);
+		return;
+	}
+	memset(p, 0, lo - a);
+	am_sys_madvise((void *)lo, hi - lo, MADV_DONTNEED);
+	memset((void *)hi, 0, a + n - hi);
+}
+
+static struct am_heapmeta *take_retired(size_t bytes)
+{
+	struct am_heapmeta *list = __atomic_exchange_n(&retired, NULL, __ATOMIC_ACQUIRE), *found = NULL;
+	while (list) {
+		struct am_heapmeta *m = list;
+		list = m->next;
+		if (!found && m->bits_bytes >= bytes) {
+			found = m;
+			continue;
+		}
+		do /* back on the stack */
+			m->next = __atomic_load_n(&retired, __ATOMIC_RELAXED);
+		while (!__atomic_compare_exchange_n(&retired, &m->next, m, 0, __ATOMIC_RELEASE, __ATOMIC_RELAXED));
+	}
+	if (found)
+		zero_bits(found->bits, found->bits_bytes);
+	return found;
+}
+
+static struct am_heapmeta *new_meta(uintptr_t base, uintptr_t end)
+{
+	size_t bytes = ((end - base) / UNIT + 63) / 64 * 8;
+	struct am_heapmeta *m = take_retired(bytes);
+	if (!m) {
+		m = am_palloc_calloc(&am_tier_nommap, 1, sizeof *m);
+		if (m && !(m->bits = am_palloc_calloc(&am_tier_mmap, 1, bytes))) {
+			am_palloc_free(&am_tier_nommap, m);
+			m = NULL;
+		}
+		if (m)
+			m->bits_bytes = bytes;
+	}
+	if (m) {
+		m->base = base, m->end = end;
+		__atomic_fetch_add(&n_arenas, 1, __ATOMIC_RELAXED);
+	}
+	return m;
+}
+
+static struct am_heapmeta *make_meta(struct am_seq *s, uintptr_t lo, uintptr_t hi)
+{
+	am_lock(&heap_lock);
+	void *h = __atomic_load_n(&s->heap, __ATOMIC_ACQUIRE);
+	if (!h) {
+		uintptr_t end = s->origin == AM_ORIGIN_BRK ? lo + AM_BRK_COVERAGE : hi;
+		struct am_heapmeta *m = new_meta(lo, end);
+		h = m ? am_index_set_heap(s, m) : NULL;
+	}
+	am_unlock(&heap_lock);
+	return AM_HEAP_IS_SINGLE(h) ? NULL : h;
+}
+
+/* The bitmap covering p (which the caller knows is a live chunk). */
+static struct am_heapmeta *meta_for(uintptr_t a)
+{
+	if (a - cache.lo < cache.hi - cache.lo && __atomic_load_n(&cache.m->gen, __ATOMIC_RELAXED) == cache.gen)
+		return cache.m;
+	uintptr_t lo, hi;
+	struct am_seq *s = am_index_seq_at(a, &lo, &hi);
+	if (!s)
+		return NULL;
+	struct am_heapmeta *m = __atomic_load_n(&s->heap, __ATOMIC_ACQUIRE);
+	if (AM_HEAP_IS_SINGLE(m))
+		return NULL;
+	if (!m && !(m = make_meta(s, lo, hi)))
+		return NULL;
+	if (a < m->base || a >= m->end)
+		return NULL;
+	cache.lo = m->base, cache.hi = m->end, cache.m = m, cache.gen = m->gen;
+	return m;
+}
+
+/* glibc's mmapped chunk at p: its header is prev_size bytes past the
+ * mapping's start (non-zero after memalign). */
+static void tag_single(void *p)
+{
+	uintptr_t lo, hi, hdr = (uintptr_t)p - 16, off = ((const size_t *)p)[-2];
+	struct am_seq *s = am_index_seq_at((uintptr_t)p, &lo, &hi);
+	if (s && lo == hdr - off)
+		am_index_set_heap(s, AM_HEAP_SINGLE_AT(off));
+}
+
+void am_heap_record(void *p, size_t n, const void *site)
+{
+	size_t u = real_usable(p);
+	*(uint64_t *)((char *)p + u - AM_TRAILER) = trailer_of(u, n, site);
+	if (am_heap_mode != AM_HEAP_GLIBC)
+		return;
+	if (glibc_mmapped(glibc_size_word(p))) {
+		tag_single(p);
+		return;
+	}
+	struct am_heapmeta *m = meta_for((uintptr_t)p);
+	if (!m) {
+		__atomic_fetch_add(&n_unindexed, 1, __ATOMIC_RELAXED);
+		return;
+	}
+	am_bit_set_atomic(m->bits, ((uintptr_t)p - m->base) / UNIT);
+}
+
+void am_heap_forget(void *p)
+{
+	if (am_heap_mode != AM_HEAP_GLIBC || glibc_mmapped(glibc_size_word(p)))
+		return;
+	struct am_heapmeta *m = meta_for((uintptr_t)p);
+	if (m)
+		am_bit_clear_atomic(m->bits, ((uintptr_t)p - m->base) / UNIT);
+}
+
+size_t am_heap_usable(void *p) { return real_usable(p) - AM_TRAILER; }
+
+void am_heap_seq_gone(void *heap)
+{
+	struct am_heapmeta *m = heap;
+	if (AM_HEAP_IS_SINGLE(m))
+		return;
+	__atomic_fetch_add(&m->gen, 1, __ATOMIC_RELEASE);
+	__atomic_fetch_sub(&n_arenas, 1, __ATOMIC_RELAXED);
+	do
+		m->next = __atomic_load_n(&retired, __ATOMIC_RELAXED);
+	while (!__atomic_compare_exchange_n(&retired, &m->next, m, 0, __ATOMIC_RELEASE, __ATOMIC_RELAXED));
+}
+
+static void fill_chunk(const char *base, size_t usable, struct allocmap_info *out)
+{
+	uint64_t t = *(const uint64_t *)(base + usable);
+	size_t slack = (size_t)(t >> 48);
+	out->base = base;
+	out->size = usable;
+	out->requested = slack == SLACK_UNKNOWN || slack > usable ? usable : usable - slack;
+	out->site = (const void *)(uintptr_t)(t & 0xFFFFFFFFFFFFull);
+	out->kind = ALLOCMAP_HEAP_CHUNK;
+	out->allocator = "malloc";
+}
+
+static int query_single(uintptr_t p, uintptr_t off, uintptr_t lo, uintptr_t hi, struct allocmap_info *out)
+{
+	uintptr_t base = lo + off + 16;
+	if (base >= hi)
+		return -1;
+	size_t w = glibc_size_word((const void *)base);
+	if (!glibc_mmapped(w) || (w & ~(size_t)7) > hi - lo - off || glibc_usable(w) < AM_TRAILER)
+		return -1;
+	size_t usable = glibc_usable(w) - AM_TRAILER;
+	if (p < base || p >= base + usable)
+		return -1;
+	fill_chunk((const char *)base, usable, out);
+	return 0;
+}
+
+static int query_bits(uintptr_t p, const struct am_heapmeta *m, struct allocmap_info *out)
+{
+	if (p < m->base || p >= m->end)
+		return -1;
+	size_t i = (p - m->base) / UNIT, span = SCAN_LIMIT / UNIT;
+	long j = am_bit_find_prev_from(m->bits, i, i > span ? i - span : 0);
+	if (j < 0)
+		return -1;
+	uintptr_t q = m->base + (size_t)j * UNIT;
+	size_t w = glibc_size_word((const void *)q);
+	if (glibc_mmapped(w) || (w & ~(size_t)7) < 32 || (w & ~(size_t)7) > m->end - q + 8)
+		return -1;
+	size_t usable = glibc_usable(w) - AM_TRAILER;
+	if (p >= q + usable)
+		return -1; /* free space, chunk metadata or the trailer */
+	fill_chunk((const char *)q, usable, out);
+	return am_bit_test(m->bits, (size_t)j) ? 0 : -1; /* still live: it was live during the call */
+}
+
+int am_heap_query(const void *p, void *heap, uintptr_t seq_lo, uintptr_t seq_hi, struct allocmap_info *out)
+{
+	if (!heap || am_heap_mode != AM_HEAP_GLIBC)
+		return -1;
+	if (AM_HEAP_IS_SINGLE(heap))
+		return query_single((uintptr_t)p, AM_HEAP_SINGLE_OFF(heap), seq_lo, seq_hi, out);
+	return query_bits((uintptr_t)p, heap, out);
+}
+
+void am_heap_stats(struct am_heap_stats *out)
+{
+	memset(out, 0, sizeof *out);
+	out->unindexed = __atomic_load_n(&n_unindexed, __ATOMIC_RELAXED);
+	out->arenas = __atomic_load_n(&n_arenas, __ATOMIC_RELAXED);
+}

@@ -1,0 +1,160 @@
+/* The malloc family, interposed: each call forwards to the real allocator
+ * (forward.c) asking for AM_TRAILER more bytes, then records the chunk
+ * (heapindex.c); frees forget the chunk first. Semantics are glibc's:
+ * errno ENOMEM on failure, realloc(p, 0) frees and returns NULL,
+ * posix_memalign returns EINVAL for a bad alignment.
+ * The first call may come before allocmap's constructor: it initialises
+ * the library (which allocates nothing from the program's malloc).
+ */
+#include <errno.h>
+#include <malloc.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include "../init.h"
+#include "heap.h"
+
+#define API __attribute__((visibility("default")))
+#define SITE __builtin_return_address(0)
+
+static inline int ready(void)
+{
+	if (__builtin_expect(__atomic_load_n(&am_real.malloc, __ATOMIC_ACQUIRE) != NULL, 1))
+		return 1;
+	am_init_once();
+	am_heap_resolve();
+	return am_real.malloc != NULL;
+}
+
+static inline int indexed(void) { return am_heap_mode == AM_HEAP_GLIBC; }
+
+static void *too_big(void)
+{
+	errno = ENOMEM;
+	return NULL;
+}
+
+static void *record(void *p, size_t n, const void *site)
+{
+	if (p && indexed())
+		am_heap_record(p, n, site);
+	return p;
+}
+
+static void *alloc(size_t n, const void *site)
+{
+	if (!ready())
+		return too_big();
+	if (!indexed())
+		return am_real.malloc(n);
+	if (n > SIZE_MAX - AM_TRAILER)
+		return too_big();
+	return record(am_real.malloc(n + AM_TRAILER), n, site);
+}
+
+API void *malloc(size_t n) { return alloc(n, SITE); }
+
+API void free(void *p)
+{
+	if (!p || !ready())
+		return;
+	if (indexed())
+		am_heap_forget(p);
+	am_real.free(p);
+}
+
+API void cfree(void *p);
+API void *__libc_memalign(size_t align, size_t n);
+
+API void cfree(void *p) { free(p); }
+
+API void *calloc(size_t n, size_t m)
+{
+	size_t total;
+	if (!ready() || __builtin_mul_overflow(n, m, &total))
+		return too_big();
+	if (!indexed())
+		return am_real.calloc(n, m);
+	if (total > SIZE_MAX - AM_TRAILER)
+		return too_big();
+	return record(am_real.calloc(1, total + AM_TRAILER), total, SITE);
+}
+
+static void *resize(void *p, size_t n, const void *site)
+{
+	if (!p)
+		return alloc(n, site);
+	if (!ready())
+		return too_big();
+	if (!indexed())
+		return am_real.realloc(p, n);
+	if (n == 0) {
+		free(p);
+		return NULL;
+	}
+	if (n > SIZE_MAX - AM_TRAILER)
+		return too_big();
+	am_heap_forget(p);
+	void *q = am_real.realloc(p, n + AM_TRAILER);
+	if (!q) {
+		am_heap_record(p, am_heap_usable(p), site); /* still the caller's; size now unknown */
+		return NULL;
+	}
+	return record(q, n, site);
+}
+
+API void *realloc(void *p, size_t n) { return resize(p, n, SITE); }
+
+API void *reallocarray(void *p, size_t n, size_t m)
+{
+	size_t total;
+	if (__builtin_mul_overflow(n, m, &total))
+		return too_big();
+	return resize(p, total, SITE);
+}
+
+static void *aligned(size_t align, size_t n, const void *site)
+{
+	if (!ready())
+		return too_big();
+	if (!indexed())
+		return am_real.memalign(align, n);
+	if (n > SIZE_MAX - AM_TRAILER)
+		return too_big();
+	return record(am_real.memalign(align, n + AM_TRAILER), n, site);
+}
+
+API void *memalign(size_t align, size_t n) { return aligned(align, n, SITE); }
+API void *__libc_memalign(size_t align, size_t n) { return aligned(align, n, SITE); }
+API void *aligned_alloc(size_t align, size_t n) { return aligned(align, n, SITE); }
+
+API int posix_memalign(void **out, size_t align, size_t n)
+{
+	if (align % sizeof(void *) || (align & (align - 1)) || align == 0)
+		return EINVAL;
+	int saved = errno;
+	void *p = aligned(align, n, SITE);
+	if (!p)
+		return ENOMEM;
+	errno = saved;
+	*out = p;
+	return 0;
+}
+
+API void *valloc(size_t n) { return aligned((size_t)getpagesize(), n, SITE); }
+
+API void *pvalloc(size_t n)
+{
+	size_t page = (size_t)getpagesize();
+	if (n > SIZE_MAX - page)
+		return too_big();
+	return aligned(page, (n + page - 1) & ~(page - 1), SITE);
+}
+
+API size_t malloc_usable_size(void *p)
+{
+	if (!p || !ready())
+		return 0;
+	return indexed() ? am_heap_usable(p) : am_real.usable(p);
+}

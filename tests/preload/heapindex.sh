@@ -1,0 +1,9 @@
+#!/usr/bin/env bash
+# The heap-index scenarios of prog_heapcheck, linked and under LD_PRELOAD.
+. "$(dirname "$0")/lib.sh"
+prog=$BUILD/tests/prog_heapcheck
+for s in api truth threads; do
+	if "$prog" "$s"; then ok "linked $s"; else fail "linked $s"; fi
+	if LD_PRELOAD=$LIB "$prog" "$s"; then ok "preload $s"; else fail "preload $s"; fi
+done
+finish

@@ -1,0 +1,204 @@
+/* Whole-program tests of the heap index against ground truth.
+ *
+ *   prog_heapcheck SCENARIO
+ *
+ * truth    thousands of random chunks (1 B .. 8 MiB, aligned ones, realloc
+ *          chains): every query at a random interior offset returns exactly
+ *          the chunk's base, usable size, requested size and site; queries
+ *          past the end or after free never return it.
+ * threads  8 threads allocating, freeing and querying at once: answers for
+ *          a thread's own live chunks are exact; answers for addresses
+ *          another thread owns are either that chunk or not a chunk.
+ * api      the malloc family's glibc semantics hold under the library.
+ */
+#include <allocmap.h>
+#include <errno.h>
+#include <malloc.h>
+#include <pthread.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define EXPECT(c)                                                                    \
+	do {                                                                         \
+		if (!(c)) {                                                          \
+			fprintf(stderr, "%s:%d: expected %s\n", __FILE__, __LINE__, #c); \
+			exit(1);                                                     \
+		}                                                                    \
+	} while (0)
+
+struct chunk {
+	char *p;
+	size_t n;
+	const void *site_fn; /* the function that called the allocator */
+};
+
+static unsigned rnd(unsigned *s)
+{
+	*s = *s * 1103515245u + 12345u;
+	return *s >> 8;
+}
+
+/* Sizes 1 B .. 8 MiB, log-uniform. */
+static size_t rnd_size(unsigned *s)
+{
+	unsigned lg = rnd(s) % 24;
+	return 1 + ((size_t)1 << lg) + rnd(s) % ((size_t)1 << lg);
+}
+
+__attribute__((noinline)) static void *do_malloc(size_t n) { return malloc(n); }
+__attribute__((noinline)) static void *do_calloc(size_t n) { return calloc(1, n); }
+__attribute__((noinline)) static void *do_aligned(size_t n, size_t a)
+{
+	void *p = NULL;
+	return posix_memalign(&p, a, n) == 0 ? p : NULL;
+}
+__attribute__((noinline)) static void *do_realloc(void *p, size_t n) { return realloc(p, n); }
+
+static int site_in(const void *site, const void *fn)
+{
+	return (uintptr_t)site >= (uintptr_t)fn && (uintptr_t)site < (uintptr_t)fn + 256;
+}
+
+static void expect_chunk(const struct chunk *c, size_t off)
+{
+	struct allocmap_info i;
+	EXPECT(allocmap_query(c->p + off, &i) == 0);
+	if (i.kind != ALLOCMAP_HEAP_CHUNK || i.base != c->p) {
+		fprintf(stderr, "chunk %p+%zu (n=%zu): kind %d base %p size %zu\n", (void *)c->p, off, c->n,
+			i.kind, i.base, i.size);
+		exit(1);
+	}
+	EXPECT(i.size == malloc_usable_size(c->p));
+	EXPECT(i.requested == c->n);
+	EXPECT(site_in(i.site, c->site_fn));
+	EXPECT(!strcmp(i.allocator, "malloc"));
+	EXPECT((uintptr_t)i.map_base <= (uintptr_t)c->p && (uintptr_t)c->p < (uintptr_t)i.map_base + i.map_size);
+}
+
+static void expect_not_chunk(const void *p, const void *base)
+{
+	struct allocmap_info i;
+	if (allocmap_query(p, &i) == 0 && i.kind == ALLOCMAP_HEAP_CHUNK)
+		EXPECT(i.base != base);
+}
+
+static void make_chunk(struct chunk *c, unsigned *s)
+{
+	size_t n = rnd_size(s);
+	switch (rnd(s) % 4) {
+	case 0: c->p = do_malloc(n), c->site_fn = (void *)do_malloc; break;
+	case 1: c->p = do_calloc(n), c->site_fn = (void *)do_calloc; break;
+	case 2: c->p = do_aligned(n, (size_t)64 << (rnd(s) % 7)), c->site_fn = (void *)do_aligned; break;
+	default: /* a realloc chain */
+		c->p = do_malloc(1 + n / 4);
+		for (int k = 0; k < 3 && c->p; k++)
+			c->p = do_realloc(c->p, k == 2 ? n : 1 + rnd(s) % (2 * n));
+		c->site_fn = (void *)do_realloc;
+	}
+	c->n = n;
+	EXPECT(c->p);
+	c->p[0] = 1, c->p[n - 1] = 2;
+}
+
+static void scenario_truth(void)
+{
+	enum { N = 3000 };
+	static struct chunk ch[N];
+	unsigned s = 99;
+	for (int k = 0; k < N; k++)
+		make_chunk(&ch[k], &s);
+	for (int round = 0; round < 10; round++)
+		for (int k = 0; k < N; k++)
+			expect_chunk(&ch[k], rnd(&s) % malloc_usable_size(ch[k].p));
+	for (int k = 0; k < N; k++) {
+		expect_chunk(&ch[k], 0);
+		expect_not_chunk(ch[k].p + malloc_usable_size(ch[k].p), ch[k].p);
+	}
+	for (int k = 0; k < N; k += 2) {
+		char *p = ch[k].p;
+		free(p);
+		expect_not_chunk(p, p);
+	}
+	for (int k = 1; k < N; k += 2)
+		expect_chunk(&ch[k], ch[k].n - 1), free(ch[k].p);
+	EXPECT(allocmap_check(2) == 0);
+}
+
+static void *thread_body(void *arg)
+{
+	unsigned s = (unsigned)(uintptr_t)arg;
+	enum { SLOTS = 256 };
+	struct chunk c[SLOTS] = {{0}};
+	for (int op = 0; op < 100000; op++) {
+		struct chunk *x = &c[rnd(&s) % SLOTS];
+		if (x->p) {
+			expect_chunk(x, rnd(&s) % x->n);
+			free(x->p);
+			x->p = NULL;
+		} else {
+			x->n = 1 + rnd(&s) % 2000;
+			x->p = do_malloc(x->n);
+			x->site_fn = (void *)do_malloc;
+			EXPECT(x->p);
+		}
+		struct allocmap_info i; /* someone else's memory: must not crash */
+		allocmap_query((char *)x + (int)(rnd(&s) % 65536) - 32768, &i);
+	}
+	for (int k = 0; k < SLOTS; k++)
+		free(c[k].p);
+	return NULL;
+}
+
+static void scenario_threads(void)
+{
+	pthread_t t[8];
+	for (int k = 0; k < 8; k++)
+		EXPECT(pthread_create(&t[k], NULL, thread_body, (void *)(uintptr_t)(k * 7 + 1)) == 0);
+	for (int k = 0; k < 8; k++)
+		pthread_join(t[k], NULL);
+	EXPECT(allocmap_check(2) == 0);
+}
+
+static void scenario_api(void)
+{
+	char *p = malloc(100);
+	EXPECT(p && malloc_usable_size(p) >= 100);
+	memset(p, 7, malloc_usable_size(p)); /* all of it is the program's */
+	p = realloc(p, 1000);
+	EXPECT(p && p[99] == 7);
+	EXPECT(realloc(p, 0) == NULL);
+	void *a = NULL;
+	EXPECT(posix_memalign(&a, 3, 10) == EINVAL);
+	EXPECT(posix_memalign(&a, 4096, 10) == 0 && ((uintptr_t)a & 4095) == 0);
+	free(a);
+	EXPECT(aligned_alloc(256, 512) != NULL);
+	int *z = calloc(1000, sizeof *z);
+	for (int k = 0; k < 1000; k++)
+		EXPECT(z[k] == 0);
+	free(z);
+	errno = 0;
+	EXPECT(malloc(SIZE_MAX - 4) == NULL && errno == ENOMEM);
+	EXPECT(calloc(SIZE_MAX / 2, 4) == NULL && errno == ENOMEM);
+	EXPECT(reallocarray(NULL, SIZE_MAX / 2, 4) == NULL);
+	void *v = valloc(10), *pv = pvalloc(10);
+	EXPECT(v && pv && ((uintptr_t)v & 4095) == 0 && malloc_usable_size(pv) >= 4096);
+	free(v), free(pv);
+	EXPECT(malloc_usable_size(NULL) == 0);
+	free(NULL);
+}
+
+int main(int argc, char **argv)
+{
+	if (argc > 1 && !strcmp(argv[1], "truth"))
+		scenario_truth();
+	else if (argc > 1 && !strcmp(argv[1], "threads"))
+		scenario_threads();
+	else if (argc > 1 && !strcmp(argv[1], "api"))
+		scenario_api();
+	else
+		return fprintf(stderr, "usage: %s truth|threads|api\n", argv[0]), 2;
+	return 0;
+}
