@@ -71,11 +71,11 @@ $(BUILD)/bench/%: bench/%.c $(AR_LIB)
 	@mkdir -p $(@D)
 	$(CC) $(BASE_CFLAGS) -O2 -Wno-missing-prototypes $< -o $@ $(AR_LIB) -lpthread -lm -ldl
 
-$(BUILD)/bin/allocmap: $(CLI_SRCS)
+$(BUILD)/bin/allocmap: $(CLI_SRCS) $(wildcard cli/*.h) include/allocmap.h
 	@mkdir -p $(@D)
 	$(CC) $(BASE_CFLAGS) -O2 $(CLI_SRCS) -o $@
 
-tests: $(UNIT_BINS) $(SAN_BINS) $(HELPER_BINS) $(SO)
+tests: $(UNIT_BINS) $(SAN_BINS) $(HELPER_BINS) $(SO) $(CLI)
 
 check: tests
 	@BUILD=$(BUILD) tests/run-all.sh
