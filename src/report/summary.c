@@ -1,7 +1,7 @@
 /* The exit summary: a plain-text account of one process, written when
  * ALLOCMAP_REPORT names a destination (see report.h).
  *
- * Sections: the process (pid, command line); the address space by
+ * Sections: the process (pid, parent, command line); the address space by
  * allocator and kind, from a walk of the mapping index; the events the
  * hooks saw and what could not be indexed; the two private tiers; the
  * check's result when ALLOCMAP_CHECK_AT_EXIT is on.
@@ -249,7 +249,7 @@ static void put_space(struct rep *r)
 	col(r, "bytes", 11, 1);
 	put(r, "\n");
 	if (am_index_each(count_map, &sp) != 0) {
-		put(r, "  (the index is not running: ALLOCMAP_DISABLE, or start-up failed)\n");
+		put(r, "  (no walk: the index is not running, or this thread is inside it)\n");
 		return;
 	}
 	sort_rows(&sp);
@@ -438,7 +438,8 @@ int am_report_at_exit(void)
 	if (fd < 0)
 		return 0; /* said why, or stderr is gone */
 	struct rep r = {.buf = report_buf, .len = 0, .cap = sizeof report_buf};
-	putf(&r, "== allocmap %s report: pid %ld ==\n", ALLOCMAP_VERSION, am_sys_getpid());
+	putf(&r, "== allocmap %s report: pid %ld (parent %ld) ==\n", ALLOCMAP_VERSION, am_sys_getpid(),
+	     am_sys_getppid());
 	put_cmdline(&r);
 	put_space(&r);
 	put_events(&r);

@@ -96,6 +96,8 @@ long am_sys_fstat(int fd, struct stat *st) { return sc6(SYS_fstat, fd, (long)st,
 
 long am_sys_getpid(void) { return sc6(SYS_getpid, 0, 0, 0, 0, 0, 0); }
 
+long am_sys_getppid(void) { return sc6(SYS_getppid, 0, 0, 0, 0, 0, 0); }
+
 long am_sys_gettid(void) { return sc6(SYS_gettid, 0, 0, 0, 0, 0, 0); }
 
 long am_sys_futex(int *uaddr, int op, int val, const void *timeout)

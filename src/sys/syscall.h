@@ -45,6 +45,7 @@ long am_sys_fcntl(int fd, int cmd, long arg);
 long am_sys_fstat(int fd, struct stat *st);
 long am_sys_readlink(const char *path, char *buf, size_t n);
 long am_sys_getpid(void);
+long am_sys_getppid(void);
 long am_sys_gettid(void);
 long am_sys_futex(int *uaddr, int op, int val, const void *timeout);
 long am_sys_sched_yield(void);

@@ -12,7 +12,7 @@ trap 'rm -rf "$work"' EXIT
 cd "$work" || exit 1
 
 # Every section a summary has, in order.
-SECTIONS='^== allocmap [0-9.]* report: pid [0-9]* ==$
+SECTIONS='^== allocmap [0-9.]* report: pid [0-9]* (parent [0-9]*) ==$
 ^command: 
 ^address space$
 ^  allocator  *kind  *maps  *seqs  *bytes$
@@ -70,7 +70,7 @@ for f in per.*; do
 	[ -e "$f" ] || continue
 	n=$((n + 1))
 	pid=${f#per.}
-	if [ "$(count '^== allocmap' "$f")" -eq 1 ] && grep -q "report: pid $pid ==" "$f" && has_sections "$f"; then
+	if [ "$(count '^== allocmap' "$f")" -eq 1 ] && grep -q "report: pid $pid (parent [0-9]*) ==" "$f" && has_sections "$f"; then
 		good=$((good + 1))
 	fi
 done
