@@ -3,8 +3,8 @@
  *
  * Sections: the process (pid, parent, command line); the address space by
  * allocator and kind, from a walk of the mapping index; the events the
- * hooks saw and what could not be indexed; the two private tiers; the
- * check's result when ALLOCMAP_CHECK_AT_EXIT is on.
+ * hooks saw; what could not be indexed (mappings, heap chunks); the two
+ * private tiers; the check's result when ALLOCMAP_CHECK_AT_EXIT is on.
  *
  * It runs in the library's destructor, possibly in many processes of one
  * program tree at once, so: nothing is allocated, no stdio, raw system
@@ -28,6 +28,7 @@
 #include <sys/stat.h>
 
 #include "../../include/allocmap.h"
+#include "../heap/heap.h"
 #include "../index/internal.h"
 #include "../index/mapindex.h"
 #include "../log.h"
@@ -284,8 +285,10 @@ static void put_events(struct rep *r)
 	put_count(r, "loader", st.events[AM_EV_LOADER]);
 	put_count(r, "resyncs", st.events[AM_EV_RESYNC]);
 	put_count(r, "dropped", st.events[AM_EV_DROPPED]);
-	put_count(r, "not indexed (missed)", st.missed);
 	put_count(r, "holes plugged", st.holes_plugged);
+	put(r, "\nnot indexed (no record could be had)\n");
+	put_count(r, "mapping ranges", st.missed);
+	put_count(r, "heap chunks", am_heap_unindexed());
 }
 
 static void put_tier_bytes(struct rep *r, const char *label, size_t a, size_t b)

@@ -20,7 +20,9 @@ SECTIONS='^== allocmap [0-9.]* report: pid [0-9]* (parent [0-9]*) ==$
 ^  total  
 ^events intercepted$
 ^  mmap  *[0-9]
-^  not indexed (missed)  *[0-9]
+^not indexed
+^  mapping ranges  *[0-9]
+^  heap chunks  *[0-9]
 ^private tiers$
 ^  reserved  *[0-9.]* [KMG]*i*B  *[0-9.]* [KMG]*i*B$
 ^  live blocks  *[0-9]
@@ -50,7 +52,8 @@ check "ls: stdout unchanged" cmp -s plain.out run.out
 check "ls: one report on stderr" [ "$(count '^== allocmap' run.err)" -eq 1 ]
 check "ls: report has every section" has_sections run.err
 check "ls: report names the command" grep -q '^command: ls /$' run.err
-check "ls: nothing missed" grep -q '^  not indexed (missed)  *0$' run.err
+check "ls: no mapping missed" grep -q '^  mapping ranges  *0$' run.err
+check "ls: no heap chunk missed" grep -q '^  heap chunks  *0$' run.err
 
 # ---- --report FILE: stderr untouched, the file holds the report -----------
 "$AM" run --report rep.txt -- ls / >run2.out 2>run2.err
