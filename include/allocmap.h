@@ -112,6 +112,34 @@ struct allocmap_index_stats {
  * *out is zeroed and -1 returned). */
 ALLOCMAP_API int allocmap_index_stats(struct allocmap_index_stats *out);
 
+/* Walking every allocation. The callback gets one allocmap_info per
+ * mapping sequence (ALLOCMAP_WALK_SEQUENCES: "big allocations" — what one
+ * mmap made, a loaded object, the brk heap, a stack, allocmap's own
+ * tiers) and/or per live heap chunk (ALLOCMAP_WALK_CHUNKS), in address
+ * order (a chunk comes after the sequence holding it). The walk takes no
+ * lock while the callback runs: the callback may allocate, map, or query;
+ * allocations made or freed meanwhile may or may not be visited, but every
+ * one visited was live at some moment during the walk. A non-zero return
+ * from the callback stops the walk and is returned; otherwise 0 (or -1
+ * for a NULL callback or before start-up). */
+#define ALLOCMAP_WALK_SEQUENCES 1u
+#define ALLOCMAP_WALK_CHUNKS 2u
+typedef int (*allocmap_walk_fn)(const struct allocmap_info *info, void *arg);
+ALLOCMAP_API int allocmap_walk(unsigned flags, allocmap_walk_fn fn, void *arg);
+
+/* The heap index's figures. live_chunks/live_bytes are counted by a walk
+ * over the chunk bitmaps: O(heap size / 1024) work. */
+struct allocmap_heap_stats {
+	int indexed;           /* 1: the program's malloc is glibc's and every chunk
+				  is indexed; 0: another malloc is in use (see the
+				  one-time message) and queries answer by mapping */
+	uint64_t live_chunks;  /* chunks indexed and live */
+	uint64_t live_bytes;   /* their usable bytes */
+	uint64_t arenas;       /* arenas with a chunk bitmap */
+	uint64_t unindexed;    /* chunks that could not be recorded (no bitmap) */
+};
+ALLOCMAP_API int allocmap_heap_stats(struct allocmap_heap_stats *out);
+
 #ifdef __cplusplus
 }
 #endif

@@ -77,9 +77,13 @@ void am_heap_seq_gone(void *heap);
  * mapping level). Lock-free. */
 int am_heap_query(const void *p, void *heap, uintptr_t seq_lo, uintptr_t seq_hi, struct allocmap_info *out);
 
-struct am_heap_stats {
-	uint64_t mallocs, frees, live, unindexed, arenas;
-};
-void am_heap_stats(struct am_heap_stats *out);
+/* Calls fn for each live chunk whose start lies in [lo, hi), a part of
+ * the sequence [seq_lo, seq_hi) with heap data `heap`; stops at a
+ * non-zero return and returns it. Lock-free, like am_heap_query. */
+int am_heap_each_chunk(void *heap, uintptr_t lo, uintptr_t hi, uintptr_t seq_lo, uintptr_t seq_hi,
+		       int (*fn)(const struct allocmap_info *, void *), void *arg, struct allocmap_info *scratch);
+
+uint64_t am_heap_unindexed(void);
+uint64_t am_heap_arenas(void);
 
 #endif

@@ -249,9 +249,43 @@ int am_heap_query(const void *p, void *heap, uintptr_t seq_lo, uintptr_t seq_hi,
 	return query_bits((uintptr_t)p, heap, out);
 }
 
-void am_heap_stats(struct am_heap_stats *out)
+static int each_bit(const struct am_heapmeta *m, uintptr_t lo, uintptr_t hi,
+		    int (*fn)(const struct allocmap_info *, void *), void *arg, struct allocmap_info *out)
 {
-	memset(out, 0, sizeof *out);
-	out->unindexed = __atomic_load_n(&n_unindexed, __ATOMIC_RELAXED);
-	out->arenas = __atomic_load_n(&n_arenas, __ATOMIC_RELAXED);
+	lo = lo > m->base ? lo : m->base;
+	hi = hi < m->end ? hi : m->end;
+	if (lo >= hi)
+		return 0;
+	size_t i0 = (lo - m->base) / UNIT, i1 = (hi - m->base + UNIT - 1) / UNIT;
+	for (size_t w = i0 / 64; w * 64 < i1; w++) {
+		uint64_t word = __atomic_load_n(&m->bits[w], __ATOMIC_RELAXED);
+		if (w == i0 / 64)
+			word &= ~(uint64_t)0 << (i0 % 64);
+		for (; word; word &= word - 1) {
+			size_t i = w * 64 + (size_t)__builtin_ctzll(word);
+			if (i >= i1)
+				return 0;
+			int rc = query_bits(m->base + i * UNIT, m, out) == 0 ? fn(out, arg) : 0;
+			if (rc)
+				return rc;
+		}
+	}
+	return 0;
 }
+
+int am_heap_each_chunk(void *heap, uintptr_t lo, uintptr_t hi, uintptr_t seq_lo, uintptr_t seq_hi,
+		       int (*fn)(const struct allocmap_info *, void *), void *arg, struct allocmap_info *scratch)
+{
+	if (!heap || am_heap_mode != AM_HEAP_GLIBC)
+		return 0;
+	if (AM_HEAP_IS_SINGLE(heap)) {
+		uintptr_t base = seq_lo + AM_HEAP_SINGLE_OFF(heap) + 16;
+		if (base < lo || base >= hi || query_single(base, AM_HEAP_SINGLE_OFF(heap), seq_lo, seq_hi, scratch))
+			return 0;
+		return fn(scratch, arg);
+	}
+	return each_bit(heap, lo, hi, fn, arg, scratch);
+}
+
+uint64_t am_heap_unindexed(void) { return __atomic_load_n(&n_unindexed, __ATOMIC_RELAXED); }
+uint64_t am_heap_arenas(void) { return __atomic_load_n(&n_arenas, __ATOMIC_RELAXED); }

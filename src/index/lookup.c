@@ -136,6 +136,17 @@ struct am_seq *am_index_seq_at(uintptr_t p, uintptr_t *lo, uintptr_t *hi)
 	}
 }
 
+int am_index_next(uintptr_t addr, struct am_map_view *out)
+{
+	if (!am_ix.ready || am_ix_begin() != 0)
+		return -1;
+	size_t i = am_ix_first_above(addr);
+	if (i < am_ix.n)
+		view_of(am_ix.arr[i], am_ix.arr[i]->seq, out);
+	am_ix_end();
+	return i < am_ix.n ? 0 : -1;
+}
+
 unsigned am_index_read_begin(void)
 {
 	unsigned s;

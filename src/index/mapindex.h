@@ -86,7 +86,10 @@ int am_index_map(uintptr_t lo, uintptr_t hi, int prot, int flags, uint64_t off, 
 int am_index_unmap(uintptr_t lo, uintptr_t hi);
 int am_index_protect(uintptr_t lo, uintptr_t hi, int prot);
 /* As the kernel does for an mprotect that fails on a hole: protects from
- * lo up to the first unmapped page (as the index knows it) or hi. */
+ * lo up to the first unmapped page (as the index knows it). If the index
+ * knows no hole in [lo, hi), the kernel refused a split instead (ENOMEM at
+ * vm.max_map_count) and what it changed is unknown: [lo, hi) leaves the
+ * index and counts as missed. */
 int am_index_protect_prefix(uintptr_t lo, uintptr_t hi, int prot);
 int am_index_remap(uintptr_t old, size_t old_len, uintptr_t new_addr, size_t new_len, int dontunmap);
 /* The brk heap now ends at `end` (it started at `start`). */
@@ -104,6 +107,10 @@ int am_index_lookup(uintptr_t p, struct am_map_view *out);
  * go stale as soon as the call returns unless the caller knows the
  * sequence cannot die (it holds a live chunk inside it). */
 struct am_seq *am_index_seq_at(uintptr_t p, uintptr_t *lo, uintptr_t *hi);
+
+/* The first map ending above addr, copied out under the index lock; 0, or
+ * -1 when there is none. */
+int am_index_next(uintptr_t addr, struct am_map_view *out);
 
 /* Composite lock-free reads: take a ticket, read, and retry while
  * am_index_read_retry(ticket) says a writer intervened. */

@@ -190,6 +190,53 @@ static void scenario_api(void)
 	free(NULL);
 }
 
+struct walk_state {
+	char **p;
+	int n, seen_chunks, seen_mine, seen_stack, seen_object, bad;
+};
+
+static int visit(const struct allocmap_info *i, void *arg)
+{
+	struct walk_state *w = arg;
+	void *junk = malloc(10); /* the callback may allocate */
+	free(junk);
+	if (i->kind == ALLOCMAP_STACK)
+		w->seen_stack++;
+	if (i->kind == ALLOCMAP_OBJECT && i->path && strstr(i->path, "prog_heapcheck"))
+		w->seen_object++;
+	if (i->kind != ALLOCMAP_HEAP_CHUNK)
+		return 0;
+	w->seen_chunks++;
+	for (int k = 0; k < w->n; k++)
+		if (i->base == w->p[k]) {
+			w->seen_mine++;
+			w->bad += i->size != malloc_usable_size(w->p[k]) || i->requested != (size_t)(k % 5000 + 1);
+		}
+	return 0;
+}
+
+static void scenario_walk(void)
+{
+	enum { N = 20000 };
+	static char *p[N];
+	for (int k = 0; k < N; k++)
+		p[k] = do_malloc((size_t)(k % 5000 + 1));
+	struct walk_state w = {p, N, 0, 0, 0, 0, 0};
+	EXPECT(allocmap_walk(ALLOCMAP_WALK_SEQUENCES | ALLOCMAP_WALK_CHUNKS, visit, &w) == 0);
+	EXPECT(w.seen_mine == N && w.bad == 0);
+	EXPECT(w.seen_stack >= 1 && w.seen_object >= 1);
+	struct allocmap_heap_stats hs;
+	EXPECT(allocmap_heap_stats(&hs) == 0 && hs.indexed == 1 && hs.live_chunks >= N);
+	EXPECT(allocmap_walk(ALLOCMAP_WALK_CHUNKS, NULL, NULL) == -1);
+	for (int k = 0; k < N; k += 2)
+		free(p[k]);
+	w = (struct walk_state){p, N, 0, 0, 0, 0, 0};
+	EXPECT(allocmap_walk(ALLOCMAP_WALK_CHUNKS, visit, &w) == 0);
+	EXPECT(w.seen_mine == N / 2);
+	for (int k = 1; k < N; k += 2)
+		free(p[k]);
+}
+
 int main(int argc, char **argv)
 {
 	if (argc > 1 && !strcmp(argv[1], "truth"))
@@ -198,7 +245,9 @@ int main(int argc, char **argv)
 		scenario_threads();
 	else if (argc > 1 && !strcmp(argv[1], "api"))
 		scenario_api();
+	else if (argc > 1 && !strcmp(argv[1], "walk"))
+		scenario_walk();
 	else
-		return fprintf(stderr, "usage: %s truth|threads|api\n", argv[0]), 2;
+		return fprintf(stderr, "usage: %s truth|threads|api|walk\n", argv[0]), 2;
 	return 0;
 }

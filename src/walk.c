@@ -1,0 +1,60 @@
+/* allocmap_walk and allocmap_heap_stats: visiting every allocation.
+ *
+ * The walk copies one map at a time out of the index under its lock,
+ * then calls back with no lock held; chunks are read from the arena
+ * bitmaps lock-free. So the callback may do anything, including
+ * allocating and querying.
+ */
+#include <string.h>
+
+#include "../include/allocmap.h"
+#include "heap/heap.h"
+#include "index/mapindex.h"
+
+static void fill_sequence(const struct am_map_view *v, struct allocmap_info *out)
+{
+	memset(out, 0, sizeof *out);
+	out->base = out->map_base = (const void *)v->seq_lo;
+	out->size = out->requested = out->map_size = v->seq_hi - v->seq_lo;
+	out->site = v->caller;
+	out->kind = am_origin_kind(v->origin, v->path != NULL);
+	out->allocator = am_origin_name(v->origin);
+	out->prot = v->prot;
+	out->path = v->path;
+}
+
+int allocmap_walk(unsigned flags, allocmap_walk_fn fn, void *arg)
+{
+	struct am_map_view v;
+	struct allocmap_info info;
+	int rc = 0;
+	if (!fn || am_index_next(0, &v) != 0)
+		return -1;
+	do {
+		fill_sequence(&v, &info);
+		if ((flags & ALLOCMAP_WALK_SEQUENCES) && v.lo == v.seq_lo)
+			rc = fn(&info, arg);
+		if (!rc && (flags & ALLOCMAP_WALK_CHUNKS) && v.heap)
+			rc = am_heap_each_chunk(v.heap, v.lo, v.hi, v.seq_lo, v.seq_hi, fn, arg, &info);
+	} while (!rc && am_index_next(v.hi, &v) == 0);
+	return rc;
+}
+
+static int count_chunk(const struct allocmap_info *info, void *arg)
+{
+	struct allocmap_heap_stats *st = arg;
+	if (info->kind == ALLOCMAP_HEAP_CHUNK)
+		st->live_chunks++, st->live_bytes += info->size;
+	return 0;
+}
+
+int allocmap_heap_stats(struct allocmap_heap_stats *out)
+{
+	if (!out)
+		return -1;
+	memset(out, 0, sizeof *out);
+	out->indexed = am_heap_mode == AM_HEAP_GLIBC;
+	out->arenas = am_heap_arenas();
+	out->unindexed = am_heap_unindexed();
+	return allocmap_walk(ALLOCMAP_WALK_CHUNKS, count_chunk, out) < 0 ? -1 : 0;
+}
