@@ -86,21 +86,25 @@ static void col_u(struct rep *r, uint64_t v, size_t width)
 	col(r, s, width, 1);
 }
 
+static uint64_t tenths(uint64_t v, uint64_t unit)
+{
+	return v / unit * 10 + (v % unit * 10 + unit / 2) / unit;
+}
+
 /* Bytes for people: "812 B", "4.0 KiB", "40.0 MiB" (rounded to a tenth). */
 static void human(char *s, size_t cap, uint64_t v)
 {
 	static const char *const units[] = {"B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB"};
 	unsigned u = 0;
-	uint64_t unit = 1, tenths = v * 10;
-	while (u < 6 && v / unit >= 1024) {
+	uint64_t unit = 1;
+	while (u < 6 && (v / unit >= 1024 || tenths(v, unit) >= 10240)) /* 1023.96 KiB: 1.0 MiB */
 		unit <<= 10, u++;
-		tenths = v / unit * 10 + (v % unit * 10 + unit / 2) / unit;
-	}
+	uint64_t t = tenths(v, unit);
 	if (u == 0)
 		am_fmt(s, cap, "%llu B", (unsigned long long)v);
 	else
-		am_fmt(s, cap, "%llu.%llu %s", (unsigned long long)(tenths / 10),
-		       (unsigned long long)(tenths % 10), units[u]);
+		am_fmt(s, cap, "%llu.%llu %s", (unsigned long long)(t / 10), (unsigned long long)(t % 10),
+		       units[u]);
 }
 
 static void col_bytes(struct rep *r, uint64_t v, size_t width)
