@@ -165,6 +165,11 @@ static const char *const kind_names[] = {
 	[ALLOCMAP_STACK] = "stack",     [ALLOCMAP_SELF] = "self",
 };
 
+static const char *kind_name(enum allocmap_kind k)
+{
+	return (unsigned)k < sizeof kind_names / sizeof kind_names[0] && kind_names[k] ? kind_names[k] : "?";
+}
+
 static int same(const char *a, const char *b)
 {
 	while (*a && *a == *b)
@@ -260,7 +265,7 @@ static void put_space(struct rep *r)
 	sort_rows(&sp);
 	struct row total = {0};
 	for (unsigned i = 0; i < sp.nrows; i++) {
-		put_row(r, sp.rows[i].allocator, kind_names[sp.rows[i].kind], &sp.rows[i]);
+		put_row(r, sp.rows[i].allocator, kind_name(sp.rows[i].kind), &sp.rows[i]);
 		total.maps += sp.rows[i].maps, total.seqs += sp.rows[i].seqs, total.bytes += sp.rows[i].bytes;
 	}
 	put_row(r, "total", "", &total);
