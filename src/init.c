@@ -48,6 +48,7 @@ void am_init_once(void)
 		am_log("could not read /proc/self/maps; the index starts incomplete");
 	if (am_hook_install() != 0)
 		am_log("interception is incomplete; the index will miss mapping changes");
+	am_fork_install();
 }
 
 __attribute__((constructor(101))) static void am_init(void) { am_init_once(); }

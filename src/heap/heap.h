@@ -83,6 +83,10 @@ int am_heap_query(const void *p, void *heap, uintptr_t seq_lo, uintptr_t seq_hi,
 int am_heap_each_chunk(void *heap, uintptr_t lo, uintptr_t hi, uintptr_t seq_lo, uintptr_t seq_hi,
 		       int (*fn)(const struct allocmap_info *, void *), void *arg, struct allocmap_info *scratch);
 
+/* The heap index's lock, for fork (fork.c). */
+void am_heap_lock(void);
+void am_heap_unlock(void);
+
 uint64_t am_heap_unindexed(void);
 uint64_t am_heap_arenas(void);
 

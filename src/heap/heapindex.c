@@ -287,5 +287,8 @@ int am_heap_each_chunk(void *heap, uintptr_t lo, uintptr_t hi, uintptr_t seq_lo,
 	return each_bit(heap, lo, hi, fn, arg, scratch);
 }
 
+void am_heap_lock(void) { am_lock(&heap_lock); }
+void am_heap_unlock(void) { am_unlock(&heap_lock); }
+
 uint64_t am_heap_unindexed(void) { return __atomic_load_n(&n_unindexed, __ATOMIC_RELAXED); }
 uint64_t am_heap_arenas(void) { return __atomic_load_n(&n_arenas, __ATOMIC_RELAXED); }

@@ -3,7 +3,7 @@
 . "$(dirname "$0")/lib.sh"
 prog=$BUILD/tests/prog_heapcheck
 for s in api truth threads walk; do
-	if "$prog" "$s"; then ok "linked $s"; else fail "linked $s"; fi
-	if LD_PRELOAD=$LIB "$prog" "$s"; then ok "preload $s"; else fail "preload $s"; fi
+	if timeout 300 "$prog" "$s"; then ok "linked $s"; else fail "linked $s"; fi
+	if LD_PRELOAD=$LIB timeout 300 "$prog" "$s"; then ok "preload $s"; else fail "preload $s"; fi
 done
 finish

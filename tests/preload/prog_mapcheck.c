@@ -275,6 +275,46 @@ static void scenario_fork(void)
 	check_clean("fork");
 }
 
+static volatile int churn_stop;
+
+static void *churn(void *arg)
+{
+	(void)arg;
+	while (!churn_stop) {
+		void *m = mmap(NULL, 8 * PAGE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		void *h = malloc(300000);
+		free(malloc(100));
+		if (m != MAP_FAILED)
+			munmap(m, 8 * PAGE);
+		free(h);
+	}
+	return NULL;
+}
+
+/* fork while other threads are inside the library: the child must not
+ * inherit a held lock or a half-made change. */
+static void scenario_forkstress(void)
+{
+	pthread_t t[3];
+	for (int k = 0; k < 3; k++)
+		EXPECT(pthread_create(&t[k], NULL, churn, NULL) == 0);
+	for (int k = 0; k < 200; k++) {
+		pid_t pid = fork();
+		EXPECT(pid >= 0);
+		if (pid == 0) {
+			free(malloc(1000));
+			struct allocmap_info i;
+			_exit(allocmap_query(&i, &i) != 0);
+		}
+		int st;
+		EXPECT(waitpid(pid, &st, 0) == pid && WIFEXITED(st) && WEXITSTATUS(st) == 0);
+	}
+	churn_stop = 1;
+	for (int k = 0; k < 3; k++)
+		pthread_join(t[k], NULL);
+	check_clean("forks while threads churn");
+}
+
 static void scenario_self(void)
 {
 	struct allocmap_tier_stats st;
@@ -291,7 +331,7 @@ int main(int argc, char **argv)
 	} all[] = {{"startup", scenario_startup}, {"anon", scenario_anon}, {"file", scenario_file},
 		   {"dlopen", scenario_dlopen}, {"random", scenario_random}, {"threads", scenario_threads},
 		   {"large_malloc", scenario_large_malloc}, {"getpwnam", scenario_getpwnam},
-		   {"fork", scenario_fork}, {"self", scenario_self}};
+		   {"fork", scenario_fork}, {"forkstress", scenario_forkstress}, {"self", scenario_self}};
 	for (size_t k = 0; k < sizeof all / sizeof *all; k++)
 		if (argc > 1 && !strcmp(argv[1], all[k].name)) {
 			all[k].fn();
