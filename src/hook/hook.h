@@ -3,8 +3,10 @@
  * am_hook_install() rewrites the entries of glibc's mmap, munmap, mremap,
  * mprotect, brk and sbrk (the very functions glibc's malloc, arena code
  * and pthread stacks call internally) to jump to the am_hook_* functions
- * below, and the loader's debugger hook _dl_debug_state to
- * am_hook_dl_debug_state. Each am_hook_* replacement makes the system
+ * below, the loader's debugger hook _dl_debug_state to
+ * am_hook_dl_debug_state, and ld.so's private copies of mmap, munmap and
+ * mprotect (found by their bytes: ld.so has no symbols for them) to
+ * am_hook_ldso_*. Each am_hook_* replacement makes the system
  * call itself (src/sys/syscall.h), reproduces glibc 2.36's result and
  * errno exactly, and on success only reports the change through the
  * am_ev_* contract, with errno saved and restored around the report.
@@ -46,12 +48,22 @@ void am_ev_brk(void *old_end, void *new_end, const void *caller);
  * dlclose, in any namespace): the index resynchronises. Called with the
  * loader's lock held. After a dlopen the new objects are mapped but not
  * yet relocated: ld.so will then mprotect each PT_GNU_RELRO range to
- * PROT_READ with its private mprotect, which no hook sees. */
+ * PROT_READ, and unmap /etc/ld.so.cache; with ld.so's wrappers patched
+ * (ldso.c) those arrive as am_ev_mprotect / am_ev_munmap after this. */
 void am_ev_loader(void);
+
+/* ld.so's own mapping calls (dlopen's and dlclose's segments, the RELRO
+ * mprotect, /etc/ld.so.cache, execstack) reach the same am_ev_* once
+ * am_hook_ldso_install has patched them; their caller (for am_ev_mmap)
+ * is then a return address inside ld.so's text, never NULL. Most come
+ * from inside dlopen/dlclose with the loader's lock held; the mprotect
+ * of __nptl_change_stack_perm (pthread_create in a process whose stacks
+ * were made executable) comes without it. */
 
 /* ---- install.c ---- */
 
-/* Resolves and patches the six libc functions and the loader hook.
+/* Resolves and patches the six libc functions, the loader hook and
+ * ld.so's three private mapping wrappers (the last is best effort).
  * Call once at start-up, while single-threaded, after the index can take
  * events. Returns 0 (also on a repeated call) or the first error, a
  * negative errno, after logging it. Not async-signal-safe. */
@@ -65,6 +77,32 @@ int am_hook_loader_install(void);
 /* The replacement of _dl_debug_state: calls am_ev_loader() when every
  * namespace's r_debug is RT_CONSISTENT. */
 void am_hook_dl_debug_state(void);
+
+/* ---- ldso.c: ld.so's private mmap/munmap/mprotect ---- */
+
+/* What am_hook_ldso_find learnt about the running ld.so. */
+struct am_ldso_info {
+	uint8_t *fn[3];			/* entries of __mmap, __munmap, __mprotect */
+	int *rtld_errno;		/* ld.so's private errno, which they set */
+	uintptr_t text_lo, text_hi;	/* its executable segment */
+	uintptr_t data_lo, data_hi;	/* its writable segment */
+	uintptr_t relro_hi;		/* end of its PT_GNU_RELRO */
+	unsigned unseen_sites;		/* mapping syscalls outside fn[] (logged) */
+};
+
+/* Finds the three wrappers by their exact glibc 2.36 bytes (see ldso.c);
+ * patches nothing. 0 and *out filled, or a negative errno after logging
+ * why ld.so is not the one we know. The result is cached. */
+int am_hook_ldso_find(struct am_ldso_info *out);
+/* Finds them and patches them to am_hook_ldso_*. 0 (also when already
+ * patched) or a negative errno (logged). Called by am_hook_install, which
+ * survives its failure: the loader hook's resync then covers dlopen. */
+int am_hook_ldso_install(void);
+/* The replacements: ld.so's semantics (errno goes to ld.so's private
+ * rtld_errno, never the thread's errno), plus the am_ev_* report. */
+void *am_hook_ldso_mmap(void *addr, size_t len, int prot, int flags, int fd, off_t off);
+int am_hook_ldso_munmap(void *addr, size_t len);
+int am_hook_ldso_mprotect(void *addr, size_t len, int prot);
 
 /* ---- mapcalls.c: the replacements (glibc 2.36 semantics) ---- */
 

@@ -111,12 +111,15 @@ static enum am_origin classify(const struct am_maps_entry *e, uintptr_t a)
 	return e->path[0] == '/' ? AM_ORIGIN_MMAP : AM_ORIGIN_PREEXISTING;
 }
 
-/* Does the index describe [lo, hi) exactly with protection prot? */
-static int agrees(uintptr_t lo, uintptr_t hi, int prot)
+/* Does the index describe [lo, hi) exactly with protection prot (and, if
+ * object, as a loaded object's)? ld.so's own mmaps of an object arrive as
+ * plain mmaps (caller in ld.so): the walk regroups them into the object. */
+static int agrees(uintptr_t lo, uintptr_t hi, int prot, int object)
 {
 	uintptr_t pos = lo;
 	for (size_t i = am_ix_first_above(lo); i < am_ix.n && am_ix.arr[i]->lo < hi; i++) {
-		if (am_ix.arr[i]->lo != pos || am_ix.arr[i]->prot != prot)
+		if (am_ix.arr[i]->lo != pos || am_ix.arr[i]->prot != prot ||
+		    (object && am_ix.arr[i]->seq->origin != AM_ORIGIN_OBJECT))
 			return 0;
 		pos = am_ix.arr[i]->hi;
 	}
@@ -154,9 +157,9 @@ static void note_brk(enum am_origin o, uintptr_t lo, uintptr_t hi)
 
 static void apply_piece(const struct am_maps_entry *e, uintptr_t lo, uintptr_t hi)
 {
-	if (agrees(lo, hi, e->prot))
-		return;
 	enum am_origin o = classify(e, lo);
+	if (agrees(lo, hi, e->prot, o == AM_ORIGIN_OBJECT))
+		return;
 	int anon = e->inode == 0 && e->path[0] != '/';
 	int flags = (e->shared ? MAP_SHARED : MAP_PRIVATE) | (anon ? MAP_ANONYMOUS : 0);
 	struct am_path *path = am_path_new(e->path[0] == '[' ? NULL : e->path);
