@@ -27,13 +27,16 @@ run_unit() { # label bin [wrapper...]
 	tally "$label $(basename "$bin")" "$log" $?
 }
 
-for t in "$BUILD"/tests/test_*; do run_unit unit "$t"; done
-for t in "$BUILD"/asan/tests/test_*; do
+# Unit test binaries of a build directory (not the compiler's .d files).
+unit_bins() { for t in "$1"/test_*; do case $t in *.d) ;; *) [ -x "$t" ] && echo "$t" ;; esac; done; }
+
+for t in $(unit_bins "$BUILD/tests"); do run_unit unit "$t"; done
+for t in $(unit_bins "$BUILD/asan/tests"); do
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
 		run_unit asan "$t"
 done
 if [ "${ALLOCMAP_SKIP_VALGRIND:-0}" != 1 ]; then
-	for t in "$BUILD"/tests/test_*; do
+	for t in $(unit_bins "$BUILD/tests"); do
 		ALLOCMAP_TEST_SCALE=0.02 run_unit valgrind "$t" \
 			valgrind -q --error-exitcode=99 --leak-check=no --fair-sched=yes
 	done
