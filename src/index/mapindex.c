@@ -20,7 +20,7 @@
 struct am_index am_ix = {.lock = AM_LOCK_INIT};
 
 static __thread int inside_index;
-static int missed_logged;
+static int missed_logged, unknowable_logged;
 
 int am_ix_begin(void)
 {
@@ -102,17 +102,26 @@ int am_ix_insert(struct am_map *m)
 	return 0;
 }
 
-static void seq_recompute(struct am_seq *s)
+/* A map [lo, hi) of s just left the array from slot i: an extent edge it
+ * held moves to s's nearest remaining map. Maps are sorted, so the search
+ * stops at the first map of s on that side — the neighbour, unless other
+ * sequences' maps lie inside s's extent (an unmapping sweep over a
+ * sequence of many maps stays linear). */
+static void seq_shrink(struct am_seq *s, uintptr_t lo, uintptr_t hi, size_t i)
 {
-	uintptr_t lo = UINTPTR_MAX, hi = 0;
-	for (size_t i = am_ix_first_above(s->lo); i < am_ix.n && am_ix.arr[i]->lo < s->hi; i++) {
-		struct am_map *m = am_ix.arr[i];
-		if (m->seq == s) {
-			lo = m->lo < lo ? m->lo : lo;
-			hi = m->hi > hi ? m->hi : hi;
-		}
+	size_t k;
+	if (lo == s->lo) {
+		for (k = i; k < am_ix.n && am_ix.arr[k]->seq != s; k++)
+			;
+		if (k < am_ix.n)
+			s->lo = am_ix.arr[k]->lo;
 	}
-	s->lo = lo, s->hi = hi;
+	if (hi == s->hi) {
+		for (k = i; k > 0 && am_ix.arr[k - 1]->seq != s; k--)
+			;
+		if (k > 0)
+			s->hi = am_ix.arr[k - 1]->hi;
+	}
 }
 
 /* Takes arr[i] out of the array (and, if clear, the page index); frees it. */
@@ -120,14 +129,15 @@ static void remove_at(size_t i, int clear)
 {
 	struct am_map *m = am_ix.arr[i];
 	struct am_seq *s = m->seq;
+	uintptr_t lo = m->lo, hi = m->hi;
 	if (clear)
-		am_pageindex_set(m->lo, m->hi, 0);
+		am_pageindex_set(lo, hi, 0);
 	memmove(&am_ix.arr[i], &am_ix.arr[i + 1], (am_ix.n - i - 1) * sizeof m);
 	am_ix.n--;
-	int edge = s->nmaps > 1 && (m->lo == s->lo || m->hi == s->hi);
+	int edge = s->nmaps > 1 && (lo == s->lo || hi == s->hi);
 	am_map_free(m);
 	if (edge)
-		seq_recompute(s);
+		seq_shrink(s, lo, hi, i);
 }
 
 /* Makes addr a map boundary. If no record is left for the split, the map
@@ -244,13 +254,30 @@ static uintptr_t mapped_run_end(uintptr_t lo, uintptr_t hi)
 	return pos < hi ? pos : hi;
 }
 
+/* An mprotect failed with ENOMEM although [lo, hi) has no hole: the
+ * kernel could not split a mapping (vm.max_map_count reached, or no kernel
+ * memory) at the first or the last mapping it touched, so it changed
+ * either nothing or all but that last one. Which, only the kernel knows:
+ * the range leaves the index (unknown beats wrong) and is counted. */
+static void protect_unknowable(uintptr_t lo, uintptr_t hi)
+{
+	am_ix_unmap(lo, hi);
+	am_ix.missed++;
+	am_log_once(&unknowable_logged,
+		    "mprotect %p-%p failed part-way (ENOMEM inside mapped memory: vm.max_map_count reached?); "
+		    "such ranges are not indexed (queries there answer unknown)",
+		    (void *)lo, (void *)hi);
+}
+
 int am_index_protect_prefix(uintptr_t lo, uintptr_t hi, int prot)
 {
 	if (!am_ix.ready || am_ix_begin() != 0)
 		return am_ix_dropped();
-	lo = page_down(lo);
-	uintptr_t end = mapped_run_end(lo, page_up(hi));
-	if (end > lo)
+	lo = page_down(lo), hi = page_up(hi);
+	uintptr_t end = mapped_run_end(lo, hi);
+	if (end == hi)
+		protect_unknowable(lo, hi);
+	else if (end > lo)
 		am_ix_protect(lo, end, prot);
 	am_ix.events[AM_EV_MPROTECT]++;
 	am_ix_end();

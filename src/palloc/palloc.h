@@ -6,7 +6,7 @@
  * are given back with madvise). After am_nommap_init() it never calls
  * mmap, munmap or mremap. It serves records whose number is bounded by the
  * number of mapping sequences — the allocations made on paths that a
- * program's mmap or brk triggers. Size: see AM_NOMMAP_DEFAULT_RESERVE.
+ * program's mmap or brk triggers. Size: see AM_NOMMAP_RESERVE.
  *
  * mmap tier: grows by mapping chunks (through am_palloc_map_hook, so the
  * mapping index sees them as self-calls) and unmaps chunks that become
@@ -38,13 +38,21 @@
 
 /* The bound the no-mmap tier is sized from: the number of mapping
  * sequences (big allocations) the index tracks, each needing at most
- * AM_RECORD_BYTES of records, plus fixed tables, times 2 for headroom.
- * 65536 sequences x 256 B x 2 + 8 MiB tables = 40 MiB of address space,
- * resident only as used. ALLOCMAP_MAX_SEQUENCES overrides the bound. */
+ * AM_RECORD_BYTES of records (times 2 for headroom) and AM_TABLE_BYTES of
+ * the tables that grow with them (the sorted map array, page-index
+ * leaves). 65536 sequences x (2 x 256 B + 128 B) = 40 MiB of address
+ * space, resident only as used. ALLOCMAP_MAX_SEQUENCES overrides the
+ * bound, and the whole tier scales with it (a small bound gives a small
+ * tier), down to AM_NOMMAP_MIN_RESERVE: what start-up needs. */
 #define AM_MAX_SEQUENCES_DEFAULT 65536
 #define AM_RECORD_BYTES 256
-#define AM_NOMMAP_FIXED_BYTES ((size_t)8 << 20)
-#define AM_NOMMAP_RESERVE(nseq) ((size_t)(nseq) * AM_RECORD_BYTES * 2 + AM_NOMMAP_FIXED_BYTES)
+#define AM_TABLE_BYTES 128
+#define AM_NOMMAP_MIN_RESERVE ((size_t)512 << 10)
+#define AM_NOMMAP_PER_SEQ (AM_RECORD_BYTES * 2 + AM_TABLE_BYTES)
+#define AM_NOMMAP_SCALED(nseq) ((size_t)(nseq) * AM_NOMMAP_PER_SEQ)
+#define AM_NOMMAP_RESERVE(nseq) \
+	(AM_NOMMAP_SCALED(nseq) > AM_NOMMAP_MIN_RESERVE ? AM_NOMMAP_SCALED(nseq) : AM_NOMMAP_MIN_RESERVE)
+_Static_assert(AM_NOMMAP_RESERVE(AM_MAX_SEQUENCES_DEFAULT) == (size_t)40 << 20, "40 MiB by default");
 
 #define AM_MMAP_MAX_CHUNKS 1024      /* chunk table bound of the mmap tier */
 #define AM_MMAP_CHUNK_MIN ((size_t)1 << 20)
