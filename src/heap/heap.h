@@ -7,10 +7,12 @@
  * The program sees a usable size 8 bytes smaller than the allocator's.
  *
  * Chunk starts live in a bitmap per arena — one bit per 16 bytes — hung
- * off the arena's mapping sequence (am_seq.heap) and made lazily in the
- * mmap tier when the arena's first chunk is recorded: the brk heap (a
- * fixed coverage of AM_BRK_COVERAGE from its start), each non-main arena
- * heap and any other mapping malloc carves chunks from (its extent). A
+ * off the arena's mapping sequence (am_seq.heap): a small directory in the
+ * no-mmap tier (bounded by the number of sequences) whose 128 KiB leaves,
+ * one per 16 MiB of arena, are made in the mmap tier when the first chunk
+ * there is recorded, and never move. Arenas: the brk heap (covered up to
+ * AM_BRK_COVERAGE from its start), each non-main arena heap and any other
+ * mapping malloc carves chunks from (its extent). A
  * chunk that is a mapping of its own (glibc's mmapped chunks) needs no
  * bitmap: its sequence is tagged AM_HEAP_SINGLE_AT(offset of its header).
  *
@@ -34,7 +36,7 @@
 #define AM_HEAP_SINGLE_AT(off) ((void *)(((uintptr_t)(off) << 1) | 1))
 #define AM_HEAP_IS_SINGLE(h) (((uintptr_t)(h)&1) != 0)
 #define AM_HEAP_SINGLE_OFF(h) ((uintptr_t)(h) >> 1)
-#define AM_BRK_COVERAGE ((size_t)8 << 30) /* brk heap bytes the main bitmap covers */
+#define AM_BRK_COVERAGE ((size_t)64 << 30) /* brk heap bytes the main bitmap covers */
 #define AM_TRAILER 8
 
 /* Which allocator our malloc family forwards to. */

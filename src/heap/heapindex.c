@@ -23,12 +23,18 @@
 #define SCAN_LIMIT ((size_t)32 << 20) /* a query scans back at most this far */
 #define SLACK_UNKNOWN 0xFFFFu
 
+#define LEAF_SHIFT 24                            /* a leaf covers 16 MiB of arena */
+#define LEAF_COVER ((uintptr_t)1 << LEAF_SHIFT)
+#define LEAF_BITS (LEAF_COVER / UNIT)
+#define LEAF_BYTES (LEAF_BITS / 8)               /* 128 KiB */
+
 struct am_heapmeta {
 	uintptr_t base, end;          /* coverage: one bit per 16 bytes */
-	uint64_t *bits;               /* in the mmap tier; never unmapped */
-	size_t bits_bytes;
 	unsigned gen;                 /* bumped on retirement: invalidates caches */
+	unsigned nleaves;             /* (end - base) / LEAF_COVER, rounded up */
 	struct am_heapmeta *next;     /* on the retired stack */
+	uint64_t *leaf[];             /* bitmap leaves, made on first use in the
+				         mmap tier; never unmapped, never moved */
 };
 
 static struct am_lock heap_lock = AM_LOCK_INIT;
@@ -71,43 +77,56 @@ static void zero_bits(void *p, size_t n)
 	memset((void *)hi, 0, a + n - hi);
 }
 
-static struct am_heapmeta *take_retired(size_t bytes)
+static void push_retired(struct am_heapmeta *m)
+{
+	do
+		m->next = __atomic_load_n(&retired, __ATOMIC_RELAXED);
+	while (!__atomic_compare_exchange_n(&retired, &m->next, m, 0, __ATOMIC_RELEASE, __ATOMIC_RELAXED));
+}
+
+/* A retired meta with room for n leaves, its leaves zeroed; or NULL. */
+static struct am_heapmeta *take_retired(unsigned n)
 {
 	struct am_heapmeta *list = __atomic_exchange_n(&retired, NULL, __ATOMIC_ACQUIRE), *found = NULL;
 	while (list) {
 		struct am_heapmeta *m = list;
 		list = m->next;
-		if (!found && m->bits_bytes >= bytes) {
+		if (!found && m->nleaves >= n)
 			found = m;
-			continue;
-		}
-		do /* back on the stack */
-			m->next = __atomic_load_n(&retired, __ATOMIC_RELAXED);
-		while (!__atomic_compare_exchange_n(&retired, &m->next, m, 0, __ATOMIC_RELEASE, __ATOMIC_RELAXED));
+		else
+			push_retired(m);
 	}
-	if (found)
-		zero_bits(found->bits, found->bits_bytes);
+	for (unsigned k = 0; found && k < found->nleaves; k++)
+		if (found->leaf[k])
+			zero_bits(found->leaf[k], LEAF_BYTES);
 	return found;
 }
 
 static struct am_heapmeta *new_meta(uintptr_t base, uintptr_t end)
 {
-	size_t bytes = ((end - base) / UNIT + 63) / 64 * 8;
-	struct am_heapmeta *m = take_retired(bytes);
-	if (!m) {
-		m = am_palloc_calloc(&am_tier_nommap, 1, sizeof *m);
-		if (m && !(m->bits = am_palloc_calloc(&am_tier_mmap, 1, bytes))) {
-			am_palloc_free(&am_tier_nommap, m);
-			m = NULL;
-		}
-		if (m)
-			m->bits_bytes = bytes;
-	}
+	unsigned n = (unsigned)((end - base + LEAF_COVER - 1) >> LEAF_SHIFT);
+	struct am_heapmeta *m = take_retired(n);
+	if (!m && (m = am_palloc_calloc(&am_tier_nommap, 1, sizeof *m + n * sizeof m->leaf[0])))
+		m->nleaves = n;
 	if (m) {
 		m->base = base, m->end = end;
 		__atomic_fetch_add(&n_arenas, 1, __ATOMIC_RELAXED);
 	}
 	return m;
+}
+
+/* The leaf for arena offset off, made if `make` (under heap_lock). */
+static uint64_t *leaf_at(struct am_heapmeta *m, uintptr_t off, int make)
+{
+	uint64_t **slot = &m->leaf[off >> LEAF_SHIFT];
+	uint64_t *leaf = __atomic_load_n(slot, __ATOMIC_ACQUIRE);
+	if (leaf || !make)
+		return leaf;
+	am_lock(&heap_lock);
+	if (!(leaf = *slot) && (leaf = am_palloc_calloc(&am_tier_mmap, 1, LEAF_BYTES)))
+		__atomic_store_n(slot, leaf, __ATOMIC_RELEASE);
+	am_unlock(&heap_lock);
+	return leaf;
 }
 
 static struct am_heapmeta *make_meta(struct am_seq *s, uintptr_t lo, uintptr_t hi)
@@ -164,11 +183,13 @@ void am_heap_record(void *p, size_t n, const void *site)
 		return;
 	}
 	struct am_heapmeta *m = meta_for((uintptr_t)p);
-	if (!m) {
+	uintptr_t off = m ? (uintptr_t)p - m->base : 0;
+	uint64_t *leaf = m ? leaf_at(m, off, 1) : NULL;
+	if (!leaf) {
 		__atomic_fetch_add(&n_unindexed, 1, __ATOMIC_RELAXED);
 		return;
 	}
-	am_bit_set_atomic(m->bits, ((uintptr_t)p - m->base) / UNIT);
+	am_bit_set_atomic(leaf, (off & (LEAF_COVER - 1)) / UNIT);
 }
 
 void am_heap_forget(void *p)
@@ -176,8 +197,10 @@ void am_heap_forget(void *p)
 	if (am_heap_mode != AM_HEAP_GLIBC || glibc_mmapped(glibc_size_word(p)))
 		return;
 	struct am_heapmeta *m = meta_for((uintptr_t)p);
-	if (m)
-		am_bit_clear_atomic(m->bits, ((uintptr_t)p - m->base) / UNIT);
+	uintptr_t off = m ? (uintptr_t)p - m->base : 0;
+	uint64_t *leaf = m ? leaf_at(m, off, 0) : NULL;
+	if (leaf)
+		am_bit_clear_atomic(leaf, (off & (LEAF_COVER - 1)) / UNIT);
 }
 
 size_t am_heap_usable(void *p) { return real_usable(p) - AM_TRAILER; }
@@ -189,9 +212,7 @@ void am_heap_seq_gone(void *heap)
 		return;
 	__atomic_fetch_add(&m->gen, 1, __ATOMIC_RELEASE);
 	__atomic_fetch_sub(&n_arenas, 1, __ATOMIC_RELAXED);
-	do
-		m->next = __atomic_load_n(&retired, __ATOMIC_RELAXED);
-	while (!__atomic_compare_exchange_n(&retired, &m->next, m, 0, __ATOMIC_RELEASE, __ATOMIC_RELAXED));
+	push_retired(m);
 }
 
 static void fill_chunk(const char *base, size_t usable, struct allocmap_info *out)
@@ -221,15 +242,40 @@ static int query_single(uintptr_t p, uintptr_t off, uintptr_t lo, uintptr_t hi, 
 	return 0;
 }
 
-static int query_bits(uintptr_t p, const struct am_heapmeta *m, struct allocmap_info *out)
+/* The offset of the last chunk start at or below off, within SCAN_LIMIT;
+ * -1 if none. Crosses leaves backwards. */
+static intptr_t chunk_start_below(struct am_heapmeta *m, uintptr_t off)
+{
+	uintptr_t floor = off > SCAN_LIMIT ? off - SCAN_LIMIT : 0;
+	for (;;) {
+		uint64_t *leaf = leaf_at(m, off, 0);
+		uintptr_t leaf_lo = off & ~(LEAF_COVER - 1);
+		if (leaf) {
+			size_t lo = floor > leaf_lo ? (floor - leaf_lo) / UNIT : 0;
+			long j = am_bit_find_prev_from(leaf, (off - leaf_lo) / UNIT, lo);
+			if (j >= 0)
+				return (intptr_t)(leaf_lo + (uintptr_t)j * UNIT);
+		}
+		if (leaf_lo == 0 || leaf_lo <= floor)
+			return -1;
+		off = leaf_lo - UNIT;
+	}
+}
+
+static int bit_live(struct am_heapmeta *m, uintptr_t off)
+{
+	uint64_t *leaf = leaf_at(m, off, 0);
+	return leaf && am_bit_test(leaf, (off & (LEAF_COVER - 1)) / UNIT);
+}
+
+static int query_bits(uintptr_t p, struct am_heapmeta *m, struct allocmap_info *out)
 {
 	if (p < m->base || p >= m->end)
 		return -1;
-	size_t i = (p - m->base) / UNIT, span = SCAN_LIMIT / UNIT;
-	long j = am_bit_find_prev_from(m->bits, i, i > span ? i - span : 0);
+	intptr_t j = chunk_start_below(m, p - m->base);
 	if (j < 0)
 		return -1;
-	uintptr_t q = m->base + (size_t)j * UNIT;
+	uintptr_t q = m->base + (uintptr_t)j;
 	size_t w = glibc_size_word((const void *)q);
 	if (glibc_mmapped(w) || (w & ~(size_t)7) < 32 || (w & ~(size_t)7) > m->end - q + 8)
 		return -1;
@@ -237,7 +283,7 @@ static int query_bits(uintptr_t p, const struct am_heapmeta *m, struct allocmap_
 	if (p >= q + usable)
 		return -1; /* free space, chunk metadata or the trailer */
 	fill_chunk((const char *)q, usable, out);
-	return am_bit_test(m->bits, (size_t)j) ? 0 : -1; /* still live: it was live during the call */
+	return bit_live(m, (uintptr_t)j) ? 0 : -1; /* still live: it was live during the call */
 }
 
 int am_heap_query(const void *p, void *heap, uintptr_t seq_lo, uintptr_t seq_hi, struct allocmap_info *out)
@@ -249,28 +295,42 @@ int am_heap_query(const void *p, void *heap, uintptr_t seq_lo, uintptr_t seq_hi,
 	return query_bits((uintptr_t)p, heap, out);
 }
 
-static int each_bit(const struct am_heapmeta *m, uintptr_t lo, uintptr_t hi,
-		    int (*fn)(const struct allocmap_info *, void *), void *arg, struct allocmap_info *out)
+/* Every live chunk starting in [lo, hi) of one leaf. */
+static int each_in_leaf(struct am_heapmeta *m, uintptr_t lo, uintptr_t hi,
+			int (*fn)(const struct allocmap_info *, void *), void *arg, struct allocmap_info *out)
 {
-	lo = lo > m->base ? lo : m->base;
-	hi = hi < m->end ? hi : m->end;
-	if (lo >= hi)
-		return 0;
-	size_t i0 = (lo - m->base) / UNIT, i1 = (hi - m->base + UNIT - 1) / UNIT;
-	for (size_t w = i0 / 64; w * 64 < i1; w++) {
-		uint64_t word = __atomic_load_n(&m->bits[w], __ATOMIC_RELAXED);
+	const uint64_t *leaf = leaf_at(m, lo - m->base, 0);
+	uintptr_t leaf_lo = m->base + ((lo - m->base) & ~(LEAF_COVER - 1));
+	size_t i0 = (lo - leaf_lo) / UNIT, i1 = (hi - leaf_lo + UNIT - 1) / UNIT;
+	for (size_t w = i0 / 64; leaf && w * 64 < i1; w++) {
+		uint64_t word = __atomic_load_n(&leaf[w], __ATOMIC_RELAXED);
 		if (w == i0 / 64)
 			word &= ~(uint64_t)0 << (i0 % 64);
 		for (; word; word &= word - 1) {
 			size_t i = w * 64 + (size_t)__builtin_ctzll(word);
 			if (i >= i1)
 				return 0;
-			int rc = query_bits(m->base + i * UNIT, m, out) == 0 ? fn(out, arg) : 0;
+			int rc = query_bits(leaf_lo + i * UNIT, m, out) == 0 ? fn(out, arg) : 0;
 			if (rc)
 				return rc;
 		}
 	}
 	return 0;
+}
+
+static int each_bit(struct am_heapmeta *m, uintptr_t lo, uintptr_t hi,
+		    int (*fn)(const struct allocmap_info *, void *), void *arg, struct allocmap_info *out)
+{
+	lo = lo > m->base ? lo : m->base;
+	hi = hi < m->end ? hi : m->end;
+	int rc = 0;
+	while (!rc && lo < hi) {
+		uintptr_t leaf_end = m->base + (((lo - m->base) >> LEAF_SHIFT) + 1) * LEAF_COVER;
+		uintptr_t end = leaf_end < hi ? leaf_end : hi;
+		rc = each_in_leaf(m, lo, end, fn, arg, out);
+		lo = end;
+	}
+	return rc;
 }
 
 int am_heap_each_chunk(void *heap, uintptr_t lo, uintptr_t hi, uintptr_t seq_lo, uintptr_t seq_hi,
