@@ -116,4 +116,7 @@ void *am_hook_sbrk(intptr_t increment);
  * them. The replacements keep it exactly as glibc's brk does. */
 void am_hook_set_curbrk(void **curbrk);
 
+/* rawsyscall.c: the replacement of libc's syscall(). */
+long am_hook_syscall(long nr, long a0, long a1, long a2, long a3, long a4, long a5);
+
 #endif

@@ -73,7 +73,9 @@ struct target {
 	const char *sym;
 	void *handler;
 	int nr;		/* the system call its body must make, or -1: it
-			   must call brk's entry instead (sbrk) */
+			   must call brk's entry instead (sbrk), or -2: it
+			   is syscall(), which moves its arguments down one
+			   register and makes the call */
 };
 
 static const struct target targets[] = {
@@ -83,6 +85,7 @@ static const struct target targets[] = {
 	{"mremap", (void *)am_hook_mremap, SYS_mremap},
 	{"brk", (void *)am_hook_brk, SYS_brk},
 	{"sbrk", (void *)am_hook_sbrk, -1},
+	{"syscall", (void *)am_hook_syscall, -2},
 };
 
 static struct am_lock install_lock = AM_LOCK_INIT;
@@ -110,11 +113,20 @@ static int calls(const uint8_t *p, size_t size, const void *target)
 	return 0;
 }
 
+/* glibc's syscall(): mov %rdi,%rax; ... mov 0x8(%rsp),%r9; syscall. */
+static int is_syscall_fn(const uint8_t *p, size_t size)
+{
+	static const uint8_t head[3] = {0x48, 0x89, 0xf8}, tail[7] = {0x4c, 0x8b, 0x4c, 0x24, 0x08, 0x0f, 0x05};
+	return size >= 25 && memcmp(p, head, 3) == 0 && memcmp(p + 18, tail, 7) == 0;
+}
+
 /* Checks that the function is the thin wrapper our replacement mirrors. */
 static int body_ok(const struct target *t, const uint8_t *fn, size_t size)
 {
 	if (t->nr >= 0)
 		return makes_syscall(fn, size, t->nr);
+	if (t->nr == -2)
+		return is_syscall_fn(fn, size);
 	return calls(fn, size, am_elf_lookup(LIBC, "brk", NULL));
 }
 

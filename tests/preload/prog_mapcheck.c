@@ -10,6 +10,7 @@
  */
 #include <allocmap.h>
 #include <dlfcn.h>
+#include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
 #include <pwd.h>
@@ -18,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -30,6 +32,11 @@
 	} while (0)
 
 #define PAGE 4096UL
+
+static int site_in_function(const void *site, const void *fn)
+{
+	return (uintptr_t)site >= (uintptr_t)fn && (uintptr_t)site < (uintptr_t)fn + 4096;
+}
 
 static void check_clean(const char *when)
 {
@@ -275,6 +282,26 @@ static void scenario_fork(void)
 	check_clean("fork");
 }
 
+/* syscall(SYS_mmap, ...) and friends: the raw calls C programs make. */
+static void scenario_rawsyscall(void)
+{
+	char *p = (char *)syscall(SYS_mmap, NULL, 8 * PAGE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	EXPECT(p != MAP_FAILED);
+	struct allocmap_info i = q(p + PAGE);
+	EXPECT(i.kind == ALLOCMAP_ANON && i.base == p && i.size == 8 * PAGE);
+	EXPECT(site_in_function(i.site, (void *)scenario_rawsyscall));
+	EXPECT(syscall(SYS_mprotect, p, 2 * PAGE, PROT_READ) == 0 && q(p).prot == PROT_READ);
+	EXPECT(syscall(SYS_munmap, p + 6 * PAGE, 2 * PAGE) == 0 && allocmap_query(p + 7 * PAGE, &i) == -1);
+	char *r = (char *)syscall(SYS_mremap, p + 2 * PAGE, 4 * PAGE, 12 * PAGE, MREMAP_MAYMOVE);
+	EXPECT(r != MAP_FAILED && q(r + 11 * PAGE).kind == ALLOCMAP_ANON);
+	check_clean("raw syscall() mapping calls");
+	errno = 0;
+	EXPECT(syscall(SYS_munmap, r + 1, PAGE) == -1 && errno == EINVAL);
+	EXPECT(syscall(SYS_getpid) == getpid());
+	EXPECT(syscall(SYS_munmap, r, 12 * PAGE) == 0 && syscall(SYS_munmap, p, 2 * PAGE) == 0);
+	check_clean("raw syscall() munmap");
+}
+
 static volatile int churn_stop;
 
 static void *churn(void *arg)
@@ -331,7 +358,8 @@ int main(int argc, char **argv)
 	} all[] = {{"startup", scenario_startup}, {"anon", scenario_anon}, {"file", scenario_file},
 		   {"dlopen", scenario_dlopen}, {"random", scenario_random}, {"threads", scenario_threads},
 		   {"large_malloc", scenario_large_malloc}, {"getpwnam", scenario_getpwnam},
-		   {"fork", scenario_fork}, {"forkstress", scenario_forkstress}, {"self", scenario_self}};
+		   {"fork", scenario_fork}, {"forkstress", scenario_forkstress}, {"self", scenario_self},
+		   {"rawsyscall", scenario_rawsyscall}};
 	for (size_t k = 0; k < sizeof all / sizeof *all; k++)
 		if (argc > 1 && !strcmp(argv[1], all[k].name)) {
 			all[k].fn();
