@@ -22,8 +22,11 @@ struct am_index am_ix = {.lock = AM_LOCK_INIT};
 static __thread int inside_index;
 static int missed_logged, unknowable_logged;
 
+int am_ix_inside(void) { return inside_index; }
+
 int am_ix_begin(void)
 {
+	am_strat_index_entry();
 	if (inside_index)
 		return -1; /* a handler interrupted a writer on this thread */
 	inside_index = 1;
@@ -284,11 +287,26 @@ int am_index_protect_prefix(uintptr_t lo, uintptr_t hi, int prot)
 	return 0;
 }
 
+/* Start of the run of contiguous maps of one sequence holding lo: the
+ * kernel's VMA, for PROT_GROWSDOWN. */
+static uintptr_t run_start(uintptr_t lo)
+{
+	size_t i = am_ix_first_above(lo);
+	if (i == am_ix.n || am_ix.arr[i]->lo > lo)
+		return lo;
+	while (i > 0 && am_ix.arr[i - 1]->hi == am_ix.arr[i]->lo && am_ix.arr[i - 1]->seq == am_ix.arr[i]->seq)
+		i--;
+	return am_ix.arr[i]->lo;
+}
+
 int am_index_protect(uintptr_t lo, uintptr_t hi, int prot)
 {
 	if (!am_ix.ready || am_ix_begin() != 0)
 		return am_ix_dropped();
-	am_ix_protect(page_down(lo), page_up(hi), prot);
+	lo = page_down(lo);
+	if (prot & PROT_GROWSDOWN) /* the kernel applies it down to the mapping's start */
+		lo = run_start(lo);
+	am_ix_protect(lo, page_up(hi), prot & ~(PROT_GROWSDOWN | PROT_GROWSUP));
 	am_ix.events[AM_EV_MPROTECT]++;
 	am_ix_end();
 	return 0;

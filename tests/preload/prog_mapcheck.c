@@ -302,6 +302,20 @@ static void scenario_rawsyscall(void)
 	check_clean("raw syscall() munmap");
 }
 
+/* mprotect with PROT_GROWSDOWN on the main stack: the kernel applies it
+ * from the stack's start, as ld.so does for an execstack object. */
+static void scenario_growsdown(void)
+{
+	int local = 0;
+	char *page = (char *)((uintptr_t)&local & ~(PAGE - 1));
+	struct allocmap_info i = q(page);
+	EXPECT(mprotect(page, PAGE, PROT_READ | PROT_WRITE | PROT_EXEC | PROT_GROWSDOWN) == 0);
+	EXPECT(q(i.base).prot == (PROT_READ | PROT_WRITE | PROT_EXEC));
+	check_clean("mprotect PROT_GROWSDOWN");
+	EXPECT(mprotect(page, PAGE, PROT_READ | PROT_WRITE | PROT_GROWSDOWN) == 0);
+	check_clean("mprotect PROT_GROWSDOWN back");
+}
+
 static volatile int churn_stop;
 
 static void *churn(void *arg)
@@ -359,7 +373,7 @@ int main(int argc, char **argv)
 		   {"dlopen", scenario_dlopen}, {"random", scenario_random}, {"threads", scenario_threads},
 		   {"large_malloc", scenario_large_malloc}, {"getpwnam", scenario_getpwnam},
 		   {"fork", scenario_fork}, {"forkstress", scenario_forkstress}, {"self", scenario_self},
-		   {"rawsyscall", scenario_rawsyscall}};
+		   {"rawsyscall", scenario_rawsyscall}, {"growsdown", scenario_growsdown}};
 	for (size_t k = 0; k < sizeof all / sizeof *all; k++)
 		if (argc > 1 && !strcmp(argv[1], all[k].name)) {
 			all[k].fn();
