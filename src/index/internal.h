@@ -32,6 +32,16 @@ void am_ix_end(void);
 /* An event that could not be applied (handler re-entry): counts it and
  * schedules a resync. Returns -1. */
 int am_ix_dropped(void);
+/* 1 while this thread is inside the index as its writer. */
+int am_ix_inside(void);
+
+/* strat.c: the stratification check (see there). tier_begin/end wrap each
+ * mmap-tier chunk map or unmap; index_entry is called by am_ix_begin. */
+void am_strat_tier_begin(void);
+void am_strat_tier_end(void);
+void am_strat_index_entry(void);
+unsigned am_strat_max_depth(void);
+uint64_t am_strat_violations(void);
 
 size_t am_ix_first_above(uintptr_t addr);
 int am_ix_insert(struct am_map *m);

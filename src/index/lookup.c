@@ -192,6 +192,8 @@ void am_index_stats(struct am_index_stats *out)
 	out->seqs = am_records_seqs();
 	out->missed = am_ix.missed;
 	out->holes_plugged = am_index_holes_plugged();
+	out->max_depth = am_strat_max_depth();
+	out->depth_violations = am_strat_violations();
 	out->page_index = am_pageindex_ready();
 }
 

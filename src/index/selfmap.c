@@ -13,7 +13,7 @@
 
 #include "../palloc/palloc.h"
 #include "../sys/syscall.h"
-#include "mapindex.h"
+#include "internal.h"
 #include "selfmap.h"
 
 #define WINDOW_GAP ((uintptr_t)1 << 42)
@@ -54,12 +54,26 @@ void am_selfmap_unmap(void *p, size_t len)
 	am_index_unmap((uintptr_t)p, (uintptr_t)p + len);
 }
 
-static void *tier_map(size_t len) { return am_selfmap_map(len, AM_ORIGIN_MMAPTIER); }
+/* The mmap tier's chunks: one level of recursion into the index (strat.c). */
+static void *tier_map(size_t len)
+{
+	am_strat_tier_begin();
+	void *p = am_selfmap_map(len, AM_ORIGIN_MMAPTIER);
+	am_strat_tier_end();
+	return p;
+}
+
+static void tier_unmap(void *p, size_t len)
+{
+	am_strat_tier_begin();
+	am_selfmap_unmap(p, len);
+	am_strat_tier_end();
+}
 
 void am_selfmap_install(void)
 {
 	am_palloc_map_hook = tier_map;
-	am_palloc_unmap_hook = am_selfmap_unmap;
+	am_palloc_unmap_hook = tier_unmap;
 }
 
 void am_selfmap_counts(uint64_t *n_nudged, uint64_t *n_unnudged)

@@ -1,0 +1,68 @@
+/* Stratification of the private tiers, checked at run time (MISSION part
+ * 3): records made on an interception path come from the no-mmap tier
+ * only; the mmap tier's own chunks are mapped through the index, which
+ * allocates only from the no-mmap tier — so the library recurses into its
+ * own index at most once.
+ *
+ * Per thread, `depth` is the number of mmap-tier chunk maps and unmaps in
+ * progress (am_strat_tier_begin/end wrap the tier's hooks, selfmap.c). An
+ * index entry happens at that depth: 0 for the program's calls, 1 for the
+ * tier's own chunk. The invariant, checked always and counted:
+ *   (1) the mmap tier never maps or unmaps a chunk while the thread is
+ *       inside the index as its writer (the index used the mmap tier);
+ *   (2) the index is never entered at depth 2 or more.
+ * A violation is logged once and counted (allocmap_check reports the count
+ * as discrepancies); built with -DAM_DEBUG it traps on the spot.
+ * Not a violation: entering the index while already inside it with no tier
+ * call in between — a signal handler's mapping call interrupting a writer,
+ * refused and made good by a resync (am_ix_dropped). A handler that
+ * interrupts the index and grows the mmap tier (malloc in a handler) does
+ * count: the recursion it makes is the forbidden kind.
+ *
+ * State: `depth` is thread-local; the maximum and the violation count are
+ * global, updated with atomics (no lock: these run around the index lock).
+ */
+#include "../log.h"
+#include "internal.h"
+
+#ifdef AM_DEBUG
+#define STRAT_FATAL 1
+#else
+#define STRAT_FATAL 0
+#endif
+
+static __thread unsigned depth;
+static unsigned max_depth;
+static uint64_t violations;
+static int violation_logged;
+
+static void violation(const char *what)
+{
+	__atomic_fetch_add(&violations, 1, __ATOMIC_RELAXED);
+	am_log_once(&violation_logged, "stratification broken: %s (depth %u; reported once)", what, depth);
+	if (STRAT_FATAL)
+		__builtin_trap();
+}
+
+void am_strat_tier_begin(void)
+{
+	if (am_ix_inside())
+		violation("the mmap tier maps or unmaps a chunk from inside the index");
+	depth++;
+}
+
+void am_strat_tier_end(void) { depth--; }
+
+void am_strat_index_entry(void)
+{
+	unsigned d = depth, seen = __atomic_load_n(&max_depth, __ATOMIC_RELAXED);
+	while (d > seen && !__atomic_compare_exchange_n(&max_depth, &seen, d, 1, __ATOMIC_RELAXED,
+							__ATOMIC_RELAXED))
+		;
+	if (d > 1)
+		violation("the index entered at recursion depth 2");
+}
+
+unsigned am_strat_max_depth(void) { return __atomic_load_n(&max_depth, __ATOMIC_RELAXED); }
+
+uint64_t am_strat_violations(void) { return __atomic_load_n(&violations, __ATOMIC_RELAXED); }
