@@ -316,6 +316,18 @@ static void scenario_growsdown(void)
 	check_clean("mprotect PROT_GROWSDOWN back");
 }
 
+/* Run under a small RLIMIT_AS: the page index reservation is refused and
+ * lookups use the fallback search; answers must be the same. */
+static void scenario_fallback(void)
+{
+	struct allocmap_index_stats st;
+	EXPECT(allocmap_index_stats(&st) == 0 && st.page_index == 0);
+	scenario_startup();
+	scenario_anon();
+	scenario_random();
+	scenario_rawsyscall();
+}
+
 static volatile int churn_stop;
 
 static void *churn(void *arg)
@@ -373,7 +385,8 @@ int main(int argc, char **argv)
 		   {"dlopen", scenario_dlopen}, {"random", scenario_random}, {"threads", scenario_threads},
 		   {"large_malloc", scenario_large_malloc}, {"getpwnam", scenario_getpwnam},
 		   {"fork", scenario_fork}, {"forkstress", scenario_forkstress}, {"self", scenario_self},
-		   {"rawsyscall", scenario_rawsyscall}, {"growsdown", scenario_growsdown}};
+		   {"rawsyscall", scenario_rawsyscall}, {"growsdown", scenario_growsdown},
+		   {"fallback", scenario_fallback}};
 	for (size_t k = 0; k < sizeof all / sizeof *all; k++)
 		if (argc > 1 && !strcmp(argv[1], all[k].name)) {
 			all[k].fn();
