@@ -38,14 +38,22 @@ enum allocmap_kind {
 };
 
 struct allocmap_info {
-	const void *base;      /* start of the innermost allocation holding p */
-	size_t size;           /* its usable size in bytes */
+	const void *base;      /* start of the innermost allocation holding p: a
+				  malloc chunk's user pointer, a block of
+				  allocmap's own tiers, or else the mapping
+				  sequence (what one mmap made, a whole loaded
+				  object, the brk heap, a stack) */
+	size_t size;           /* its usable size in bytes (for a chunk: what
+				  malloc_usable_size says) */
 	size_t requested;      /* size the program asked for; == size where unknown */
-	const void *site;      /* return address of the allocating call, or NULL */
+	const void *site;      /* return address of the allocating call (the call
+				  to malloc, mmap, ...), or NULL (made before
+				  allocmap started, or by the loader) */
 	enum allocmap_kind kind;
 	const char *allocator; /* "malloc", "mmap", "brk", "stack", "object",
-				  "allocmap-nommap", "allocmap-mmap", ... (static) */
-	const void *map_base;  /* the enclosing mapping (or mapping sequence) */
+				  "kernel", "allocmap-nommap", "allocmap-mmap",
+				  "allocmap-index" (static storage) */
+	const void *map_base;  /* the enclosing mapping sequence */
 	size_t map_size;
 	int prot;              /* PROT_* of the page holding p */
 	const char *path;      /* backing file or object path, or NULL; valid until
@@ -55,7 +63,17 @@ struct allocmap_info {
 /* What holds p? 0 and *out filled when p is inside a known allocation;
  * -1 (and *out zeroed, kind ALLOCMAP_UNKNOWN) otherwise, including NULL,
  * kernel addresses and anything not indexed. out may not be NULL; if it
- * is, the call returns -1. */
+ * is, the call returns -1.
+ *
+ * Lock-free and wait-free unless a mapping change is in flight (then it
+ * retries); async-signal-safe. A heap chunk is reported only if it was
+ * live at some moment during the call: a query racing with free(p) either
+ * sees the chunk or answers at the mapping level (kind ALLOCMAP_BRK or
+ * ALLOCMAP_ANON), never a freed chunk's stale size or site; one racing with
+ * malloc may miss the new chunk. Chunk metadata is read from the arena
+ * itself, so a query racing with another thread giving the same arena's
+ * memory back to the kernel (munmap of the very pages) is the one case
+ * the library cannot make safe. */
 ALLOCMAP_API int allocmap_query(const void *p, struct allocmap_info *out);
 
 /* Compares the index with /proc/self/maps and the heap. Returns the number
