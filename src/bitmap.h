@@ -34,15 +34,6 @@ static inline long am_bit_find_prev_from(const uint64_t *b, size_t i, size_t lo)
 /* Highest set bit at index <= i, or -1 if none. */
 static inline long am_bit_find_prev(const uint64_t *b, size_t i) { return am_bit_find_prev_from(b, i, 0); }
 
-static inline void am_bit_set_atomic(uint64_t *b, size_t i)
-{
-	__atomic_fetch_or(&b[i / 64], (uint64_t)1 << (i % 64), __ATOMIC_RELEASE);
-}
-
-static inline void am_bit_clear_atomic(uint64_t *b, size_t i)
-{
-	__atomic_fetch_and(&b[i / 64], ~((uint64_t)1 << (i % 64)), __ATOMIC_RELEASE);
-}
 
 /* Number of set bits among the first n. */
 static inline size_t am_bit_count(const uint64_t *b, size_t n)

@@ -10,6 +10,7 @@
  * because they retire under the index lock.
  */
 #include <string.h>
+#include <sys/single_threaded.h>
 #include <sys/mman.h>
 
 #include "../bitmap.h"
@@ -41,10 +42,13 @@ static struct am_lock heap_lock = AM_LOCK_INIT;
 static struct am_heapmeta *retired;
 static uint64_t n_unindexed, n_arenas;
 
+/* The leaf this thread used last: [lo, hi) is one leaf's cover, clipped
+ * to its arena; valid while the arena's generation is unchanged. */
 static __thread struct {
 	uintptr_t lo, hi;
 	struct am_heapmeta *m;
 	unsigned gen;
+	uint64_t *leaf;
 } cache;
 
 /* glibc's chunk header: the size word just below the user pointer. */
@@ -145,8 +149,6 @@ static struct am_heapmeta *make_meta(struct am_seq *s, uintptr_t lo, uintptr_t h
 /* The bitmap covering p (which the caller knows is a live chunk). */
 static struct am_heapmeta *meta_for(uintptr_t a)
 {
-	if (a - cache.lo < cache.hi - cache.lo && __atomic_load_n(&cache.m->gen, __ATOMIC_RELAXED) == cache.gen)
-		return cache.m;
 	uintptr_t lo, hi;
 	struct am_seq *s = am_index_seq_at(a, &lo, &hi);
 	if (!s)
@@ -156,10 +158,45 @@ static struct am_heapmeta *meta_for(uintptr_t a)
 		return NULL;
 	if (!m && !(m = make_meta(s, lo, hi)))
 		return NULL;
-	if (a < m->base || a >= m->end)
+	return a >= m->base && a < m->end ? m : NULL;
+}
+
+static uint64_t *bits_slow(uintptr_t a, int make, size_t *bit)
+{
+	struct am_heapmeta *m = meta_for(a);
+	uintptr_t off = m ? a - m->base : 0;
+	uint64_t *leaf = m ? leaf_at(m, off, make) : NULL;
+	if (!leaf)
 		return NULL;
-	cache.lo = m->base, cache.hi = m->end, cache.m = m, cache.gen = m->gen;
-	return m;
+	uintptr_t lo = a - (off & (LEAF_COVER - 1));
+	cache.lo = lo, cache.hi = lo + LEAF_COVER < m->end ? lo + LEAF_COVER : m->end;
+	cache.m = m, cache.gen = __atomic_load_n(&m->gen, __ATOMIC_RELAXED), cache.leaf = leaf;
+	*bit = (a - lo) / UNIT;
+	return leaf;
+}
+
+/* The bitmap leaf and bit for chunk address a (made if `make`), or NULL. */
+static inline uint64_t *bits_for(uintptr_t a, int make, size_t *bit)
+{
+	if (__builtin_expect(a - cache.lo < cache.hi - cache.lo, 1) &&
+	    __atomic_load_n(&cache.m->gen, __ATOMIC_RELAXED) == cache.gen) {
+		*bit = (a - cache.lo) / UNIT;
+		return cache.leaf;
+	}
+	return bits_slow(a, make, bit);
+}
+
+/* While the process has one thread, plain read-modify-writes suffice (as
+ * in glibc's own single-thread fast paths). */
+static inline void bit_update(uint64_t *leaf, size_t i, int set)
+{
+	uint64_t mask = (uint64_t)1 << (i % 64), *w = &leaf[i / 64];
+	if (__libc_single_threaded)
+		*w = set ? *w | mask : *w & ~mask;
+	else if (set)
+		__atomic_fetch_or(w, mask, __ATOMIC_RELEASE);
+	else
+		__atomic_fetch_and(w, ~mask, __ATOMIC_RELEASE);
 }
 
 /* glibc's mmapped chunk at p: its header is prev_size bytes past the
@@ -182,25 +219,22 @@ void am_heap_record(void *p, size_t n, const void *site)
 		tag_single(p);
 		return;
 	}
-	struct am_heapmeta *m = meta_for((uintptr_t)p);
-	uintptr_t off = m ? (uintptr_t)p - m->base : 0;
-	uint64_t *leaf = m ? leaf_at(m, off, 1) : NULL;
-	if (!leaf) {
+	size_t i;
+	uint64_t *leaf = bits_for((uintptr_t)p, 1, &i);
+	if (leaf)
+		bit_update(leaf, i, 1);
+	else
 		__atomic_fetch_add(&n_unindexed, 1, __ATOMIC_RELAXED);
-		return;
-	}
-	am_bit_set_atomic(leaf, (off & (LEAF_COVER - 1)) / UNIT);
 }
 
 void am_heap_forget(void *p)
 {
 	if (am_heap_mode != AM_HEAP_GLIBC || glibc_mmapped(glibc_size_word(p)))
 		return;
-	struct am_heapmeta *m = meta_for((uintptr_t)p);
-	uintptr_t off = m ? (uintptr_t)p - m->base : 0;
-	uint64_t *leaf = m ? leaf_at(m, off, 0) : NULL;
+	size_t i;
+	uint64_t *leaf = bits_for((uintptr_t)p, 0, &i);
 	if (leaf)
-		am_bit_clear_atomic(leaf, (off & (LEAF_COVER - 1)) / UNIT);
+		bit_update(leaf, i, 0);
 }
 
 size_t am_heap_usable(void *p) { return real_usable(p) - AM_TRAILER; }
