@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs every test suite and ends with one line "N passed, N failed".
 #   unit tests (cmocka), plain and under ASan+UBSan and valgrind memcheck;
-#   preload integration tests (tests/preload/*.sh), each a pass or a fail.
+#   preload integration tests (tests/preload/*.sh), counted by the
+#   "ok NAME" / "FAIL NAME" lines each prints.
 # Logs go to $BUILD/test-logs/. Set ALLOCMAP_SKIP_VALGRIND=1 to skip memcheck.
 set -u
 BUILD=${BUILD:-build}
@@ -44,10 +45,15 @@ fi
 for t in tests/preload/*.sh; do
 	case $t in */lib.sh) continue ;; esac # sourced by the others
 	log=$LOGS/preload-$(basename "$t" .sh).log
-	if BUILD=$BUILD bash "$t" >"$log" 2>&1; then
-		passed=$((passed + 1)); echo "ok   preload $(basename "$t")"
+	BUILD=$BUILD bash "$t" >"$log" 2>&1
+	rc=$?
+	p=$(grep -c '^ok ' "$log") f=$(grep -c '^FAIL ' "$log")
+	if [ $rc -ne 0 ] && [ "$f" -eq 0 ]; then f=1; fi # died without saying which case
+	passed=$((passed + p)) failed=$((failed + f))
+	if [ "$f" -ne 0 ]; then
+		echo "FAIL preload $(basename "$t") ($f of $((p + f)) cases; see $log)"; grep '^FAIL' "$log"; tail -5 "$log"
 	else
-		failed=$((failed + 1)); echo "FAIL preload $(basename "$t") (see $log)"; tail -20 "$log"
+		echo "ok   preload $(basename "$t") ($p cases)"
 	fi
 done
 echo "$passed passed, $failed failed"
