@@ -116,6 +116,14 @@ void *am_hook_sbrk(intptr_t increment);
  * them. The replacements keep it exactly as glibc's brk does. */
 void am_hook_set_curbrk(void **curbrk);
 
+/* mapcore.c: the shared core of every replacement. Makes the system
+ * call, reports the event on success (errno preserved), returns the
+ * kernel's raw result. */
+long am_do_mmap(void *addr, size_t len, int prot, int flags, int fd, long off, const void *caller);
+long am_do_munmap(void *addr, size_t len);
+long am_do_mprotect(void *addr, size_t len, int prot);
+long am_do_mremap(void *old, size_t old_len, size_t new_len, int flags, void *new_addr, const void *caller);
+
 /* rawsyscall.c: the replacement of libc's syscall(). */
 long am_hook_syscall(long nr, long a0, long a1, long a2, long a3, long a4, long a5);
 

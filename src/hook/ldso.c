@@ -391,38 +391,18 @@ void *am_hook_ldso_mmap(void *addr, size_t len, int prot, int flags, int fd, off
 	const void *caller = __builtin_return_address(0);
 	if (off & MMAP_OFF_LOW_MASK)
 		return (void *)fail(EINVAL);
-	long r = am_sys_forward(SYS_mmap, (long)addr, (long)len, prot, (unsigned)flags, fd, off);
-	if (am_sys_failed(r))
-		return (void *)fail(-r);
-	int saved = errno;
-	am_ev_mmap((void *)r, len, prot, flags, fd, off, caller);
-	errno = saved;
-	return (void *)r;
+	long r = am_do_mmap(addr, len, prot, flags, fd, off, caller);
+	return am_sys_failed(r) ? (void *)fail(-r) : (void *)r;
 }
 
 int am_hook_ldso_munmap(void *addr, size_t len)
 {
-	long r = am_sys_forward(SYS_munmap, (long)addr, (long)len, 0, 0, 0, 0);
-	if (am_sys_failed(r))
-		return (int)fail(-r);
-	int saved = errno;
-	am_ev_munmap(addr, len);
-	errno = saved;
-	return 0;
+	long r = am_do_munmap(addr, len);
+	return am_sys_failed(r) ? (int)fail(-r) : 0;
 }
 
 int am_hook_ldso_mprotect(void *addr, size_t len, int prot)
 {
-	long r = am_sys_forward(SYS_mprotect, (long)addr, (long)len, prot, 0, 0, 0);
-	if (am_sys_failed(r) && r != -ENOMEM)
-		return (int)fail(-r);
-	int saved = errno;
-	/* ENOMEM: a hole in the range; the kernel has already changed the
-	 * mappings before it (see mapcalls.c) */
-	if (r == -ENOMEM)
-		am_ev_mprotect_partial(addr, len, prot);
-	else
-		am_ev_mprotect(addr, len, prot);
-	errno = saved;
-	return r == -ENOMEM ? (int)fail(ENOMEM) : 0;
+	long r = am_do_mprotect(addr, len, prot);
+	return am_sys_failed(r) ? (int)fail(-r) : 0;
 }

@@ -58,40 +58,20 @@ void *am_hook_mmap(void *addr, size_t len, int prot, int flags, int fd, off_t of
 	const void *caller = __builtin_return_address(0);
 	if (off & MMAP_OFF_LOW_MASK)
 		return fail_ptr(EINVAL);
-	long r = am_sys_forward(SYS_mmap, (long)addr, (long)len, prot, flags, fd, off);
-	if (am_sys_failed(r))
-		return fail_ptr(-r);
-	int saved = errno;
-	am_ev_mmap((void *)r, len, prot, flags, fd, off, caller);
-	errno = saved;
-	return (void *)r;
+	long r = am_do_mmap(addr, len, prot, flags, fd, off, caller);
+	return am_sys_failed(r) ? fail_ptr(-r) : (void *)r;
 }
 
 int am_hook_munmap(void *addr, size_t len)
 {
-	long r = am_sys_forward(SYS_munmap, (long)addr, (long)len, 0, 0, 0, 0);
-	if (am_sys_failed(r))
-		return fail_int(-r);
-	int saved = errno;
-	am_ev_munmap(addr, len);
-	errno = saved;
-	return 0;
+	long r = am_do_munmap(addr, len);
+	return am_sys_failed(r) ? fail_int(-r) : 0;
 }
 
 int am_hook_mprotect(void *addr, size_t len, int prot)
 {
-	long r = am_sys_forward(SYS_mprotect, (long)addr, (long)len, prot, 0, 0, 0);
-	if (am_sys_failed(r) && r != -ENOMEM)
-		return fail_int(-r);
-	int saved = errno;
-	/* ENOMEM: a hole in the range; the kernel has already changed the
-	 * mappings before the first hole */
-	if (r == -ENOMEM)
-		am_ev_mprotect_partial(addr, len, prot);
-	else
-		am_ev_mprotect(addr, len, prot);
-	errno = saved;
-	return r == -ENOMEM ? fail_int(ENOMEM) : 0;
+	long r = am_do_mprotect(addr, len, prot);
+	return am_sys_failed(r) ? fail_int(-r) : 0;
 }
 
 void *am_hook_mremap(void *old, size_t old_len, size_t new_len, int flags, ...)
@@ -106,13 +86,8 @@ void *am_hook_mremap(void *old, size_t old_len, size_t new_len, int flags, ...)
 		new_addr = va_arg(ap, void *);
 		va_end(ap);
 	}
-	long r = am_sys_forward(SYS_mremap, (long)old, (long)old_len, (long)new_len, flags, (long)new_addr, 0);
-	if (am_sys_failed(r))
-		return fail_ptr(-r);
-	int saved = errno;
-	am_ev_mremap(old, old_len, (void *)r, new_len, flags, caller);
-	errno = saved;
-	return (void *)r;
+	long r = am_do_mremap(old, old_len, new_len, flags, new_addr, caller);
+	return am_sys_failed(r) ? fail_ptr(-r) : (void *)r;
 }
 
 /* brk with the caller to report; see the header comment for semantics. */
