@@ -28,15 +28,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#define EXPECT(c)                                                                    \
-	do {                                                                         \
-		if (!(c)) {                                                          \
-			fprintf(stderr, "%s:%d: expected %s\n", __FILE__, __LINE__, #c); \
-			exit(1);                                                     \
-		}                                                                    \
-	} while (0)
-
-#define PAGE 4096UL
+#include "expect.h"
 #define MAX_OBJ 64
 #define MAX_GAPS 8
 #define MAX_MAPS 4096

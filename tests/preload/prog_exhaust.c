@@ -24,15 +24,7 @@
 #include <string.h>
 #include <sys/mman.h>
 
-#define EXPECT(c)                                                                    \
-	do {                                                                         \
-		if (!(c)) {                                                          \
-			fprintf(stderr, "%s:%d: expected %s\n", __FILE__, __LINE__, #c); \
-			exit(1);                                                     \
-		}                                                                    \
-	} while (0)
-
-#define PAGE 4096UL
+#include "expect.h"
 #define NPAGES 300000
 #define CHECK_EVERY 20000
 

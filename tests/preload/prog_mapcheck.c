@@ -23,15 +23,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#define EXPECT(c)                                                                    \
-	do {                                                                         \
-		if (!(c)) {                                                          \
-			fprintf(stderr, "%s:%d: expected %s\n", __FILE__, __LINE__, #c); \
-			exit(1);                                                     \
-		}                                                                    \
-	} while (0)
-
-#define PAGE 4096UL
+#include "expect.h"
 
 static int site_in_function(const void *site, const void *fn)
 {
