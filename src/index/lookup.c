@@ -98,42 +98,30 @@ static const struct am_map *search(uintptr_t p)
 	return NULL;
 }
 
+/* The seqlock read of the map holding p: its view and its sequence. */
+static struct am_seq *read_map(uintptr_t p, struct am_map_view *out)
+{
+	for (;;) {
+		unsigned ticket = am_index_read_begin();
+		const struct am_map *m = am_pageindex_ready() ? am_ref_ptr(am_pageindex_get(p)) : search(p);
+		struct am_seq *s = copy_view(m, p, out) == 0 ? m->seq : NULL;
+		if (!am_index_read_retry(ticket))
+			return s;
+	}
+}
+
 int am_index_lookup(uintptr_t p, struct am_map_view *out)
 {
-	if (!am_ix.ready)
-		return -1;
-	for (;;) {
-		unsigned s1 = __atomic_load_n(&am_ix.seq, __ATOMIC_ACQUIRE);
-		if (s1 & 1) {
-			__builtin_ia32_pause();
-			continue;
-		}
-		const struct am_map *m = am_pageindex_ready() ? am_ref_ptr(am_pageindex_get(p)) : search(p);
-		int rc = copy_view(m, p, out);
-		__atomic_thread_fence(__ATOMIC_ACQUIRE);
-		if (__atomic_load_n(&am_ix.seq, __ATOMIC_RELAXED) == s1)
-			return rc;
-	}
+	return am_ix.ready && read_map(p, out) ? 0 : -1;
 }
 
 struct am_seq *am_index_seq_at(uintptr_t p, uintptr_t *lo, uintptr_t *hi)
 {
 	struct am_map_view v;
-	for (;;) {
-		unsigned s1 = __atomic_load_n(&am_ix.seq, __ATOMIC_ACQUIRE);
-		if (s1 & 1) {
-			__builtin_ia32_pause();
-			continue;
-		}
-		const struct am_map *m = am_pageindex_ready() ? am_ref_ptr(am_pageindex_get(p)) : search(p);
-		int rc = copy_view(m, p, &v);
-		struct am_seq *s = rc == 0 ? m->seq : NULL;
-		__atomic_thread_fence(__ATOMIC_ACQUIRE);
-		if (__atomic_load_n(&am_ix.seq, __ATOMIC_RELAXED) != s1)
-			continue;
+	struct am_seq *s = am_ix.ready ? read_map(p, &v) : NULL;
+	if (s)
 		*lo = v.seq_lo, *hi = v.seq_hi;
-		return s;
-	}
+	return s;
 }
 
 int am_index_next(uintptr_t addr, struct am_map_view *out)
