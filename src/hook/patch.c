@@ -142,29 +142,44 @@ size_t am_patch_room(const void *fn, size_t size)
 
 /* ---- page protection ---- */
 
-struct prot_query {
-	uintptr_t addr;
+/* Executable mappings as the first lookup saw them: patching happens at
+ * start-up, where text does not move, so one read of /proc/self/maps
+ * serves every patch (a miss reads it again). */
+enum { MAX_TEXT = 128 };
+static struct {
+	uintptr_t lo, hi;
 	int prot;
-};
+} text_maps[MAX_TEXT];
+static int ntext;
 
-static int prot_cb(const struct am_maps_entry *e, void *arg)
+static int cache_cb(const struct am_maps_entry *e, void *arg)
 {
-	struct prot_query *q = arg;
-	if (q->addr >= e->lo && q->addr < e->hi) {
-		q->prot = e->prot;
-		return 1;
+	(void)arg;
+	if ((e->prot & PROT_EXEC) && ntext < MAX_TEXT) {
+		text_maps[ntext].lo = e->lo, text_maps[ntext].hi = e->hi;
+		text_maps[ntext++].prot = e->prot;
 	}
-	return e->lo > q->addr ? 2 : 0;
+	return 0;
 }
 
-/* The protection of the page holding addr, or -EFAULT if unmapped. */
+static int cached_prot(uintptr_t addr)
+{
+	for (int i = 0; i < ntext; i++)
+		if (addr >= text_maps[i].lo && addr < text_maps[i].hi)
+			return text_maps[i].prot;
+	return -EFAULT;
+}
+
+/* The protection of the executable page holding addr, or -EFAULT if it
+ * is unmapped or not executable. */
 static int page_prot(uintptr_t addr)
 {
-	struct prot_query q = {addr, 0};
-	int r = am_procmaps_read(prot_cb, &q);
-	if (r == 1)
-		return q.prot;
-	return r < 0 ? r : -EFAULT;
+	int prot = cached_prot(addr);
+	if (prot >= 0)
+		return prot;
+	ntext = 0;
+	int r = am_procmaps_read(cache_cb, NULL);
+	return r < 0 ? r : cached_prot(addr);
 }
 
 static int text_prot(const void *at)
