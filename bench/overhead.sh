@@ -1,0 +1,145 @@
+#!/bin/sh
+# Whole-program overhead of the preloaded library, with $BUILD/bench/amrun
+# (see bench/amrun.c for the method: interleaved native/preload runs,
+# medians, ratios preload/native, peak RSS from wait4).
+#
+#   overhead.sh startup     start-up cost: /usr/bin/python3 -c pass and
+#                           /bin/true, fresh process each, 101 runs a side
+#   overhead.sh workloads   malloc-heavy workloads, 5 runs a side: four of
+#                           bench/mallocwork.c (binary trees depth 17; a
+#                           producer/consumer churn with 2 threads, as 4
+#                           threads on a 2-CPU machine swing between two
+#                           speeds from run to run; realloc string
+#                           building; small objects) and three real
+#                           programs on a fixed, generated workload (python3
+#                           dict/list script, sqlite3 :memory: with 200k
+#                           rows and queries, gcc -O2 -S on a generated
+#                           200-function C file); goals: time geomean
+#                           <= 1.05, worst <= 1.15 over all seven; peak RSS
+#                           <= 1.10 on the small-object workloads (bintree,
+#                           smallobj), <= 1.03 on the real programs
+#
+# Needs only what .ci/run installs (build-essential, python3, sqlite3).
+# A real program that is missing is left out, and said so.
+set -u
+BUILD=${BUILD:-build}
+bench=$(cd "$BUILD/bench" && pwd)
+lib=$(cd "$BUILD/lib" && pwd)/liballocmap.so
+work=$(mktemp -d /tmp/allocmap-bench.XXXXXX)
+trap 'rm -rf "$work"' EXIT INT TERM
+
+python=/usr/bin/python3
+[ -x "$python" ] || python=$(command -v python3 || true)
+sqlite=$(command -v sqlite3 || true)
+gcc=$(command -v gcc || true)
+
+startup() {
+	{
+		echo "true start - /bin/true"
+		[ -n "$python" ] && echo "python3-pass start - $python -c pass"
+	} >"$work/jobs"
+	[ -n "$python" ] || echo "(python3 not found: its start-up is left out)"
+	"$bench/amrun" -l "$lib" -r 101 -t "start-up: a fresh process each run" "$work/jobs"
+}
+
+# dict/list-heavy: word index, inversion, sorting, copies, nested lists
+write_python() {
+	cat >"$work/dict.py" <<'PY'
+import random
+random.seed(12345)
+letters = "abcdefghijklmnop"
+words = ["".join(random.choices(letters, k=random.randint(3, 9))) for _ in range(150000)]
+index = {}
+for i, w in enumerate(words):
+    index.setdefault(w, []).append(i)
+by_len = sorted(((len(v), k) for k, v in index.items()), reverse=True)
+inverse = {i: w for w, v in index.items() for i in v}
+total = 0
+for r in range(4):
+    part = {k: list(v) for k, v in index.items() if len(k) % 4 == r}
+    total += sum(len(v) for v in part.values())
+    del part
+rows = [[str(i), i * 2, (i, str(i % 97))] for i in range(150000)]
+rows.sort(key=lambda row: row[2][1])
+groups = {}
+for row in rows:
+    groups.setdefault(row[2][1], []).append(row[0])
+text = " ".join(words[:50000])
+counts = {}
+for w in text.split():
+    counts[w] = counts.get(w, 0) + 1
+print(len(index), by_len[0], len(inverse), total, len(groups), len(counts))
+PY
+}
+
+write_sql() {
+	cat >"$work/q.sql" <<'SQL'
+create table t(id integer primary key, k integer, name text, val real);
+with recursive c(x) as (select 1 union all select x + 1 from c where x < 200000)
+insert into t select x, (x * 7919) % 10007, printf('name-%08d-%s', (x * 2654435761) % 1000003, hex(x)), (x % 1000) / 7.0 from c;
+create index t_k on t(k);
+create index t_name on t(name);
+select count(*), sum(val) from t;
+select k, count(*), avg(val) from t group by k order by 2 desc, 1 limit 5;
+select count(*) from t a join t b on a.k = b.id where b.val > 50;
+select name from t where name like 'name-0001%' order by name limit 10;
+update t set val = val * 2 where k % 3 = 0;
+delete from t where id % 5 = 0;
+select count(*), total(val) from t;
+SQL
+}
+
+# 200 functions with loops, switches and structs
+write_c() {
+	awk 'BEGIN {
+		print "#include <string.h>"
+		for (i = 0; i < 200; i++) {
+			printf "struct s%d { int a[8]; double d; char name[16]; };\n", i
+			printf "int f%d(struct s%d *p, int n) {\n\tint r = %d;\n", i, i, i
+			printf "\tfor (int i = 0; i < n; i++) {\n\t\tswitch ((i + %d) %% 6) {\n", i
+			for (c = 0; c < 6; c++)
+				printf "\t\tcase %d: r += p->a[(i + %d) %% 8] * %d; p->d += r * 0.5; break;\n", c, c, i + c
+			printf "\t\t}\n\t\tif (r > %d) r ^= (int)strlen(p->name);\n\t}\n", 1000 + i
+			printf "\treturn r + (int)p->d;\n}\n"
+		}
+	}' >"$work/big.c"
+}
+
+workloads() {
+	mw=$bench/mallocwork
+	{
+		echo "bintree in-repo 1.10 $mw bintree 17"
+		echo "churn-2T in-repo - $mw churn 2 8000000"
+		echo "strbuild in-repo - $mw strbuild 200000"
+		echo "smallobj in-repo 1.10 $mw smallobj 1000000 4000000"
+	} >"$work/jobs"
+	if [ -n "$python" ]; then
+		write_python
+		echo "python3 real 1.03 $python $work/dict.py" >>"$work/jobs"
+	else
+		echo "(python3 not found: left out)"
+	fi
+	if [ -n "$sqlite" ]; then
+		write_sql
+		echo "sqlite3 real 1.03 <$work/q.sql $sqlite :memory:" >>"$work/jobs"
+	else
+		echo "(sqlite3 not found: left out)"
+	fi
+	if [ -n "$gcc" ]; then
+		write_c
+		echo "gcc real 1.03 $gcc -O2 -S -o /dev/null $work/big.c" >>"$work/jobs"
+	else
+		echo "(gcc not found: left out)"
+	fi
+	"$bench/amrun" -l "$lib" -r 5 -G 1.05 -W 1.15 \
+		-t "malloc-heavy workloads: whole-program wall time and peak RSS (RSS goal per row)" "$work/jobs"
+}
+
+case ${1:-} in
+startup) startup ;;
+workloads) workloads ;;
+*)
+	echo "usage: overhead.sh startup|workloads" >&2
+	exit 2
+	;;
+esac
