@@ -16,7 +16,11 @@ TEST_LIBS := -lcmocka -lpthread -ldl
 
 LIB_SRCS := $(shell find src -name '*.c' | sort)
 LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/obj/%.o)
-SAN_OBJS := $(LIB_SRCS:%.c=$(BUILD)/asan/obj/%.o)
+# The internal archive (unit tests, benchmarks) leaves out the interposed
+# malloc family: a test's own malloc calls must reach glibc, not start the
+# whole library.
+AR_OBJS := $(filter-out $(BUILD)/obj/src/heap/interpose.o,$(LIB_OBJS))
+SAN_OBJS := $(filter-out $(BUILD)/asan/obj/src/heap/interpose.o,$(LIB_SRCS:%.c=$(BUILD)/asan/obj/%.o))
 UNIT_SRCS := $(sort $(wildcard tests/unit/test_*.c))
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 SAN_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/asan/tests/%)
@@ -47,7 +51,7 @@ $(SO): $(LIB_OBJS) src/exports.map
 	$(CC) -shared -o $@ $(LIB_OBJS) -Wl,--version-script=src/exports.map \
 		-Wl,-z,now -Wl,-z,relro -nodefaultlibs -lc -lgcc
 
-$(AR_LIB): $(LIB_OBJS)
+$(AR_LIB): $(AR_OBJS)
 	@mkdir -p $(@D)
 	rm -f $@ && ar rcs $@ $^
 
