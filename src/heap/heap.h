@@ -64,11 +64,7 @@ enum am_heap_mode am_heap_resolve(void);
 /* The library is off (disabled, or no memory for its tiers): forward only. */
 void am_heap_forward_only(void);
 
-/* heapindex.c — called by the malloc family around the real calls. */
-/* p came from the real allocator for a request of n bytes from site. */
-void am_heap_record(void *p, size_t n, const void *site);
-/* p is about to go back to the real allocator. */
-void am_heap_forget(void *p);
+/* heapindex.c. Recording and forgetting chunks: fastpath.h. */
 /* The program-visible usable size of a recorded chunk. */
 size_t am_heap_usable(void *p);
 /* The mapping sequence of an arena died (called under the index lock). */

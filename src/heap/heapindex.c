@@ -18,13 +18,14 @@
 #include "../palloc/palloc.h"
 #include "../sys/lock.h"
 #include "../sys/syscall.h"
+#include "fastpath.h"
 #include "heap.h"
 
 #define UNIT 16
 #define SCAN_LIMIT ((size_t)32 << 20) /* a query scans back at most this far */
 #define SLACK_UNKNOWN 0xFFFFu
 
-#define LEAF_SHIFT 24                            /* a leaf covers 16 MiB of arena */
+#define LEAF_SHIFT AM_LEAF_SHIFT                 /* a leaf covers 16 MiB of arena */
 #define LEAF_COVER ((uintptr_t)1 << LEAF_SHIFT)
 #define LEAF_BITS (LEAF_COVER / UNIT)
 #define LEAF_BYTES (LEAF_BITS / 8)               /* 128 KiB */
@@ -42,31 +43,14 @@ static struct am_lock heap_lock = AM_LOCK_INIT;
 static struct am_heapmeta *retired;
 static uint64_t n_unindexed, n_arenas;
 
-/* The leaf this thread used last: [lo, hi) is one leaf's cover, clipped
- * to its arena; valid while the arena's generation is unchanged. */
-static __thread struct {
-	uintptr_t lo, hi;
-	struct am_heapmeta *m;
-	unsigned gen;
-	uint64_t *leaf;
-} cache;
+__thread struct am_leaf_cache am_leaf_cache[AM_LEAF_SLOTS];
 
 /* glibc's chunk header: the size word just below the user pointer. */
 static size_t glibc_size_word(const void *p) { return ((const size_t *)p)[-1]; }
 static int glibc_mmapped(size_t w) { return (w & 2) != 0; }
 static size_t glibc_usable(size_t w) { return (w & ~(size_t)7) - (glibc_mmapped(w) ? 16 : 8); }
 
-static size_t real_usable(void *p)
-{
-	return am_heap_mode == AM_HEAP_GLIBC ? glibc_usable(glibc_size_word(p)) : am_real.usable(p);
-}
 
-static uint64_t trailer_of(size_t usable, size_t n, const void *site)
-{
-	size_t slack = usable - AM_TRAILER - n;
-	uint64_t s = slack < SLACK_UNKNOWN ? slack : SLACK_UNKNOWN;
-	return ((uint64_t)(uintptr_t)site & 0xFFFFFFFFFFFFull) | s << 48;
-}
 
 /* Zeroes a recycled bitmap without touching pages that are already zero. */
 static void zero_bits(void *p, size_t n)
@@ -161,6 +145,7 @@ static struct am_heapmeta *meta_for(uintptr_t a)
 	return a >= m->base && a < m->end ? m : NULL;
 }
 
+/* The leaf and bit for chunk address a, made if `make`; caches it. */
 static uint64_t *bits_slow(uintptr_t a, int make, size_t *bit)
 {
 	struct am_heapmeta *m = meta_for(a);
@@ -169,38 +154,13 @@ static uint64_t *bits_slow(uintptr_t a, int make, size_t *bit)
 	if (!leaf)
 		return NULL;
 	uintptr_t lo = a - (off & (LEAF_COVER - 1));
-	cache.lo = lo, cache.hi = lo + LEAF_COVER < m->end ? lo + LEAF_COVER : m->end;
-	cache.m = m, cache.gen = __atomic_load_n(&m->gen, __ATOMIC_RELAXED), cache.leaf = leaf;
+	struct am_leaf_cache *c = &am_leaf_cache[(a >> AM_LEAF_SHIFT) % AM_LEAF_SLOTS];
+	c->lo = lo, c->hi = lo + LEAF_COVER < m->end ? lo + LEAF_COVER : m->end;
+	c->gen_p = &m->gen, c->gen = __atomic_load_n(&m->gen, __ATOMIC_RELAXED), c->leaf = leaf;
 	*bit = (a - lo) / UNIT;
 	return leaf;
 }
 
-/* The bitmap leaf and bit for chunk address a (made if `make`), or NULL. */
-static inline uint64_t *bits_for(uintptr_t a, int make, size_t *bit)
-{
-	if (__builtin_expect(a - cache.lo < cache.hi - cache.lo, 1) &&
-	    __atomic_load_n(&cache.m->gen, __ATOMIC_RELAXED) == cache.gen) {
-		*bit = (a - cache.lo) / UNIT;
-		return cache.leaf;
-	}
-	return bits_slow(a, make, bit);
-}
-
-/* While the process has one thread, plain read-modify-writes suffice (as
- * in glibc's own single-thread fast paths). */
-static inline void bit_update(uint64_t *leaf, size_t i, int set)
-{
-	uint64_t mask = (uint64_t)1 << (i % 64), *w = &leaf[i / 64];
-	if (__libc_single_threaded)
-		*w = set ? *w | mask : *w & ~mask;
-	else if (set)
-		__atomic_fetch_or(w, mask, __ATOMIC_RELEASE);
-	else
-		__atomic_fetch_and(w, ~mask, __ATOMIC_RELEASE);
-}
-
-/* glibc's mmapped chunk at p: its header is prev_size bytes past the
- * mapping's start (non-zero after memalign). */
 static void tag_single(void *p)
 {
 	uintptr_t lo, hi, hdr = (uintptr_t)p - 16, off = ((const size_t *)p)[-2];
@@ -209,35 +169,29 @@ static void tag_single(void *p)
 		am_index_set_heap(s, AM_HEAP_SINGLE_AT(off));
 }
 
-void am_heap_record(void *p, size_t n, const void *site)
+void am_heap_record_slow(void *p, int mmapped)
 {
-	size_t u = real_usable(p);
-	*(uint64_t *)((char *)p + u - AM_TRAILER) = trailer_of(u, n, site);
-	if (am_heap_mode != AM_HEAP_GLIBC)
-		return;
-	if (glibc_mmapped(glibc_size_word(p))) {
+	size_t i;
+	if (mmapped) {
 		tag_single(p);
 		return;
 	}
-	size_t i;
-	uint64_t *leaf = bits_for((uintptr_t)p, 1, &i);
+	uint64_t *leaf = bits_slow((uintptr_t)p, 1, &i);
 	if (leaf)
-		bit_update(leaf, i, 1);
+		am_bit_update(leaf, i, 1);
 	else
 		__atomic_fetch_add(&n_unindexed, 1, __ATOMIC_RELAXED);
 }
 
-void am_heap_forget(void *p)
+void am_heap_forget_slow(void *p)
 {
-	if (am_heap_mode != AM_HEAP_GLIBC || glibc_mmapped(glibc_size_word(p)))
-		return;
 	size_t i;
-	uint64_t *leaf = bits_for((uintptr_t)p, 0, &i);
+	uint64_t *leaf = bits_slow((uintptr_t)p, 0, &i);
 	if (leaf)
-		bit_update(leaf, i, 0);
+		am_bit_update(leaf, i, 0);
 }
 
-size_t am_heap_usable(void *p) { return real_usable(p) - AM_TRAILER; }
+size_t am_heap_usable(void *p) { return glibc_usable(glibc_size_word(p)) - AM_TRAILER; }
 
 void am_heap_seq_gone(void *heap)
 {

@@ -1,10 +1,14 @@
 /* The malloc family, interposed: each call forwards to the real allocator
  * (forward.c) asking for AM_TRAILER more bytes, then records the chunk
- * (heapindex.c); frees forget the chunk first. Semantics are glibc's:
- * errno ENOMEM on failure, realloc(p, 0) frees and returns NULL,
+ * (fastpath.h, heapindex.c); frees forget the chunk first. Semantics are
+ * glibc's: errno ENOMEM on failure, realloc(p, 0) frees and returns NULL,
  * posix_memalign returns EINVAL for a bad alignment.
- * The first call may come before allocmap's constructor: it initialises
- * the library (which allocates nothing from the program's malloc).
+ *
+ * The hot path is malloc/free in glibc mode: one load of the mode, the
+ * real call, and the inlined record/forget. Everything else — the first
+ * call (which may come before allocmap's constructor, and initialises the
+ * library, which allocates nothing from the program's malloc), another
+ * allocator, sizes that would overflow — takes the slow path.
  */
 #include <errno.h>
 #include <malloc.h>
@@ -13,21 +17,26 @@
 #include <unistd.h>
 
 #include "../init.h"
+#include "fastpath.h"
 #include "heap.h"
 
 #define API __attribute__((visibility("default")))
 #define SITE __builtin_return_address(0)
+#define LIKELY(c) __builtin_expect(!!(c), 1)
 
-static inline int ready(void)
+API void cfree(void *p);
+API void *__libc_memalign(size_t align, size_t n);
+
+static inline int indexed(void) { return am_heap_mode == AM_HEAP_GLIBC; }
+
+static int ready(void)
 {
-	if (__builtin_expect(__atomic_load_n(&am_real.malloc, __ATOMIC_ACQUIRE) != NULL, 1))
+	if (LIKELY(__atomic_load_n(&am_real.malloc, __ATOMIC_ACQUIRE) != NULL))
 		return 1;
 	am_init_once();
 	am_heap_resolve();
 	return am_real.malloc != NULL;
 }
-
-static inline int indexed(void) { return am_heap_mode == AM_HEAP_GLIBC; }
 
 static void *too_big(void)
 {
@@ -35,14 +44,14 @@ static void *too_big(void)
 	return NULL;
 }
 
-static void *record(void *p, size_t n, const void *site)
+static inline void *record(void *p, size_t n, const void *site)
 {
-	if (p && indexed())
-		am_heap_record(p, n, site);
+	if (p)
+		am_heap_record_fast(p, n, site);
 	return p;
 }
 
-static void *alloc(size_t n, const void *site)
+__attribute__((noinline)) static void *alloc_slow(size_t n, const void *site)
 {
 	if (!ready())
 		return too_big();
@@ -53,19 +62,31 @@ static void *alloc(size_t n, const void *site)
 	return record(am_real.malloc(n + AM_TRAILER), n, site);
 }
 
+static inline void *alloc(size_t n, const void *site)
+{
+	if (LIKELY(indexed() && n <= SIZE_MAX - AM_TRAILER))
+		return record(am_real.malloc(n + AM_TRAILER), n, site);
+	return alloc_slow(n, site);
+}
+
 API void *malloc(size_t n) { return alloc(n, SITE); }
+
+__attribute__((noinline)) static void free_slow(void *p)
+{
+	if (p && ready())
+		am_real.free(p);
+}
 
 API void free(void *p)
 {
-	if (!p || !ready())
+	if (!LIKELY(indexed())) {
+		free_slow(p);
 		return;
-	if (indexed())
-		am_heap_forget(p);
+	}
+	if (p)
+		am_heap_forget_fast(p);
 	am_real.free(p);
 }
-
-API void cfree(void *p);
-API void *__libc_memalign(size_t align, size_t n);
 
 API void cfree(void *p) { free(p); }
 
@@ -95,10 +116,10 @@ static void *resize(void *p, size_t n, const void *site)
 	}
 	if (n > SIZE_MAX - AM_TRAILER)
 		return too_big();
-	am_heap_forget(p);
+	am_heap_forget_fast(p);
 	void *q = am_real.realloc(p, n + AM_TRAILER);
 	if (!q) {
-		am_heap_record(p, am_heap_usable(p), site); /* still the caller's; size now unknown */
+		am_heap_record_fast(p, am_heap_usable(p), site); /* still the caller's; size now unknown */
 		return NULL;
 	}
 	return record(q, n, site);

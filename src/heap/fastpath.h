@@ -1,0 +1,94 @@
+/* The heap index's per-call fast path, inlined into the malloc family
+ * (interpose.c); everything else is out of line in heapindex.c.
+ *
+ * Only for AM_HEAP_GLIBC mode: chunks are glibc's, so the size word sits
+ * just below the user pointer (bit 1: mmapped chunk). A chunk's bit lives
+ * in a bitmap leaf; each thread caches the leaves it used last in
+ * am_leaf_cache (four slots, by address), valid while the arena's
+ * generation is unchanged. A miss, an mmapped chunk or an arena without a
+ * bitmap yet goes to the slow path.
+ */
+#ifndef AM_HEAP_FASTPATH_H
+#define AM_HEAP_FASTPATH_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/single_threaded.h>
+
+#include "heap.h"
+
+#define AM_LEAF_SHIFT 24 /* a bitmap leaf covers 16 MiB of arena */
+#define AM_LEAF_SLOTS 4
+
+struct am_leaf_cache {
+	uintptr_t lo, hi;       /* the cached leaf's cover, clipped to its arena */
+	const unsigned *gen_p;  /* the arena's generation ... */
+	unsigned gen;           /* ... as it was when cached */
+	uint64_t *leaf;
+};
+
+extern __thread struct am_leaf_cache am_leaf_cache[AM_LEAF_SLOTS];
+
+/* heapindex.c: the slow paths. */
+void am_heap_record_slow(void *p, int mmapped);
+void am_heap_forget_slow(void *p);
+
+static inline size_t am_glibc_size_word(const void *p) { return ((const size_t *)p)[-1]; }
+
+static inline uint64_t *am_leaf_lookup(uintptr_t a, size_t *bit)
+{
+	const struct am_leaf_cache *c = &am_leaf_cache[(a >> AM_LEAF_SHIFT) % AM_LEAF_SLOTS];
+	if (__builtin_expect(a - c->lo < c->hi - c->lo, 1) && *c->gen_p == c->gen) {
+		*bit = (a - c->lo) / 16;
+		return c->leaf;
+	}
+	return NULL;
+}
+
+/* While the process has one thread, plain read-modify-writes suffice (as
+ * in glibc's own single-thread fast paths). */
+static inline void am_bit_update(uint64_t *leaf, size_t i, int set)
+{
+	uint64_t mask = (uint64_t)1 << (i % 64), *w = &leaf[i / 64];
+	if (__libc_single_threaded)
+		*w = set ? *w | mask : *w & ~mask;
+	else if (set)
+		__atomic_fetch_or(w, mask, __ATOMIC_RELEASE);
+	else
+		__atomic_fetch_and(w, ~mask, __ATOMIC_RELEASE);
+}
+
+static inline uint64_t am_trailer(size_t usable, size_t n, const void *site)
+{
+	size_t slack = usable - AM_TRAILER - n;
+	uint64_t s = slack < 0xFFFF ? slack : 0xFFFF;
+	return ((uint64_t)(uintptr_t)site & 0xFFFFFFFFFFFFull) | s << 48;
+}
+
+/* p came from glibc for n bytes (plus the trailer) at site. */
+static inline void am_heap_record_fast(void *p, size_t n, const void *site)
+{
+	size_t w = am_glibc_size_word(p), i;
+	size_t usable = (w & ~(size_t)7) - (w & 2 ? 16 : 8);
+	*(uint64_t *)((char *)p + usable - AM_TRAILER) = am_trailer(usable, n, site);
+	uint64_t *leaf = w & 2 ? NULL : am_leaf_lookup((uintptr_t)p, &i);
+	if (leaf)
+		am_bit_update(leaf, i, 1);
+	else
+		am_heap_record_slow(p, (w & 2) != 0);
+}
+
+/* p goes back to glibc. */
+static inline void am_heap_forget_fast(void *p)
+{
+	size_t w = am_glibc_size_word(p), i;
+	if (w & 2)
+		return; /* its munmap removes the whole sequence */
+	uint64_t *leaf = am_leaf_lookup((uintptr_t)p, &i);
+	if (leaf)
+		am_bit_update(leaf, i, 0);
+	else
+		am_heap_forget_slow(p);
+}
+
+#endif
