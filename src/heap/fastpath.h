@@ -18,7 +18,7 @@
 #include "heap.h"
 
 #define AM_LEAF_SHIFT 24 /* a bitmap leaf covers 16 MiB of arena */
-#define AM_LEAF_SLOTS 4
+#define AM_LEAF_SLOTS 16
 
 struct am_leaf_cache {
 	uintptr_t lo, hi;       /* the cached leaf's cover, clipped to its arena */
