@@ -1,50 +1,53 @@
-/* fork: the child must not inherit a lock held by a thread that does not
- * exist in it, nor a structure caught half-changed. The prepare handler
- * takes every lock of the library in the declared order (heap index,
- * mmap tier, mapping index, no-mmap tier); both parent and child release
- * them after the fork. Registered last among start-up steps, so it runs
- * after any prepare handler registered later (those run first) that might
- * still allocate, map or query.
+/* fork: the child has one thread; any lock another thread of the parent
+ * held at the fork is held by nobody in the child, over a structure that
+ * may be half changed.
+ *
+ * Holding the library's locks across fork is not an option: glibc's fork
+ * takes its malloc arena locks after the prepare handlers, and a thread
+ * inside malloc holds an arena lock while its mapping call waits for the
+ * index lock — a lock-order inversion (it deadlocked). So nothing is
+ * taken before the fork. In the child, if every lock was free at the fork
+ * the state is consistent and kept; otherwise the tiers are reset and the
+ * index is rebuilt from /proc/self/maps (chunks allocated before the fork
+ * then answer at the mapping level). A child of a multi-threaded parent
+ * re-reads the maps in any case: another thread may have been between a
+ * mapping call and its report at the fork.
  */
 #include <pthread.h>
+#include <sys/single_threaded.h>
 
 #include "heap/heap.h"
+#include "index/mapindex.h"
 #include "init.h"
-#include "index/internal.h"
 #include "log.h"
 #include "palloc/palloc.h"
-#include "palloc/tier.h"
 
-static int held; /* the prepare handler got every lock (not re-entered) */
+static int tier_held(const struct am_tier *t) { return t->lock.state != 0; }
 
-static void prepare(void)
+static int parent_threaded;
+
+static void prepare(void) { parent_threaded = !__libc_single_threaded; }
+
+static void child(void)
 {
-	am_heap_lock();
-	held = am_tier_enter(&am_tier_mmap) == 0;
-	if (held && am_ix_begin() != 0) {
-		am_tier_leave(&am_tier_mmap);
-		held = 0;
+	int torn = am_index_held_at_fork() || am_heap_held_at_fork() || tier_held(&am_tier_nommap) ||
+		   tier_held(&am_tier_mmap);
+	am_palloc_atfork_child(&am_tier_nommap);
+	am_palloc_atfork_child(&am_tier_mmap);
+	if (!torn) {
+		if (parent_threaded)
+			am_index_resync();
+		return;
 	}
-	if (held && am_tier_enter(&am_tier_nommap) != 0) {
-		am_ix_end();
-		am_tier_leave(&am_tier_mmap);
-		held = 0;
-	}
-}
-
-static void release(void)
-{
-	if (held) {
-		am_tier_leave(&am_tier_nommap);
-		am_ix_end();
-		am_tier_leave(&am_tier_mmap);
-	}
-	am_heap_unlock();
+	am_palloc_reset_child(&am_tier_mmap);
+	am_palloc_reset_child(&am_tier_nommap);
+	am_heap_reset_child();
+	am_index_rebuild_child();
 }
 
 void am_fork_install(void)
 {
-	if (pthread_atfork(prepare, release, release) != 0)
-		am_log("cannot register fork handlers; a child forked while another thread "
+	if (pthread_atfork(prepare, NULL, child) != 0)
+		am_log("cannot register a fork handler; a child forked while another thread "
 		       "is inside allocmap could deadlock");
 }

@@ -81,9 +81,12 @@ int am_heap_query(const void *p, void *heap, uintptr_t seq_lo, uintptr_t seq_hi,
 int am_heap_each_chunk(void *heap, uintptr_t lo, uintptr_t hi, uintptr_t seq_lo, uintptr_t seq_hi,
 		       int (*fn)(const struct allocmap_info *, void *), void *arg, struct allocmap_info *scratch);
 
-/* The heap index's lock, for fork (fork.c). */
-void am_heap_lock(void);
-void am_heap_unlock(void);
+/* In a forked child. held_at_fork: a parent thread was making an arena's
+ * bitmap at the fork. reset: every arena's bitmap is forgotten (they
+ * lived in the tiers, which the child reset); chunks allocated before are
+ * answered at the mapping level, new ones are indexed again. */
+int am_heap_held_at_fork(void);
+void am_heap_reset_child(void);
 
 uint64_t am_heap_unindexed(void);
 uint64_t am_heap_arenas(void);

@@ -335,8 +335,15 @@ int am_heap_each_chunk(void *heap, uintptr_t lo, uintptr_t hi, uintptr_t seq_lo,
 	return each_bit(heap, lo, hi, fn, arg, scratch);
 }
 
-void am_heap_lock(void) { am_lock(&heap_lock); }
-void am_heap_unlock(void) { am_unlock(&heap_lock); }
+int am_heap_held_at_fork(void) { return heap_lock.state != 0; }
+
+void am_heap_reset_child(void)
+{
+	heap_lock.state = 0;
+	retired = NULL;
+	n_arenas = 0;
+	memset(am_leaf_cache, 0, sizeof am_leaf_cache);
+}
 
 uint64_t am_heap_unindexed(void) { return __atomic_load_n(&n_unindexed, __ATOMIC_RELAXED); }
 uint64_t am_heap_arenas(void) { return __atomic_load_n(&n_arenas, __ATOMIC_RELAXED); }

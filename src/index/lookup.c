@@ -209,4 +209,4 @@ size_t am_index_validate(void)
 	return bad;
 }
 
-void am_index_atfork_child(void) { am_ix.lock.state = 0; }
+

@@ -144,8 +144,12 @@ enum allocmap_kind am_origin_kind(enum am_origin o, int has_path);
  * first and last page. Returns the number broken. */
 size_t am_index_validate(void);
 
-/* In a forked child: the index lock may have been held by a thread that
- * does not exist here. */
-void am_index_atfork_child(void);
+/* In a forked child: 1 if a thread of the parent was inside the index at
+ * the fork (its lock was held), so its structures cannot be trusted. */
+int am_index_held_at_fork(void);
+/* In a forked child: forgets every record and rebuilds the index from
+ * /proc/self/maps (after the no-mmap tier was reset). Mapping origins and
+ * callers known before are lost; everything is indexed as found. */
+void am_index_rebuild_child(void);
 
 #endif

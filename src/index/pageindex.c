@@ -128,3 +128,9 @@ uint32_t am_pageindex_get(uintptr_t p)
 		return 0;
 	return __atomic_load_n(&leaf[k], __ATOMIC_ACQUIRE);
 }
+
+void am_pageindex_reset(void)
+{
+	if (l1)
+		am_sys_madvise(l1, L1_COUNT * sizeof *l1, MADV_DONTNEED);
+}

@@ -33,6 +33,11 @@ void am_pageindex_region(uintptr_t *lo, uintptr_t *hi);
  * could not be allocated (those pages then read as 0). */
 int am_pageindex_set(uintptr_t lo, uintptr_t hi, uint32_t ref);
 
+/* Forgets every entry (a forked child rebuilding its index): level 1 is
+ * given back to the kernel, so it reads as zeros. Leaves are the no-mmap
+ * tier's, which the caller resets. */
+void am_pageindex_reset(void);
+
 /* The record reference for p's page, 0 if none. */
 uint32_t am_pageindex_get(uintptr_t p);
 

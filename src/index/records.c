@@ -96,3 +96,5 @@ void am_map_free(struct am_map *m)
 
 uint64_t am_records_maps(void) { return nmaps_live; }
 uint64_t am_records_seqs(void) { return nseqs_live; }
+
+void am_records_reset(void) { nmaps_live = nseqs_live = 0; }

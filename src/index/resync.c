@@ -261,3 +261,21 @@ int am_index_init(void)
 	am_ix_end();
 	return rc;
 }
+
+int am_index_held_at_fork(void) { return am_ix.lock.state != 0; }
+
+void am_index_rebuild_child(void)
+{
+	if (!am_ix.ready)
+		return;
+	am_ix.lock.state = 0;
+	am_ix.seq &= ~1u;
+	am_ix.arr = NULL;
+	am_ix.n = am_ix.cap = 0;
+	am_records_reset();
+	am_pageindex_reset();
+	if (am_ix_begin() == 0) {
+		am_ix_resync_locked();
+		am_ix_end();
+	}
+}

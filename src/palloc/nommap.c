@@ -25,27 +25,35 @@ struct am_tier am_tier_nommap;
 static size_t page_up(size_t n) { return (n + PAGE - 1) & ~(PAGE - 1); }
 static char *page_up_ptr(char *p) { return (char *)page_up((size_t)p); }
 
-int am_nommap_init(struct am_tier *t, size_t reserve)
+void am_nommap_adopt(struct am_tier *t, char *base, size_t reserve)
 {
 	memset(t, 0, sizeof *t);
 	t->name = "allocmap-nommap";
 	t->inside_bit = 1;
 	t->trim_threshold = TRIM_MIN;
 	am_tlsf_init(&t->engine);
-	reserve = page_up(reserve < 4 * PAGE ? 4 * PAGE : reserve);
-	long r = am_sys_mmap(NULL, reserve, PROT_READ | PROT_WRITE,
-			     MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-	if (am_sys_failed(r)) {
-		am_log("no-mmap tier: cannot reserve %zu bytes (error %ld); the library will not index", reserve, -r);
-		return -1;
-	}
-	t->base = (char *)r;
+	t->base = base;
 	t->limit = t->base + reserve;
 	t->bits = (uint64_t *)t->base;
 	t->pool = t->base + page_up(reserve / (AM_TLSF_ALIGN * 8));
 	t->brk = t->pool + AM_TLSF_HDR; /* an empty pool: just the sentinel */
 	t->fresh = t->brk;
 	t->reserved = reserve;
+}
+
+int am_nommap_init(struct am_tier *t, size_t reserve)
+{
+	reserve = page_up(reserve < 4 * PAGE ? 4 * PAGE : reserve);
+	long r = am_sys_mmap(NULL, reserve, PROT_READ | PROT_WRITE,
+			     MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (am_sys_failed(r)) {
+		memset(t, 0, sizeof *t);
+		t->name = "allocmap-nommap";
+		t->inside_bit = 1;
+		am_log("no-mmap tier: cannot reserve %zu bytes (error %ld); the library will not index", reserve, -r);
+		return -1;
+	}
+	am_nommap_adopt(t, (char *)r, reserve);
 	return 0;
 }
 

@@ -127,4 +127,10 @@ size_t am_palloc_check(struct am_tier *t);
 /* In a forked child: the parent's lock holders do not exist here. */
 void am_palloc_atfork_child(struct am_tier *t);
 
+/* In a forked child whose parent had a thread inside the tier at the fork:
+ * its structures cannot be trusted, so the tier starts empty again (the
+ * no-mmap tier over its same region, given back to the kernel; the mmap
+ * tier forgets its chunks, which stay mapped). Every block is lost. */
+void am_palloc_reset_child(struct am_tier *t);
+
 #endif

@@ -25,6 +25,9 @@ struct am_release {
 	size_t len;
 };
 
+/* Makes t an empty no-mmap tier over the zeroed region [base, base+reserve). */
+void am_nommap_adopt(struct am_tier *t, char *base, size_t reserve);
+
 /* Finds the span holding p; 0 if found. */
 int am_nommap_span(struct am_tier *t, const void *p, struct am_span *out);
 int am_mmaptier_span(struct am_tier *t, const void *p, struct am_span *out);

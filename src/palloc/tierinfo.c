@@ -3,6 +3,7 @@
  * is on a hot path; each holds the tier lock while it looks.
  */
 #include <string.h>
+#include <sys/mman.h>
 
 #include "../bitmap.h"
 #include "../sys/syscall.h"
@@ -108,6 +109,20 @@ size_t am_palloc_check(struct am_tier *t)
 void am_palloc_atfork_child(struct am_tier *t)
 {
 	t->lock.state = 0;
+}
+
+void am_palloc_reset_child(struct am_tier *t)
+{
+	if (t->is_mmap) {
+		am_mmaptier_init(t);
+		return;
+	}
+	char *base = t->base;
+	size_t reserve = (size_t)(t->limit - t->base);
+	if (!base)
+		return;
+	am_sys_madvise(base, reserve, MADV_DONTNEED);
+	am_nommap_adopt(t, base, reserve);
 }
 
 void am_tier_destroy(struct am_tier *t)

@@ -346,10 +346,17 @@ static void scenario_forkstress(void)
 	for (int k = 0; k < 200; k++) {
 		pid_t pid = fork();
 		EXPECT(pid >= 0);
-		if (pid == 0) {
-			free(malloc(1000));
+		if (pid == 0) { /* exact, and indexing chunks, whatever the threads were doing */
+			char *m = malloc(1000);
 			struct allocmap_info i;
-			_exit(allocmap_query(&i, &i) != 0);
+			if (allocmap_query(m + 10, &i) != 0 || i.kind != ALLOCMAP_HEAP_CHUNK || i.base != m) {
+				fprintf(stderr, "child: chunk %p answered kind %d base %p\n", (void *)m, i.kind, i.base);
+				_exit(1);
+			}
+			int n = allocmap_check(2);
+			if (n)
+				fprintf(stderr, "child: check %d\n", n);
+			_exit(n != 0);
 		}
 		int st;
 		EXPECT(waitpid(pid, &st, 0) == pid && WIFEXITED(st) && WEXITSTATUS(st) == 0);
