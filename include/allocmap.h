@@ -71,9 +71,10 @@ struct allocmap_info {
  * sees the chunk or answers at the mapping level (kind ALLOCMAP_BRK or
  * ALLOCMAP_ANON), never a freed chunk's stale size or site; one racing with
  * malloc may miss the new chunk. Chunk metadata is read from the arena
- * itself, so a query racing with another thread giving the same arena's
- * memory back to the kernel (munmap of the very pages) is the one case
- * the library cannot make safe. */
+ * itself, and a mapping call that takes memory away (munmap, mprotect,
+ * mremap, MAP_FIXED, a shrinking brk) waits for queries reading that
+ * arena, so a query never faults on memory being unmapped — except by a
+ * raw syscall instruction the library cannot see. */
 ALLOCMAP_API int allocmap_query(const void *p, struct allocmap_info *out);
 
 /* Compares the index with /proc/self/maps and the heap. Returns the number

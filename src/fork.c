@@ -17,6 +17,7 @@
 #include <sys/single_threaded.h>
 
 #include "heap/heap.h"
+#include "heap/quiesce.h"
 #include "index/mapindex.h"
 #include "init.h"
 #include "log.h"
@@ -34,6 +35,7 @@ static void child(void)
 		   tier_held(&am_tier_mmap);
 	am_palloc_atfork_child(&am_tier_nommap);
 	am_palloc_atfork_child(&am_tier_mmap);
+	am_quiesce_reset_child();
 	if (!torn) {
 		if (parent_threaded)
 			am_index_resync();

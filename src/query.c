@@ -34,8 +34,8 @@ static void fill_self(const void *p, enum am_origin o, struct allocmap_info *out
 	}
 }
 
-/* One attempt; the caller retries if a writer intervened. */
-static int query_once(const void *p, struct allocmap_info *out)
+/* One attempt; -2 (or a changed ticket) makes the caller retry. */
+static int query_once(const void *p, unsigned ticket, struct allocmap_info *out)
 {
 	struct am_map_view v;
 	memset(out, 0, sizeof *out);
@@ -45,8 +45,8 @@ static int query_once(const void *p, struct allocmap_info *out)
 	fill_mapping(&v, out);
 	if (v.origin == AM_ORIGIN_NOMMAP || v.origin == AM_ORIGIN_MMAPTIER)
 		fill_self(p, v.origin, out);
-	else if (v.heap)
-		am_heap_query(p, v.heap, v.seq_lo, v.seq_hi, out);
+	else if (v.heap && am_heap_query(p, v.heap, v.seq_lo, v.seq_hi, ticket, out) == -2)
+		return -2;
 	return 0;
 }
 
@@ -56,8 +56,8 @@ int allocmap_query(const void *p, struct allocmap_info *out)
 		return -1;
 	for (;;) {
 		unsigned ticket = am_index_read_begin();
-		int rc = query_once(p, out);
-		if (!am_index_read_retry(ticket))
+		int rc = query_once(p, ticket, out);
+		if (rc != -2 && !am_index_read_retry(ticket))
 			return rc;
 	}
 }

@@ -23,8 +23,25 @@ static void fill_sequence(const struct am_map_view *v, struct allocmap_info *out
 	out->path = v->path;
 }
 
+struct chunk_visit {
+	allocmap_walk_fn fn;
+	void *arg;
+};
+
+/* A recorded chunk start: query it afresh (safe against frees and unmaps
+ * since the map was copied) and visit it if it is still a live chunk. */
+static int visit_start(uintptr_t q, void *arg)
+{
+	struct chunk_visit *cv = arg;
+	struct allocmap_info info;
+	if (allocmap_query((const void *)q, &info) != 0 || info.kind != ALLOCMAP_HEAP_CHUNK || info.base != (void *)q)
+		return 0;
+	return cv->fn(&info, cv->arg);
+}
+
 int allocmap_walk(unsigned flags, allocmap_walk_fn fn, void *arg)
 {
+	struct chunk_visit cv = {fn, arg};
 	struct am_map_view v;
 	struct allocmap_info info;
 	int rc = 0;
@@ -35,7 +52,7 @@ int allocmap_walk(unsigned flags, allocmap_walk_fn fn, void *arg)
 		if ((flags & ALLOCMAP_WALK_SEQUENCES) && v.lo == v.seq_lo)
 			rc = fn(&info, arg);
 		if (!rc && (flags & ALLOCMAP_WALK_CHUNKS) && v.heap)
-			rc = am_heap_each_chunk(v.heap, v.lo, v.hi, v.seq_lo, v.seq_hi, fn, arg, &info);
+			rc = am_heap_each_start(v.heap, v.lo, v.hi, v.seq_lo, visit_start, &cv);
 	} while (!rc && am_index_next(v.hi, &v) == 0);
 	return rc;
 }

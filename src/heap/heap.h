@@ -71,15 +71,17 @@ size_t am_heap_usable(void *p);
 void am_heap_seq_gone(void *heap);
 
 /* Fills out with the live chunk holding p, given its sequence's heap data
- * and extent; 0 if p is inside one, -1 if not (the caller answers at the
- * mapping level). Lock-free. */
-int am_heap_query(const void *p, void *heap, uintptr_t seq_lo, uintptr_t seq_hi, struct allocmap_info *out);
+ * and extent, as read under the index ticket `ticket`: 0 if p is inside
+ * one, -1 if not (the caller answers at the mapping level), -2 if the
+ * index changed since the ticket (the caller retries). Lock-free. */
+int am_heap_query(const void *p, void *heap, uintptr_t seq_lo, uintptr_t seq_hi, unsigned ticket,
+		  struct allocmap_info *out);
 
-/* Calls fn for each live chunk whose start lies in [lo, hi), a part of
- * the sequence [seq_lo, seq_hi) with heap data `heap`; stops at a
- * non-zero return and returns it. Lock-free, like am_heap_query. */
-int am_heap_each_chunk(void *heap, uintptr_t lo, uintptr_t hi, uintptr_t seq_lo, uintptr_t seq_hi,
-		       int (*fn)(const struct allocmap_info *, void *), void *arg, struct allocmap_info *scratch);
+/* Calls fn for each chunk start recorded in [lo, hi), a part of the
+ * sequence starting at seq_lo with heap data `heap`; stops at a non-zero
+ * return and returns it. The starts are hints: the caller queries each. */
+int am_heap_each_start(void *heap, uintptr_t lo, uintptr_t hi, uintptr_t seq_lo, int (*fn)(uintptr_t, void *),
+		       void *arg);
 
 /* In a forked child. held_at_fork: a parent thread was making an arena's
  * bitmap at the fork. reset: every arena's bitmap is forgotten (they

@@ -20,6 +20,7 @@
 #include "../sys/syscall.h"
 #include "fastpath.h"
 #include "heap.h"
+#include "quiesce.h"
 
 #define UNIT 16
 #define SCAN_LIMIT ((size_t)32 << 20) /* a query scans back at most this far */
@@ -215,7 +216,7 @@ static void fill_chunk(const char *base, size_t usable, struct allocmap_info *ou
 	out->allocator = "malloc";
 }
 
-static int query_single(uintptr_t p, uintptr_t off, uintptr_t lo, uintptr_t hi, struct allocmap_info *out)
+static int read_single(uintptr_t p, uintptr_t off, uintptr_t lo, uintptr_t hi, struct allocmap_info *out)
 {
 	uintptr_t base = lo + off + 16;
 	if (base >= hi)
@@ -256,7 +257,11 @@ static int bit_live(struct am_heapmeta *m, uintptr_t off)
 	return leaf && am_bit_test(leaf, (off & (LEAF_COVER - 1)) / UNIT);
 }
 
-static int query_bits(uintptr_t p, struct am_heapmeta *m, struct allocmap_info *out)
+/* The chunk holding p, read from the arena [lo, hi) (its sequence, all
+ * mapped). A chunk start found in the bitmap may be freed and merged while
+ * we look, so its size word can be anything: every load stays in [lo, hi)
+ * and the bit is checked again at the end. */
+static int read_bits(uintptr_t p, struct am_heapmeta *m, uintptr_t lo, uintptr_t hi, struct allocmap_info *out)
 {
 	if (p < m->base || p >= m->end)
 		return -1;
@@ -264,9 +269,11 @@ static int query_bits(uintptr_t p, struct am_heapmeta *m, struct allocmap_info *
 	if (j < 0)
 		return -1;
 	uintptr_t q = m->base + (uintptr_t)j;
-	size_t w = glibc_size_word((const void *)q);
-	if (glibc_mmapped(w) || (w & ~(size_t)7) < 32 || (w & ~(size_t)7) > m->end - q + 8)
+	if (q < lo + 16 || q >= hi)
 		return -1;
+	size_t w = glibc_size_word((const void *)q), size = w & ~(size_t)7;
+	if (glibc_mmapped(w) || size < 32 || size > hi - q + 8)
+		return -1; /* the usable area (to the trailer's end) q + size - 8 <= hi */
 	size_t usable = glibc_usable(w) - AM_TRAILER;
 	if (p >= q + usable)
 		return -1; /* free space, chunk metadata or the trailer */
@@ -274,18 +281,55 @@ static int query_bits(uintptr_t p, struct am_heapmeta *m, struct allocmap_info *
 	return bit_live(m, (uintptr_t)j) ? 0 : -1; /* still live: it was live during the call */
 }
 
-int am_heap_query(const void *p, void *heap, uintptr_t seq_lo, uintptr_t seq_hi, struct allocmap_info *out)
+/* The readers of chunk memory, inside the unmap handshake (quiesce.h);
+ * [lo, hi) is the arena's sequence. */
+/* Enters the handshake for [lo, hi); then the index must still be as the
+ * caller's ticket saw it (else an unmap completed since: -2, retry). */
+static int read_begin(uintptr_t lo, uintptr_t hi, unsigned ticket)
+{
+	if (am_quiesce_read_begin(lo, hi) != 0)
+		return -1;
+	if (!am_index_read_retry(ticket))
+		return 0;
+	am_quiesce_read_end();
+	return -2;
+}
+
+static int query_single(uintptr_t p, uintptr_t off, uintptr_t lo, uintptr_t hi, unsigned ticket,
+			struct allocmap_info *out)
+{
+	int rc = read_begin(lo, hi, ticket);
+	if (rc)
+		return rc;
+	rc = read_single(p, off, lo, hi, out);
+	am_quiesce_read_end();
+	return rc;
+}
+
+static int query_bits(uintptr_t p, struct am_heapmeta *m, uintptr_t lo, uintptr_t hi, unsigned ticket,
+		      struct allocmap_info *out)
+{
+	int rc = read_begin(lo, hi, ticket);
+	if (rc)
+		return rc;
+	rc = read_bits(p, m, lo, hi, out);
+	am_quiesce_read_end();
+	return rc;
+}
+
+int am_heap_query(const void *p, void *heap, uintptr_t seq_lo, uintptr_t seq_hi, unsigned ticket,
+		  struct allocmap_info *out)
 {
 	if (!heap || am_heap_mode != AM_HEAP_GLIBC)
 		return -1;
 	if (AM_HEAP_IS_SINGLE(heap))
-		return query_single((uintptr_t)p, AM_HEAP_SINGLE_OFF(heap), seq_lo, seq_hi, out);
-	return query_bits((uintptr_t)p, heap, out);
+		return query_single((uintptr_t)p, AM_HEAP_SINGLE_OFF(heap), seq_lo, seq_hi, ticket, out);
+	return query_bits((uintptr_t)p, heap, seq_lo, seq_hi, ticket, out);
 }
 
-/* Every live chunk starting in [lo, hi) of one leaf. */
-static int each_in_leaf(struct am_heapmeta *m, uintptr_t lo, uintptr_t hi,
-			int (*fn)(const struct allocmap_info *, void *), void *arg, struct allocmap_info *out)
+/* Every chunk start in [lo, hi) of one leaf. */
+static int starts_in_leaf(struct am_heapmeta *m, uintptr_t lo, uintptr_t hi, int (*fn)(uintptr_t, void *),
+			  void *arg)
 {
 	const uint64_t *leaf = leaf_at(m, lo - m->base, 0);
 	uintptr_t leaf_lo = m->base + ((lo - m->base) & ~(LEAF_COVER - 1));
@@ -296,43 +340,34 @@ static int each_in_leaf(struct am_heapmeta *m, uintptr_t lo, uintptr_t hi,
 			word &= ~(uint64_t)0 << (i0 % 64);
 		for (; word; word &= word - 1) {
 			size_t i = w * 64 + (size_t)__builtin_ctzll(word);
-			if (i >= i1)
-				return 0;
-			int rc = query_bits(leaf_lo + i * UNIT, m, out) == 0 ? fn(out, arg) : 0;
-			if (rc)
+			int rc = i < i1 ? fn(leaf_lo + i * UNIT, arg) : 0;
+			if (rc || i >= i1)
 				return rc;
 		}
 	}
 	return 0;
 }
 
-static int each_bit(struct am_heapmeta *m, uintptr_t lo, uintptr_t hi,
-		    int (*fn)(const struct allocmap_info *, void *), void *arg, struct allocmap_info *out)
+int am_heap_each_start(void *heap, uintptr_t lo, uintptr_t hi, uintptr_t seq_lo, int (*fn)(uintptr_t, void *),
+		       void *arg)
 {
+	if (!heap || am_heap_mode != AM_HEAP_GLIBC)
+		return 0;
+	if (AM_HEAP_IS_SINGLE(heap)) {
+		uintptr_t base = seq_lo + AM_HEAP_SINGLE_OFF(heap) + 16;
+		return base >= lo && base < hi ? fn(base, arg) : 0;
+	}
+	struct am_heapmeta *m = heap;
 	lo = lo > m->base ? lo : m->base;
 	hi = hi < m->end ? hi : m->end;
 	int rc = 0;
 	while (!rc && lo < hi) {
 		uintptr_t leaf_end = m->base + (((lo - m->base) >> LEAF_SHIFT) + 1) * LEAF_COVER;
 		uintptr_t end = leaf_end < hi ? leaf_end : hi;
-		rc = each_in_leaf(m, lo, end, fn, arg, out);
+		rc = starts_in_leaf(m, lo, end, fn, arg);
 		lo = end;
 	}
 	return rc;
-}
-
-int am_heap_each_chunk(void *heap, uintptr_t lo, uintptr_t hi, uintptr_t seq_lo, uintptr_t seq_hi,
-		       int (*fn)(const struct allocmap_info *, void *), void *arg, struct allocmap_info *scratch)
-{
-	if (!heap || am_heap_mode != AM_HEAP_GLIBC)
-		return 0;
-	if (AM_HEAP_IS_SINGLE(heap)) {
-		uintptr_t base = seq_lo + AM_HEAP_SINGLE_OFF(heap) + 16;
-		if (base < lo || base >= hi || query_single(base, AM_HEAP_SINGLE_OFF(heap), seq_lo, seq_hi, scratch))
-			return 0;
-		return fn(scratch, arg);
-	}
-	return each_bit(heap, lo, hi, fn, arg, scratch);
 }
 
 int am_heap_held_at_fork(void) { return heap_lock.state != 0; }

@@ -123,6 +123,9 @@ long am_do_mmap(void *addr, size_t len, int prot, int flags, int fd, long off, c
 long am_do_munmap(void *addr, size_t len);
 long am_do_mprotect(void *addr, size_t len, int prot);
 long am_do_mremap(void *old, size_t old_len, size_t new_len, int flags, void *new_addr, const void *caller);
+/* brk, the break being at old: the kernel's answer (the new break),
+ * reported when it moved. */
+long am_do_brk(long addr, long old, const void *caller);
 
 /* rawsyscall.c: the replacement of libc's syscall(). */
 long am_hook_syscall(long nr, long a0, long a1, long a2, long a3, long a4, long a5);

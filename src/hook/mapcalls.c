@@ -96,16 +96,9 @@ static int brk_from(void *addr, const void *caller)
 	void *old = *curbrk;
 	if (!old)
 		old = (void *)am_sys_forward(SYS_brk, 0, 0, 0, 0, 0, 0);
-	void *now = (void *)am_sys_forward(SYS_brk, (long)addr, 0, 0, 0, 0, 0);
+	void *now = (void *)am_do_brk((long)addr, (long)old, caller);
 	*curbrk = now;
-	if ((uintptr_t)now < (uintptr_t)addr)
-		return fail_int(ENOMEM);
-	if (now != old) {
-		int saved = errno;
-		am_ev_brk(old, now, caller);
-		errno = saved;
-	}
-	return 0;
+	return (uintptr_t)now < (uintptr_t)addr ? fail_int(ENOMEM) : 0;
 }
 
 int am_hook_brk(void *addr)

@@ -3,59 +3,109 @@
  * rawsyscall.c): make the system call, report the event on success —
  * errno preserved across the report — and return the kernel's raw result
  * (a negative errno on failure), for the caller to turn into its own
- * error convention.
+ * error convention. Calls that can take memory away first wait for heap
+ * queries reading that memory (heap/quiesce.h).
  */
 #include <errno.h>
+#include <stdint.h>
+#include <sys/mman.h>
 #include <sys/syscall.h>
 
+#include "../heap/quiesce.h"
 #include "../sys/syscall.h"
 #include "hook.h"
 
+/* A call that may take [lo, hi) away from a heap query: announced
+ * before the system call and until its event is in the index, so a query
+ * either sees the call in flight or the index already changed. */
+#define GUARD(lo, hi) int quiesce_ = am_quiesce_unmap_begin((lo), (hi))
+#define UNGUARD() am_quiesce_unmap_end(quiesce_)
+
+static uintptr_t end_of(const void *p, size_t len) { return (uintptr_t)p + len; }
+
+static void report_mmap(long r, size_t len, int prot, int flags, int fd, long off, const void *caller)
+{
+	if (am_sys_failed(r))
+		return;
+	int saved = errno;
+	am_ev_mmap((void *)r, len, prot, flags, fd, off, caller);
+	errno = saved;
+}
+
 long am_do_mmap(void *addr, size_t len, int prot, int flags, int fd, long off, const void *caller)
 {
-	long r = am_sys_forward(SYS_mmap, (long)addr, (long)len, prot, (unsigned)flags, fd, off);
-	if (!am_sys_failed(r)) {
-		int saved = errno;
-		am_ev_mmap((void *)r, len, prot, flags, fd, off, caller);
-		errno = saved;
+	long a = (long)addr, n = (long)len, fl = (unsigned)flags, r;
+	if (!(flags & MAP_FIXED)) { /* takes nothing away */
+		r = am_sys_forward(SYS_mmap, a, n, prot, fl, fd, off);
+		report_mmap(r, len, prot, flags, fd, off, caller);
+		return r;
 	}
+	GUARD((uintptr_t)addr, end_of(addr, len));
+	r = am_sys_forward(SYS_mmap, a, n, prot, fl, fd, off);
+	report_mmap(r, len, prot, flags, fd, off, caller);
+	UNGUARD();
 	return r;
 }
 
 long am_do_munmap(void *addr, size_t len)
 {
+	GUARD((uintptr_t)addr, end_of(addr, len));
 	long r = am_sys_forward(SYS_munmap, (long)addr, (long)len, 0, 0, 0, 0);
 	if (!am_sys_failed(r)) {
 		int saved = errno;
 		am_ev_munmap(addr, len);
 		errno = saved;
 	}
+	UNGUARD();
 	return r;
 }
 
 long am_do_mprotect(void *addr, size_t len, int prot)
 {
+	GUARD((uintptr_t)addr, end_of(addr, len));
 	long r = am_sys_forward(SYS_mprotect, (long)addr, (long)len, prot, 0, 0, 0);
-	if (am_sys_failed(r) && r != -ENOMEM)
-		return r;
 	int saved = errno;
 	/* ENOMEM: a hole in the range (or a refused split); the kernel may
 	 * have changed the mappings before the hole already */
 	if (r == -ENOMEM)
 		am_ev_mprotect_partial(addr, len, prot);
-	else
+	else if (!am_sys_failed(r))
 		am_ev_mprotect(addr, len, prot);
 	errno = saved;
+	UNGUARD();
 	return r;
 }
 
 long am_do_mremap(void *old, size_t old_len, size_t new_len, int flags, void *new_addr, const void *caller)
 {
+	/* the old range, and with MREMAP_FIXED the new one it replaces: their span */
+	uintptr_t lo = (uintptr_t)old, hi = end_of(old, old_len);
+	if (flags & MREMAP_FIXED) {
+		lo = (uintptr_t)new_addr < lo ? (uintptr_t)new_addr : lo;
+		hi = end_of(new_addr, new_len) > hi ? end_of(new_addr, new_len) : hi;
+	}
+	GUARD(lo, hi);
 	long r = am_sys_forward(SYS_mremap, (long)old, (long)old_len, (long)new_len, flags, (long)new_addr, 0);
 	if (!am_sys_failed(r)) {
 		int saved = errno;
 		am_ev_mremap(old, old_len, (void *)r, new_len, flags, caller);
 		errno = saved;
 	}
+	UNGUARD();
 	return r;
+}
+
+long am_do_brk(long addr, long old, const void *caller)
+{
+	/* asking (0) or growing takes nothing away; shrinking takes [addr, old) */
+	uintptr_t lo = addr && addr < old ? (uintptr_t)addr : 0, hi = lo ? (uintptr_t)old : 0;
+	GUARD(lo, hi);
+	long now = am_sys_forward(SYS_brk, addr, 0, 0, 0, 0, 0);
+	if (now != old) {
+		int saved = errno;
+		am_ev_brk((void *)old, (void *)now, caller);
+		errno = saved;
+	}
+	UNGUARD();
+	return now;
 }

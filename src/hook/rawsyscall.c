@@ -16,14 +16,7 @@
 /* brk: the kernel's answer is the break; report a move. */
 static long raw_brk(long addr, const void *caller)
 {
-	long old = am_sys_forward(SYS_brk, 0, 0, 0, 0, 0, 0);
-	long now = am_sys_forward(SYS_brk, addr, 0, 0, 0, 0, 0);
-	if (now != old) {
-		int saved = errno;
-		am_ev_brk((void *)old, (void *)now, caller);
-		errno = saved;
-	}
-	return now;
+	return am_do_brk(addr, am_sys_forward(SYS_brk, 0, 0, 0, 0, 0, 0), caller);
 }
 
 static long dispatch(long nr, long a0, long a1, long a2, long a3, long a4, long a5, const void *caller)

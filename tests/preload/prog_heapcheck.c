@@ -188,6 +188,44 @@ static void scenario_api(void)
 	free(NULL);
 }
 
+/* Queries racing with frees that give the memory back to the kernel
+ * (glibc unmaps a large chunk on free): never a fault, never a freed
+ * chunk reported with another chunk's base. */
+static char *volatile shared;
+static volatile int race_stop;
+
+static void *race_querier(void *arg)
+{
+	long *found = arg;
+	while (!race_stop) {
+		char *p = shared;
+		struct allocmap_info i;
+		if (p && allocmap_query(p + 4096, &i) == 0 && i.kind == ALLOCMAP_HEAP_CHUNK)
+			(*found)++;
+	}
+	return NULL;
+}
+
+static void scenario_racefree(void)
+{
+	pthread_t t;
+	long found = 0;
+	EXPECT(mallopt(M_MMAP_THRESHOLD, 65536) == 1); /* every 1 MiB chunk its own mapping */
+	EXPECT(pthread_create(&t, NULL, race_querier, &found) == 0);
+	for (int k = 0; k < 20000; k++) {
+		char *p = malloc((size_t)1 << 20); /* mmapped by glibc */
+		EXPECT(p);
+		shared = p;
+		for (volatile int spin = 0; spin < 2000; spin++)
+			;
+		shared = NULL;
+		free(p);
+	}
+	race_stop = 1;
+	pthread_join(t, NULL);
+	EXPECT(found > 0);
+}
+
 struct walk_state {
 	char **p;
 	int n, seen_chunks, seen_mine, seen_stack, seen_object, bad;
@@ -245,7 +283,9 @@ int main(int argc, char **argv)
 		scenario_api();
 	else if (argc > 1 && !strcmp(argv[1], "walk"))
 		scenario_walk();
+	else if (argc > 1 && !strcmp(argv[1], "racefree"))
+		scenario_racefree();
 	else
-		return fprintf(stderr, "usage: %s truth|threads|api|walk\n", argv[0]), 2;
+		return fprintf(stderr, "usage: %s truth|threads|api|walk|racefree\n", argv[0]), 2;
 	return 0;
 }

@@ -1,0 +1,86 @@
+/* The reader/unmapper handshake: see quiesce.h.
+ * Invariant: a slot with hi != 0 holds a mapping call in flight over
+ * [lo, hi); `wide` counts calls in flight that found no free slot (they
+ * block every reader); `readers` counts readers inside.
+ */
+#include "quiesce.h"
+
+#define SLOTS 64
+#define READ_TRIES (1 << 16)
+
+static struct {
+	uintptr_t lo, hi;
+	int used;
+} slots[SLOTS];
+static unsigned readers, wide;
+static __thread int in_unmap;
+
+static int claim(uintptr_t lo, uintptr_t hi)
+{
+	for (int i = 0; i < SLOTS; i++) {
+		int expect = 0;
+		if (__atomic_compare_exchange_n(&slots[i].used, &expect, 1, 0, __ATOMIC_ACQUIRE, __ATOMIC_RELAXED)) {
+			__atomic_store_n(&slots[i].lo, lo, __ATOMIC_SEQ_CST);
+			__atomic_store_n(&slots[i].hi, hi, __ATOMIC_SEQ_CST);
+			return i;
+		}
+	}
+	__atomic_fetch_add(&wide, 1, __ATOMIC_SEQ_CST);
+	return -1;
+}
+
+int am_quiesce_unmap_begin(uintptr_t lo, uintptr_t hi)
+{
+	in_unmap++;
+	int ticket = claim(lo, hi > lo ? hi : lo + 1);
+	while (__atomic_load_n(&readers, __ATOMIC_SEQ_CST))
+		__builtin_ia32_pause();
+	return ticket;
+}
+
+void am_quiesce_unmap_end(int ticket)
+{
+	if (ticket < 0) {
+		__atomic_fetch_sub(&wide, 1, __ATOMIC_RELEASE);
+	} else {
+		__atomic_store_n(&slots[ticket].hi, 0, __ATOMIC_RELEASE);
+		__atomic_store_n(&slots[ticket].used, 0, __ATOMIC_RELEASE);
+	}
+	in_unmap--;
+}
+
+static int overlaps_call(uintptr_t lo, uintptr_t hi)
+{
+	if (__atomic_load_n(&wide, __ATOMIC_SEQ_CST))
+		return 1;
+	for (int i = 0; i < SLOTS; i++) {
+		uintptr_t h = __atomic_load_n(&slots[i].hi, __ATOMIC_SEQ_CST);
+		if (h && lo < h && __atomic_load_n(&slots[i].lo, __ATOMIC_SEQ_CST) < hi)
+			return 1;
+	}
+	return 0;
+}
+
+int am_quiesce_read_begin(uintptr_t lo, uintptr_t hi)
+{
+	if (in_unmap)
+		return -1; /* a handler interrupted this thread's own mapping call */
+	for (int i = 0; i < READ_TRIES; i++) {
+		__atomic_fetch_add(&readers, 1, __ATOMIC_SEQ_CST);
+		if (!overlaps_call(lo, hi))
+			return 0;
+		__atomic_fetch_sub(&readers, 1, __ATOMIC_RELEASE);
+		__builtin_ia32_pause();
+	}
+	return -1;
+}
+
+void am_quiesce_read_end(void) { __atomic_fetch_sub(&readers, 1, __ATOMIC_RELEASE); }
+
+void am_quiesce_reset_child(void)
+{
+	for (int i = 0; i < SLOTS; i++)
+		slots[i].hi = 0, slots[i].used = 0;
+	readers = wide = 0;
+	in_unmap = 0;
+}
