@@ -1,7 +1,9 @@
 /* The reader/unmapper handshake: see quiesce.h.
  * Invariant: a slot with hi != 0 holds a mapping call in flight over
  * [lo, hi); `wide` counts calls in flight that found no free slot (they
- * block every reader); `readers` counts readers inside.
+ * block every reader); `active` counts all calls in flight (it is raised
+ * before a slot is filled, so a reader that sees it zero can skip the
+ * slots); `readers` counts readers inside.
  */
 #include "quiesce.h"
 
@@ -12,7 +14,7 @@ static struct {
 	uintptr_t lo, hi;
 	int used;
 } slots[SLOTS];
-static unsigned readers, wide;
+static unsigned readers, wide, active; /* active: calls in flight, slotted or wide */
 static __thread int in_unmap;
 
 static int claim(uintptr_t lo, uintptr_t hi)
@@ -32,6 +34,7 @@ static int claim(uintptr_t lo, uintptr_t hi)
 int am_quiesce_unmap_begin(uintptr_t lo, uintptr_t hi)
 {
 	in_unmap++;
+	__atomic_fetch_add(&active, 1, __ATOMIC_SEQ_CST);
 	int ticket = claim(lo, hi > lo ? hi : lo + 1);
 	while (__atomic_load_n(&readers, __ATOMIC_SEQ_CST))
 		__builtin_ia32_pause();
@@ -46,11 +49,14 @@ void am_quiesce_unmap_end(int ticket)
 		__atomic_store_n(&slots[ticket].hi, 0, __ATOMIC_RELEASE);
 		__atomic_store_n(&slots[ticket].used, 0, __ATOMIC_RELEASE);
 	}
+	__atomic_fetch_sub(&active, 1, __ATOMIC_RELEASE);
 	in_unmap--;
 }
 
 static int overlaps_call(uintptr_t lo, uintptr_t hi)
 {
+	if (!__atomic_load_n(&active, __ATOMIC_SEQ_CST))
+		return 0; /* the common case: no mapping call in flight */
 	if (__atomic_load_n(&wide, __ATOMIC_SEQ_CST))
 		return 1;
 	for (int i = 0; i < SLOTS; i++) {
@@ -81,6 +87,6 @@ void am_quiesce_reset_child(void)
 {
 	for (int i = 0; i < SLOTS; i++)
 		slots[i].hi = 0, slots[i].used = 0;
-	readers = wide = 0;
+	readers = wide = active = 0;
 	in_unmap = 0;
 }

@@ -22,11 +22,14 @@ struct am_index {
 	uint64_t events[8];
 	uint64_t missed;
 	uintptr_t brk_start, brk_top; /* the brk heap as last seen; start 0 if unknown */
+	int *holder;                  /* the holding thread's state, during a removal bracket */
 };
 
 extern struct am_index am_ix;
 
-/* Enter/leave as the writer. begin fails (-1) on a thread already inside. */
+/* Enter/leave as the writer. begin fails (-1) on a thread already
+ * writing; inside a removal bracket (am_index_hold) it takes no lock and
+ * end keeps it. */
 int am_ix_begin(void);
 void am_ix_end(void);
 /* An event that could not be applied (handler re-entry): counts it and

@@ -19,22 +19,27 @@
 
 struct am_index am_ix = {.lock = AM_LOCK_INIT};
 
+/* This thread's relation to the index: not in it, holding its lock across
+ * a removal's system call (structures consistent), or changing it. */
+enum { OUT, HOLDING, WRITING };
 static __thread int inside_index;
 static int missed_logged, unknowable_logged;
 
-int am_ix_inside(void) { return inside_index; }
+int am_ix_inside(void) { return inside_index == WRITING; }
 
 int am_ix_begin(void)
 {
 	am_strat_index_entry();
-	if (inside_index)
+	if (inside_index == WRITING)
 		return -1; /* a handler interrupted a writer on this thread */
-	inside_index = 1;
+	int held = inside_index == HOLDING;
+	inside_index = WRITING;
 	__atomic_signal_fence(__ATOMIC_SEQ_CST);
-	am_lock(&am_ix.lock);
+	if (!held)
+		am_lock(&am_ix.lock);
 	__atomic_store_n(&am_ix.seq, am_ix.seq + 1, __ATOMIC_RELAXED);
 	__atomic_thread_fence(__ATOMIC_SEQ_CST);
-	return 0;
+	return 0; /* inside a removal bracket, am_ix_end keeps the lock */
 }
 
 int am_ix_dropped(void)
@@ -46,14 +51,37 @@ int am_ix_dropped(void)
 	return -1;
 }
 
-void am_ix_end(void)
+static void end_writing(int keep_lock)
 {
 	if (__atomic_exchange_n(&am_ix.resync_pending, 0, __ATOMIC_ACQUIRE))
 		am_ix_resync_locked();
 	__atomic_store_n(&am_ix.seq, am_ix.seq + 1, __ATOMIC_RELEASE);
+	if (!keep_lock)
+		am_unlock(&am_ix.lock);
+	__atomic_signal_fence(__ATOMIC_SEQ_CST);
+	inside_index = keep_lock ? HOLDING : OUT;
+}
+
+void am_ix_end(void) { end_writing(am_ix.holder == &inside_index); }
+
+void am_index_hold(void)
+{
+	if (!am_ix.ready || inside_index != OUT)
+		return; /* before start-up, or re-entered: the removal is applied as usual */
+	inside_index = HOLDING;
+	__atomic_signal_fence(__ATOMIC_SEQ_CST);
+	am_lock(&am_ix.lock);
+	am_ix.holder = &inside_index;
+}
+
+void am_index_release(void)
+{
+	if (inside_index != HOLDING || am_ix.holder != &inside_index)
+		return;
+	am_ix.holder = NULL;
 	am_unlock(&am_ix.lock);
 	__atomic_signal_fence(__ATOMIC_SEQ_CST);
-	inside_index = 0;
+	inside_index = OUT;
 }
 
 void am_ix_missed(uintptr_t lo, uintptr_t hi)

@@ -99,6 +99,15 @@ int am_index_brk(uintptr_t start, uintptr_t end, const void *caller);
 int am_index_resync(void);
 uint64_t am_index_holes_plugged(void);
 
+/* A removal's bracket (munmap, mremap): the index lock is held from
+ * before the system call until after its event is applied, so a mapping
+ * another thread makes in the freed range — its system call necessarily
+ * later — is applied after the removal, never erased by it. Writers on
+ * this thread inside the bracket proceed; others wait. No-ops before
+ * start-up and when re-entered. */
+void am_index_hold(void);
+void am_index_release(void);
+
 /* Reader: copies the map holding p into *out; 0 if found, -1 if not.
  * Lock-free, safe from any thread and from signal handlers. */
 int am_index_lookup(uintptr_t p, struct am_map_view *out);

@@ -84,6 +84,9 @@ void am_ev_mmap(void *addr, size_t len, int prot, int flags, int fd, long off, c
 	errno = CLOBBER;
 }
 
+void am_ev_removal_begin(void) {}
+void am_ev_removal_end(void) {}
+
 void am_ev_munmap(void *addr, size_t len)
 {
 	struct ev *e = ev_new(EV_MUNMAP);
