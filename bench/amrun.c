@@ -37,6 +37,7 @@
  * Allocates nothing from malloc (static tables), so the benchmark
  * archive's malloc never gets linked in.
  */
+#include "benchutil.h"
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -71,8 +72,7 @@ struct job {
 
 static struct job jobs[MAX_JOBS];
 static int njobs;
-static char *env_side[2][MAX_ENV + 2];
-static char preload_var[4096], report_var[4096], scratch[] = "/tmp/amrun.XXXXXX";
+static char report_var[4096], scratch[] = "/tmp/amrun.XXXXXX";
 
 static void die(const char *what)
 {
@@ -80,26 +80,9 @@ static void die(const char *what)
 	exit(2);
 }
 
-static double now(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
 
-static int starts_with(const char *s, const char *prefix) { return strncmp(s, prefix, strlen(prefix)) == 0; }
 
 /* env_side[0]: ours less LD_PRELOAD and ALLOCMAP_*; [1]: that + LD_PRELOAD. */
-static void make_envs(const char *lib)
-{
-	int n = 0;
-	for (char **e = environ; *e && n < MAX_ENV; e++)
-		if (!starts_with(*e, "LD_PRELOAD=") && !starts_with(*e, "ALLOCMAP_"))
-			env_side[0][n] = env_side[1][n] = *e, n++;
-	snprintf(preload_var, sizeof preload_var, "LD_PRELOAD=%s", lib);
-	env_side[1][n] = preload_var;
-	env_side[0][n] = env_side[1][n + 1] = NULL;
-}
 
 static void parse_jobs(const char *path)
 {
@@ -204,11 +187,6 @@ static int warm_up(struct job *j)
 	return 0;
 }
 
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-	return (x > y) - (x < y);
-}
 
 static double median_of(const double *v, int n)
 {

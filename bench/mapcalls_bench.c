@@ -38,6 +38,7 @@
  * linked with, so its native runs contain no allocmap code.
  * Exit status 1 if a child fails, 2 on bad usage.
  */
+#include "benchutil.h"
 #include <dlfcn.h>
 #include <errno.h>
 #include <stdio.h>
@@ -53,7 +54,6 @@
 #define MAX_REPS 63
 #define BATCHES 5
 #define BUDGET_NS 300.0
-#define MAX_ENV 1024
 
 extern char **environ;
 
@@ -62,12 +62,6 @@ static const char *const op_name[NOPS] = {"mmap+munmap 1p", "mmap+munmap 64p", "
 static const int op_calls[NOPS] = {2, 2, 2, 1, 2};
 static const int op_judged[NOPS] = {1, 1, 0, 1, 1}; /* unhinted: the kernel's placement dominates */
 
-static double now(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
 
 static void fail(const char *what)
 {
@@ -129,17 +123,7 @@ static double time_op(int op, long iters)
 	return now() - t0;
 }
 
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-	return (x > y) - (x < y);
-}
 
-static double median(double *v, int n)
-{
-	qsort(v, (size_t)n, sizeof *v, cmp_double);
-	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
-}
 
 /* Prints the NOPS figures (ns per op) on one line of stdout. */
 static int child(int want_preloaded, double seconds)
@@ -178,21 +162,8 @@ static int child(int want_preloaded, double seconds)
 
 /* ---- the driver --------------------------------------------------------- */
 
-static char *env_side[2][MAX_ENV + 2];
-static char preload_var[4096];
 
-static int starts_with(const char *s, const char *prefix) { return strncmp(s, prefix, strlen(prefix)) == 0; }
 
-static void make_envs(const char *lib)
-{
-	int n = 0;
-	for (char **e = environ; *e && n < MAX_ENV; e++)
-		if (!starts_with(*e, "LD_PRELOAD=") && !starts_with(*e, "ALLOCMAP_"))
-			env_side[0][n] = env_side[1][n] = *e, n++;
-	snprintf(preload_var, sizeof preload_var, "LD_PRELOAD=%s", lib);
-	env_side[1][n] = preload_var;
-	env_side[0][n] = env_side[1][n + 1] = NULL;
-}
 
 /* One measuring child on one side; fills ns[NOPS]; 0 on success. */
 static int measure(int side, const char *seconds, double *ns)

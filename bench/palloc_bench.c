@@ -36,6 +36,7 @@
  * consistency check or counters fail after a run; missing a goal is
  * reported, not an error.
  */
+#include "benchutil.h"
 #include <malloc.h>
 #include <math.h>
 #include <pthread.h>
@@ -305,12 +306,6 @@ static void *thread_main(void *arg)
 	return NULL;
 }
 
-static double now(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
 
 /* Runs the workers (on this thread if there is one), returns seconds. */
 static double run_workers(struct worker *w, int nthreads)
@@ -474,17 +469,7 @@ static struct run_result measure_glibc(size_t scen, size_t nops)
 	return r;
 }
 
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-	return (x > y) - (x < y);
-}
 
-static double median(double *v, int n)
-{
-	qsort(v, (size_t)n, sizeof *v, cmp_double);
-	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
-}
 
 /* Timed runs, interleaved; fills out->ops with the medians. */
 static int time_scenario(const struct scenario *sc, const struct seq *seqs, int reps, struct scen_result *out)

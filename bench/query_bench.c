@@ -35,6 +35,7 @@
  * answer or a failed allocation, 2 on bad usage; a missed goal is
  * reported only.
  */
+#include "benchutil.h"
 #include <dlfcn.h>
 #include <math.h>
 #include <stdint.h>
@@ -75,12 +76,6 @@ static uint64_t rng_next(uint64_t *s) /* splitmix64 */
 	return z ^ (z >> 31);
 }
 
-static double now(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
 
 static void *map_or_die(size_t len)
 {
@@ -93,11 +88,6 @@ static void *map_or_die(size_t len)
 	return p;
 }
 
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-	return (x > y) - (x < y);
-}
 
 struct timing {
 	double median, p90;
