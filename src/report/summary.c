@@ -300,6 +300,22 @@ static void put_events(struct rep *r)
 	put_count(r, "heap chunks", am_heap_unindexed());
 }
 
+static void put_heap(struct rep *r)
+{
+	struct allocmap_heap_stats hs;
+	put(r, "\nheap (the program's malloc)\n");
+	if (allocmap_heap_stats(&hs) != 0 || !hs.indexed) {
+		put(r, "  not indexed: another malloc is in use (queries answer by mapping)\n");
+		return;
+	}
+	put_count(r, "live chunks", hs.live_chunks);
+	put(r, " ");
+	col(r, "live bytes", 22, 0);
+	col_bytes(r, hs.live_bytes, 10);
+	put(r, "\n");
+	put_count(r, "arenas with a bitmap", hs.arenas);
+}
+
 static void put_tier_bytes(struct rep *r, const char *label, size_t a, size_t b)
 {
 	put(r, " ");
@@ -455,6 +471,7 @@ int am_report_at_exit(void)
 	put_cmdline(&r);
 	put_space(&r);
 	put_events(&r);
+	put_heap(&r);
 	put_tiers(&r);
 	if (am_env_bool("ALLOCMAP_CHECK_AT_EXIT", 0))
 		put_check(&r, fd);
