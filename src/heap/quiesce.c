@@ -7,6 +7,8 @@
  */
 #include "quiesce.h"
 
+#include <sys/single_threaded.h>
+
 #define SLOTS 64
 #define READ_TRIES (1 << 16)
 
@@ -15,7 +17,7 @@ static struct {
 	int used;
 } slots[SLOTS];
 static unsigned readers, wide, active; /* active: calls in flight, slotted or wide */
-static __thread int in_unmap;
+static __thread int in_unmap, in_read;
 
 static int claim(uintptr_t lo, uintptr_t hi)
 {
@@ -36,7 +38,9 @@ int am_quiesce_unmap_begin(uintptr_t lo, uintptr_t hi)
 	in_unmap++;
 	__atomic_fetch_add(&active, 1, __ATOMIC_SEQ_CST);
 	int ticket = claim(lo, hi > lo ? hi : lo + 1);
-	while (__atomic_load_n(&readers, __ATOMIC_SEQ_CST))
+	/* not counting a read this thread is in (a handler unmapping while it
+	 * interrupted a query here would otherwise wait for itself) */
+	while (__atomic_load_n(&readers, __ATOMIC_SEQ_CST) > (unsigned)in_read)
 		__builtin_ia32_pause();
 	return ticket;
 }
@@ -71,22 +75,33 @@ int am_quiesce_read_begin(uintptr_t lo, uintptr_t hi)
 {
 	if (in_unmap)
 		return -1; /* a handler interrupted this thread's own mapping call */
+	if (__libc_single_threaded) {
+		in_read = -1; /* no other thread can unmap: no announcement needed */
+		return 0;
+	}
 	for (int i = 0; i < READ_TRIES; i++) {
+		in_read = 1;
 		__atomic_fetch_add(&readers, 1, __ATOMIC_SEQ_CST);
 		if (!overlaps_call(lo, hi))
 			return 0;
 		__atomic_fetch_sub(&readers, 1, __ATOMIC_RELEASE);
+		in_read = 0;
 		__builtin_ia32_pause();
 	}
 	return -1;
 }
 
-void am_quiesce_read_end(void) { __atomic_fetch_sub(&readers, 1, __ATOMIC_RELEASE); }
+void am_quiesce_read_end(void)
+{
+	if (in_read > 0)
+		__atomic_fetch_sub(&readers, 1, __ATOMIC_RELEASE);
+	in_read = 0;
+}
 
 void am_quiesce_reset_child(void)
 {
 	for (int i = 0; i < SLOTS; i++)
 		slots[i].hi = 0, slots[i].used = 0;
 	readers = wide = active = 0;
-	in_unmap = 0;
+	in_unmap = in_read = 0;
 }
