@@ -3,7 +3,8 @@
  * A chunk is [struct am_chunk][bitmap][pool]. Chunks are at least
  * AM_MMAP_CHUNK_MIN and grow with the tier (a quarter of its footprint), so
  * their number stays small; the tier keeps them in a sorted table for
- * address lookup. Mapping and unmapping go through am_palloc_map_hook /
+ * address lookup, fronted by a small cache of recent lookups by MiB of
+ * address (entries are dropped with their chunk). Mapping and unmapping go through am_palloc_map_hook /
  * am_palloc_unmap_hook so the mapping index sees them as self-calls, and
  * never under the tier lock. A chunk that becomes wholly free is unmapped,
  * except the last small one (kept to avoid map/unmap churn).
@@ -57,12 +58,26 @@ static int find_index(struct am_tier *t, const void *p)
 	return best;
 }
 
+static struct am_chunk **cache_slot(struct am_tier *t, const void *p)
+{
+	return &t->span_cache[((uintptr_t)p >> 20) % AM_SPAN_CACHE];
+}
+
+static int in_chunk(const struct am_chunk *c, const void *p)
+{
+	return c && (const char *)p >= c->span.pool && (const char *)p < c->span.end;
+}
+
 int am_mmaptier_span(struct am_tier *t, const void *p, struct am_span *out)
 {
-	int i = find_index(t, p);
-	if (i < 0 || (const char *)p >= t->chunks[i]->span.end || (const char *)p < t->chunks[i]->span.pool)
-		return -1;
-	*out = t->chunks[i]->span;
+	struct am_chunk **slot = cache_slot(t, p);
+	if (!in_chunk(*slot, p)) {
+		int i = find_index(t, p);
+		if (i < 0 || !in_chunk(t->chunks[i], p))
+			return -1;
+		*slot = t->chunks[i];
+	}
+	*out = (*slot)->span;
 	return 0;
 }
 
@@ -88,6 +103,9 @@ static void insert_chunk(struct am_tier *t, struct am_chunk *c)
 
 static void remove_chunk(struct am_tier *t, struct am_chunk *c)
 {
+	for (unsigned k = 0; k < AM_SPAN_CACHE; k++)
+		if (t->span_cache[k] == c)
+			t->span_cache[k] = NULL;
 	unsigned i = (unsigned)find_index(t, c);
 	memmove(&t->chunks[i], &t->chunks[i + 1], (t->nchunks - i - 1) * sizeof c);
 	t->nchunks--;

@@ -56,6 +56,7 @@ _Static_assert(AM_NOMMAP_RESERVE(AM_MAX_SEQUENCES_DEFAULT) == (size_t)40 << 20, 
 
 #define AM_MMAP_MAX_CHUNKS 1024      /* chunk table bound of the mmap tier */
 #define AM_MMAP_CHUNK_MIN ((size_t)1 << 20)
+#define AM_SPAN_CACHE 64             /* mmap tier: chunk lookups remembered by MiB */
 #define AM_DEFERRED_SLOTS 64         /* frees a handler can defer; more are leaked, counted */
 
 struct am_chunk;
@@ -77,6 +78,7 @@ struct am_tier {
 	struct am_chunk *chunks[AM_MMAP_MAX_CHUNKS];
 	unsigned nchunks;
 	struct am_chunk *spare;       /* an emptied chunk kept mapped (hysteresis) */
+	struct am_chunk *span_cache[AM_SPAN_CACHE]; /* by MiB of address: a chunk there */
 	/* statistics, guarded by lock */
 	size_t reserved, footprint, peak_footprint, in_use, peak_in_use;
 	uint64_t live_blocks, failed, bad_frees, lost_frees;
