@@ -20,6 +20,13 @@
 
 #include <cmocka.h>
 
+#if __has_include(<valgrind/valgrind.h>)
+#include <valgrind/valgrind.h>
+#define UNDER_VALGRIND() RUNNING_ON_VALGRIND
+#else
+#define UNDER_VALGRIND() 0
+#endif
+
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -146,7 +153,11 @@ static void test_churn_with_tier_growth(void **state)
 	assert_int_equal(am_index_validate(), 0);
 	/* the threads' stacks and libc's own mappings came without hooks */
 	assert_int_equal(am_index_resync(), 0);
-	assert_int_equal(allocmap_check(2), 0);
+	int n = allocmap_check(2);
+	/* valgrind maps translation memory of its own (rwx) as new code runs,
+	 * the check's own code included: no hook sees it */
+	if (!UNDER_VALGRIND())
+		assert_int_equal(n, 0);
 }
 
 /* The tier's chunks are indexed as allocmap's own. */
