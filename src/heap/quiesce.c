@@ -7,8 +7,6 @@
  */
 #include "quiesce.h"
 
-#include <sys/single_threaded.h>
-
 #define SLOTS 64
 #define READ_TRIES (1 << 16)
 
@@ -17,7 +15,9 @@ static struct {
 	int used;
 } slots[SLOTS];
 static unsigned readers, wide, active; /* active: calls in flight, slotted or wide */
-static __thread int in_unmap, in_read;
+__thread int am_quiesce_in_unmap, am_quiesce_in_read;
+#define in_unmap am_quiesce_in_unmap
+#define in_read am_quiesce_in_read
 
 static int claim(uintptr_t lo, uintptr_t hi)
 {
@@ -71,14 +71,8 @@ static int overlaps_call(uintptr_t lo, uintptr_t hi)
 	return 0;
 }
 
-int am_quiesce_read_begin(uintptr_t lo, uintptr_t hi)
+int am_quiesce_read_begin_threaded(uintptr_t lo, uintptr_t hi)
 {
-	if (in_unmap)
-		return -1; /* a handler interrupted this thread's own mapping call */
-	if (__libc_single_threaded) {
-		in_read = -1; /* no other thread can unmap: no announcement needed */
-		return 0;
-	}
 	for (int i = 0; i < READ_TRIES; i++) {
 		in_read = 1;
 		__atomic_fetch_add(&readers, 1, __ATOMIC_SEQ_CST);
@@ -91,10 +85,9 @@ int am_quiesce_read_begin(uintptr_t lo, uintptr_t hi)
 	return -1;
 }
 
-void am_quiesce_read_end(void)
+void am_quiesce_read_end_threaded(void)
 {
-	if (in_read > 0)
-		__atomic_fetch_sub(&readers, 1, __ATOMIC_RELEASE);
+	__atomic_fetch_sub(&readers, 1, __ATOMIC_RELEASE);
 	in_read = 0;
 }
 

@@ -24,15 +24,35 @@
 #define AM_HEAP_QUIESCE_H
 
 #include <stdint.h>
+#include <sys/single_threaded.h>
 
 /* Around a mapping call that may remove access to [lo, hi). */
 int am_quiesce_unmap_begin(uintptr_t lo, uintptr_t hi);
 void am_quiesce_unmap_end(int ticket);
 
+/* This thread is inside a guarded mapping call / announced as a reader. */
+extern __thread int am_quiesce_in_unmap, am_quiesce_in_read;
+
+int am_quiesce_read_begin_threaded(uintptr_t lo, uintptr_t hi);
+void am_quiesce_read_end_threaded(void);
+
 /* Around a reader's loads from the arena [lo, hi): begin returns 0 when
- * the reader may load (then it must call end), -1 when it must not. */
-int am_quiesce_read_begin(uintptr_t lo, uintptr_t hi);
-void am_quiesce_read_end(void);
+ * the reader may load (then it must call end), -1 when it must not.
+ * Inline: the single-threaded case is two loads. */
+static inline int am_quiesce_read_begin(uintptr_t lo, uintptr_t hi)
+{
+	if (am_quiesce_in_unmap)
+		return -1; /* a handler interrupted this thread's own mapping call */
+	if (__libc_single_threaded)
+		return 0; /* no other thread can unmap: no announcement needed */
+	return am_quiesce_read_begin_threaded(lo, hi);
+}
+
+static inline void am_quiesce_read_end(void)
+{
+	if (am_quiesce_in_read)
+		am_quiesce_read_end_threaded();
+}
 
 /* In a forked child: the parent's other threads, which may have been
  * counted in, do not exist here. */
