@@ -132,7 +132,9 @@ static struct am_heapmeta *make_meta(struct am_seq *s, uintptr_t lo, uintptr_t h
 }
 
 /* The bitmap covering p (which the caller knows is a live chunk). */
-static struct am_heapmeta *meta_for(uintptr_t a)
+/* The arena bitmap covering a; made on first use only if `make` (a free
+ * of memory never recorded must not create one). */
+static struct am_heapmeta *meta_for(uintptr_t a, int make)
 {
 	uintptr_t lo, hi;
 	struct am_seq *s = am_index_seq_at(a, &lo, &hi);
@@ -141,7 +143,7 @@ static struct am_heapmeta *meta_for(uintptr_t a)
 	struct am_heapmeta *m = __atomic_load_n(&s->heap, __ATOMIC_ACQUIRE);
 	if (AM_HEAP_IS_SINGLE(m))
 		return NULL;
-	if (!m && !(m = make_meta(s, lo, hi)))
+	if (!m && (!make || !(m = make_meta(s, lo, hi))))
 		return NULL;
 	return a >= m->base && a < m->end ? m : NULL;
 }
@@ -149,7 +151,7 @@ static struct am_heapmeta *meta_for(uintptr_t a)
 /* The leaf and bit for chunk address a, made if `make`; caches it. */
 static uint64_t *bits_slow(uintptr_t a, int make, size_t *bit)
 {
-	struct am_heapmeta *m = meta_for(a);
+	struct am_heapmeta *m = meta_for(a, make);
 	uintptr_t off = m ? a - m->base : 0;
 	uint64_t *leaf = m ? leaf_at(m, off, make) : NULL;
 	if (!leaf)
