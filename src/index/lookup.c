@@ -103,6 +103,8 @@ static struct am_seq *read_map(uintptr_t p, struct am_map_view *out)
 {
 	for (;;) {
 		unsigned ticket = am_index_read_begin();
+		if (ticket & 1)
+			return NULL; /* this thread is the writer: nothing can be read */
 		const struct am_map *m = am_pageindex_ready() ? am_ref_ptr(am_pageindex_get(p)) : search(p);
 		struct am_seq *s = copy_view(m, p, out) == 0 ? m->seq : NULL;
 		if (!am_index_read_retry(ticket))
@@ -138,8 +140,11 @@ int am_index_next(uintptr_t addr, struct am_map_view *out)
 unsigned am_index_read_begin(void)
 {
 	unsigned s;
-	while ((s = __atomic_load_n(&am_ix.seq, __ATOMIC_ACQUIRE)) & 1)
+	while ((s = __atomic_load_n(&am_ix.seq, __ATOMIC_ACQUIRE)) & 1) {
+		if (am_ix_inside())
+			return s; /* a handler interrupted this thread's own change: odd */
 		__builtin_ia32_pause();
+	}
 	return s;
 }
 

@@ -122,7 +122,9 @@ struct am_seq *am_index_seq_at(uintptr_t p, uintptr_t *lo, uintptr_t *hi);
 int am_index_next(uintptr_t addr, struct am_map_view *out);
 
 /* Composite lock-free reads: take a ticket, read, and retry while
- * am_index_read_retry(ticket) says a writer intervened. */
+ * am_index_read_retry(ticket) says a writer intervened. An odd ticket
+ * means this thread itself is changing the index (a signal handler
+ * interrupted it): nothing can be read, the caller answers unknown. */
 unsigned am_index_read_begin(void);
 int am_index_read_retry(unsigned ticket);
 

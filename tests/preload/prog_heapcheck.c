@@ -15,10 +15,13 @@
 #include <errno.h>
 #include <malloc.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/time.h>
 #include <unistd.h>
 
 /* The tests free and then query, and ask for impossible sizes, on purpose. */
@@ -226,6 +229,46 @@ static void scenario_racefree(void)
 	EXPECT(found > 0);
 }
 
+/* allocmap_query from a signal handler that interrupts the same thread
+ * in the middle of malloc, free, mmap and munmap (and so, at times, in
+ * the middle of changing the index): it must answer, never deadlock. */
+static char *volatile sig_target;
+static volatile long sig_answers;
+
+static void on_alarm(int sig)
+{
+	struct allocmap_info i;
+	(void)sig;
+	char *p = sig_target;
+	if (p && allocmap_query(p, &i) == 0)
+		sig_answers++;
+	allocmap_query(&i, &i);
+}
+
+static void scenario_signals(void)
+{
+	struct sigaction sa = {.sa_handler = on_alarm};
+	sigemptyset(&sa.sa_mask);
+	sa.sa_flags = SA_RESTART;
+	EXPECT(sigaction(SIGALRM, &sa, NULL) == 0);
+	struct itimerval it = {{0, 50}, {0, 50}};
+	EXPECT(setitimer(ITIMER_REAL, &it, NULL) == 0);
+	for (int k = 0; k < 200000; k++) {
+		char *p = malloc((size_t)(k % 5000) + 1);
+		sig_target = p;
+		void *m = mmap(NULL, 4096 * (size_t)(1 + k % 8), PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		EXPECT(m != MAP_FAILED);
+		mprotect(m, 4096, PROT_READ);
+		munmap(m, 4096 * (size_t)(1 + k % 8));
+		sig_target = NULL;
+		free(p);
+	}
+	struct itimerval off = {{0, 0}, {0, 0}};
+	setitimer(ITIMER_REAL, &off, NULL);
+	EXPECT(sig_answers > 0);
+	EXPECT(allocmap_check(2) == 0);
+}
+
 struct walk_state {
 	char **p;
 	int n, seen_chunks, seen_mine, seen_stack, seen_object, bad;
@@ -285,7 +328,9 @@ int main(int argc, char **argv)
 		scenario_walk();
 	else if (argc > 1 && !strcmp(argv[1], "racefree"))
 		scenario_racefree();
+	else if (argc > 1 && !strcmp(argv[1], "signals"))
+		scenario_signals();
 	else
-		return fprintf(stderr, "usage: %s truth|threads|api|walk|racefree\n", argv[0]), 2;
+		return fprintf(stderr, "usage: %s truth|threads|api|walk|racefree|signals\n", argv[0]), 2;
 	return 0;
 }
