@@ -122,26 +122,36 @@ static void init_chunk(struct am_chunk *c, size_t size)
 	c->span.end = (char *)c + size;
 }
 
-int am_mmaptier_grow(struct am_tier *t, size_t need, char **virgin)
+/* Another thread is mapping a chunk: wait for it outside the tier. */
+static void wait_for_grower(struct am_tier *t)
 {
+	am_tier_leave(t);
+	while (__atomic_load_n(&t->growing, __ATOMIC_ACQUIRE))
+		am_sys_sched_yield();
+	am_tier_enter(t);
+}
+
+int am_mmaptier_grow(struct am_tier *t, size_t need, struct am_fresh *fresh)
+{
+	if (t->growing) {
+		wait_for_grower(t);
+		return 0; /* the caller retries with that thread's chunk */
+	}
 	if (t->nchunks == AM_MMAP_MAX_CHUNKS)
 		return -1;
 	size_t size = chunk_size_for(t, need);
+	t->growing = 1;
 	am_tier_leave(t);
 	struct am_chunk *c = am_palloc_map_hook(size);
 	am_tier_enter(t);
+	__atomic_store_n(&t->growing, 0, __ATOMIC_RELEASE);
 	if (!c)
 		return -1;
-	if (t->nchunks == AM_MMAP_MAX_CHUNKS) { /* rare: others raced to the bound */
-		am_tier_leave(t);
-		am_palloc_unmap_hook(c, size);
-		am_tier_enter(t);
-		return -1;
-	}
 	init_chunk(c, size);
 	insert_chunk(t, c);
 	am_tlsf_add_pool(&t->engine, c->span.pool, (size_t)(c->span.end - c->span.pool));
-	*virgin = c->span.pool + AM_TLSF_MIN_BLOCK;
+	fresh->zone_lo = c->span.pool, fresh->zone_hi = c->span.end;
+	fresh->zero_from = c->span.pool + AM_TLSF_MIN_BLOCK;
 	return 0;
 }
 

@@ -74,7 +74,7 @@ static void note_footprint(struct am_tier *t)
 		t->peak_footprint = t->footprint;
 }
 
-int am_nommap_grow(struct am_tier *t, size_t need, char **virgin)
+int am_nommap_grow(struct am_tier *t, size_t need, struct am_fresh *fresh)
 {
 	size_t more = (need + AM_TLSF_HDR + 15) & ~(size_t)15;
 	if (more < GROW_MIN)
@@ -84,7 +84,8 @@ int am_nommap_grow(struct am_tier *t, size_t need, char **virgin)
 	char *old = t->brk;
 	am_tlsf_extend_pool(&t->engine, old, more);
 	t->brk = old + more;
-	*virgin = old + AM_TLSF_HDR > t->fresh ? old + AM_TLSF_HDR : t->fresh;
+	fresh->zone_lo = t->pool, fresh->zone_hi = t->limit;
+	fresh->zero_from = old + AM_TLSF_HDR > t->fresh ? old + AM_TLSF_HDR : t->fresh;
 	t->fresh = t->brk;
 	note_footprint(t);
 	return 0;

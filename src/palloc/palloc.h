@@ -78,6 +78,7 @@ struct am_tier {
 	struct am_chunk *chunks[AM_MMAP_MAX_CHUNKS];
 	unsigned nchunks;
 	struct am_chunk *spare;       /* an emptied chunk kept mapped (hysteresis) */
+	int growing;                  /* a thread is mapping a chunk (lock dropped) */
 	struct am_chunk *span_cache[AM_SPAN_CACHE]; /* by MiB of address: a chunk there */
 	/* statistics, guarded by lock */
 	size_t reserved, footprint, peak_footprint, in_use, peak_in_use;

@@ -85,25 +85,28 @@ static void *engine_alloc(struct am_tier *t, size_t n, size_t align)
 	return align ? am_tlsf_memalign(&t->engine, align, n) : am_tlsf_malloc(&t->engine, n);
 }
 
-/* Zeroes what of [p, p+usable) may hold old bytes: below `virgin` only. */
-static void zero_block(void *p, const char *virgin)
+/* Zeroes what of [p, p+usable) may hold old bytes: all of it, unless p
+ * lies in the zone a growth just added to, where only what is below
+ * zero_from can. */
+static void zero_block(char *p, const struct am_fresh *f)
 {
 	size_t u = am_tlsf_usable(p), dirty = u;
-	if (virgin)
-		dirty = virgin <= (char *)p ? 0 : (size_t)(virgin - (char *)p);
+	if (f->zero_from && p >= f->zone_lo && p < f->zone_hi)
+		dirty = f->zero_from <= p ? 0 : (size_t)(f->zero_from - p);
 	memset(p, 0, dirty < u ? dirty : u);
 }
 
 static void *alloc_locked(struct am_tier *t, size_t n, size_t align, int zero)
 {
-	char *virgin = NULL;
+	struct am_fresh fresh = {NULL, NULL, NULL};
 	void *p = engine_alloc(t, n, align);
-	if (!p && n <= AM_TLSF_MAX_BLOCK / 2) {
-		/* the search rounds a request up to its class (< 1/32 more) */
-		size_t need = n + (n >> 4) + align + 2 * AM_TLSF_MIN_BLOCK;
-		int grown = t->is_mmap ? am_mmaptier_grow(t, need, &virgin) : am_nommap_grow(t, need, &virgin);
-		if (grown == 0)
-			p = engine_alloc(t, n, align);
+	/* the search rounds a request up to its class (< 1/32 more) */
+	size_t need = n + (n >> 4) + align + 2 * AM_TLSF_MIN_BLOCK;
+	for (int tries = 0; !p && n <= AM_TLSF_MAX_BLOCK / 2 && tries < 3; tries++) {
+		int grown = t->is_mmap ? am_mmaptier_grow(t, need, &fresh) : am_nommap_grow(t, need, &fresh);
+		if (grown != 0)
+			break;
+		p = engine_alloc(t, n, align);
 	}
 	if (!p) {
 		__atomic_fetch_add(&t->failed, 1, __ATOMIC_RELAXED);
@@ -111,7 +114,7 @@ static void *alloc_locked(struct am_tier *t, size_t n, size_t align, int zero)
 	}
 	count_alloc(t, p);
 	if (zero)
-		zero_block(p, virgin);
+		zero_block(p, &fresh);
 	return p;
 }
 

@@ -32,11 +32,20 @@ void am_nommap_adopt(struct am_tier *t, char *base, size_t reserve);
 int am_nommap_span(struct am_tier *t, const void *p, struct am_span *out);
 int am_mmaptier_span(struct am_tier *t, const void *p, struct am_span *out);
 
+/* Memory known zero after a growth: [zero_from, zone_hi) of the zone
+ * [zone_lo, zone_hi) the growth added to (a block elsewhere knows
+ * nothing). All NULL: nothing is known. */
+struct am_fresh {
+	char *zone_lo, *zone_hi, *zero_from;
+};
+
 /* Adds at least `need` payload bytes of free memory. On success returns 0
- * and sets *virgin: memory of the new free block from there up is known
- * zero. The mmap tier leaves and re-enters the tier around its mmap. */
-int am_nommap_grow(struct am_tier *t, size_t need, char **virgin);
-int am_mmaptier_grow(struct am_tier *t, size_t need, char **virgin);
+ * and fills *fresh. The mmap tier leaves and re-enters the tier around its
+ * mmap; if another thread is already mapping a chunk it waits for that
+ * one instead (returning 0 with nothing known fresh), so two threads
+ * short of memory at once map one chunk, not two. */
+int am_nommap_grow(struct am_tier *t, size_t need, struct am_fresh *fresh);
+int am_mmaptier_grow(struct am_tier *t, size_t need, struct am_fresh *fresh);
 
 /* After a free in span s: give back what the tier's policy says to. The
  * mmap tier fills *rel with a chunk to unmap after leaving; rel NULL means
