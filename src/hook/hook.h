@@ -53,8 +53,8 @@ void am_ev_brk(void *old_end, void *new_end, const void *caller);
 void am_ev_loader(void);
 /* Bracket a removal (munmap, mremap): begin before its system call, end
  * after its am_ev_* report (or its failure). See am_index_hold. */
-void am_ev_removal_begin(void);
-void am_ev_removal_end(void);
+int am_ev_removal_begin(void);
+void am_ev_removal_end(int token); /* token: what begin returned */
 
 /* ld.so's own mapping calls (dlopen's and dlclose's segments, the RELRO
  * mprotect, /etc/ld.so.cache, execstack) reach the same am_ev_* once

@@ -49,7 +49,7 @@ long am_do_mmap(void *addr, size_t len, int prot, int flags, int fd, long off, c
 
 long am_do_munmap(void *addr, size_t len)
 {
-	am_ev_removal_begin();
+	int removal = am_ev_removal_begin();
 	GUARD((uintptr_t)addr, end_of(addr, len));
 	long r = am_sys_forward(SYS_munmap, (long)addr, (long)len, 0, 0, 0, 0);
 	if (!am_sys_failed(r)) {
@@ -58,7 +58,7 @@ long am_do_munmap(void *addr, size_t len)
 		errno = saved;
 	}
 	UNGUARD();
-	am_ev_removal_end();
+	am_ev_removal_end(removal);
 	return r;
 }
 
@@ -86,7 +86,7 @@ long am_do_mremap(void *old, size_t old_len, size_t new_len, int flags, void *ne
 		lo = (uintptr_t)new_addr < lo ? (uintptr_t)new_addr : lo;
 		hi = end_of(new_addr, new_len) > hi ? end_of(new_addr, new_len) : hi;
 	}
-	am_ev_removal_begin();
+	int removal = am_ev_removal_begin();
 	GUARD(lo, hi);
 	long r = am_sys_forward(SYS_mremap, (long)old, (long)old_len, (long)new_len, flags, (long)new_addr, 0);
 	if (!am_sys_failed(r)) {
@@ -95,7 +95,7 @@ long am_do_mremap(void *old, size_t old_len, size_t new_len, int flags, void *ne
 		errno = saved;
 	}
 	UNGUARD();
-	am_ev_removal_end();
+	am_ev_removal_end(removal);
 	return r;
 }
 

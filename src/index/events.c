@@ -63,6 +63,6 @@ void am_ev_brk(void *old_end, void *new_end, const void *caller)
 
 void am_ev_loader(void) { am_index_resync(); }
 
-void am_ev_removal_begin(void) { am_index_hold(); }
+int am_ev_removal_begin(void) { return am_index_hold(); }
 
-void am_ev_removal_end(void) { am_index_release(); }
+void am_ev_removal_end(int token) { am_index_release(token); }

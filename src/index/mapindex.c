@@ -64,19 +64,20 @@ static void end_writing(int keep_lock)
 
 void am_ix_end(void) { end_writing(am_ix.holder == &inside_index); }
 
-void am_index_hold(void)
+int am_index_hold(void)
 {
 	if (!am_ix.ready || inside_index != OUT)
-		return; /* before start-up, or re-entered: the removal is applied as usual */
+		return 0; /* before start-up, or re-entered: the removal is applied as usual */
 	inside_index = HOLDING;
 	__atomic_signal_fence(__ATOMIC_SEQ_CST);
 	am_lock(&am_ix.lock);
 	am_ix.holder = &inside_index;
+	return 1;
 }
 
-void am_index_release(void)
+void am_index_release(int held)
 {
-	if (inside_index != HOLDING || am_ix.holder != &inside_index)
+	if (!held)
 		return;
 	am_ix.holder = NULL;
 	am_unlock(&am_ix.lock);

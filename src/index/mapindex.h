@@ -105,8 +105,8 @@ uint64_t am_index_holes_plugged(void);
  * later — is applied after the removal, never erased by it. Writers on
  * this thread inside the bracket proceed; others wait. No-ops before
  * start-up and when re-entered. */
-void am_index_hold(void);
-void am_index_release(void);
+int am_index_hold(void);           /* 1 if it took the lock: pass to release */
+void am_index_release(int held);
 
 /* Reader: copies the map holding p into *out; 0 if found, -1 if not.
  * Lock-free, safe from any thread and from signal handlers. */

@@ -269,6 +269,7 @@ void am_index_rebuild_child(void)
 	if (!am_ix.ready)
 		return;
 	am_ix.lock.state = 0;
+	am_ix.holder = NULL;
 	am_ix.seq &= ~1u;
 	am_ix.arr = NULL;
 	am_ix.n = am_ix.cap = 0;

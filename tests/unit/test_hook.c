@@ -84,8 +84,8 @@ void am_ev_mmap(void *addr, size_t len, int prot, int flags, int fd, long off, c
 	errno = CLOBBER;
 }
 
-void am_ev_removal_begin(void) {}
-void am_ev_removal_end(void) {}
+int am_ev_removal_begin(void) { return 0; }
+void am_ev_removal_end(int token) { (void)token; }
 
 void am_ev_munmap(void *addr, size_t len)
 {
