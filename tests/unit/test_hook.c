@@ -45,84 +45,8 @@
 
 #define PG 4096UL
 #define SENTINEL 777
-#define CLOBBER 9999
 
-/* ---- the recorded events (the test's am_ev_* implementation) ---- */
-
-enum kind { EV_MMAP, EV_MUNMAP, EV_MREMAP, EV_MPROTECT, EV_BRK, EV_LOADER };
-
-struct ev {
-	enum kind kind;
-	void *addr, *addr2;	/* mmap/munmap/mprotect addr, mremap old/new, brk old/new */
-	size_t len, len2;
-	int prot, flags, fd;
-	long off;
-	const void *caller;
-	int state;		/* EV_LOADER: _r_debug.r_state */
-	int has_libz;		/* EV_LOADER: libz in the link map */
-};
-
-#define NEV 8192
-static struct ev evs[NEV];
-static unsigned nev;
-
-static struct ev *ev_new(enum kind k)
-{
-	static struct ev overflow;
-	unsigned i = __atomic_fetch_add(&nev, 1, __ATOMIC_RELAXED);
-	struct ev *e = i < NEV ? &evs[i] : &overflow;
-	memset(e, 0, sizeof *e);
-	e->kind = k;
-	return e;
-}
-
-void am_ev_mmap(void *addr, size_t len, int prot, int flags, int fd, long off, const void *caller)
-{
-	struct ev *e = ev_new(EV_MMAP);
-	e->addr = addr, e->len = len, e->prot = prot, e->flags = flags, e->fd = fd;
-	e->off = off, e->caller = caller;
-	errno = CLOBBER;
-}
-
-int am_ev_removal_begin(void) { return 0; }
-void am_ev_removal_end(int token) { (void)token; }
-
-void am_ev_munmap(void *addr, size_t len)
-{
-	struct ev *e = ev_new(EV_MUNMAP);
-	e->addr = addr, e->len = len;
-	errno = CLOBBER;
-}
-
-void am_ev_mremap(void *old, size_t old_len, void *new_addr, size_t new_len, int flags,
-		  const void *caller)
-{
-	struct ev *e = ev_new(EV_MREMAP);
-	e->addr = old, e->len = old_len, e->addr2 = new_addr, e->len2 = new_len;
-	e->flags = flags, e->caller = caller;
-	errno = CLOBBER;
-}
-
-void am_ev_mprotect(void *addr, size_t len, int prot)
-{
-	struct ev *e = ev_new(EV_MPROTECT);
-	e->addr = addr, e->len = len, e->prot = prot;
-	errno = CLOBBER;
-}
-
-void am_ev_mprotect_partial(void *addr, size_t len, int prot)
-{
-	struct ev *e = ev_new(EV_MPROTECT);
-	e->addr = addr, e->len = len, e->prot = prot, e->flags = 1; /* partial */
-	errno = CLOBBER;
-}
-
-void am_ev_brk(void *old_end, void *new_end, const void *caller)
-{
-	struct ev *e = ev_new(EV_BRK);
-	e->addr = old_end, e->addr2 = new_end, e->caller = caller;
-	errno = CLOBBER;
-}
+#include "ev_recorder.h"
 
 static int libz_loaded(void)
 {

@@ -32,95 +32,11 @@
 
 #define PG 4096UL
 #define SENTINEL 777
-#define CLOBBER 9999
 #define CACHE "/etc/ld.so.cache"
 
 /* ---- the recorded events ---- */
 
-enum kind { EV_MMAP, EV_MUNMAP, EV_MREMAP, EV_MPROTECT, EV_BRK, EV_LOADER };
-
-struct ev {
-	enum kind kind;
-	void *addr;
-	size_t len;
-	int prot, flags, fd, partial;
-	const void *caller;
-	char path[64];		/* EV_MMAP of a file: the file, if it fits */
-};
-
-#define NEV 8192
-static struct ev evs[NEV];
-static unsigned nev;
-
-static struct ev *ev_new(enum kind k)
-{
-	static struct ev overflow;
-	unsigned i = __atomic_fetch_add(&nev, 1, __ATOMIC_RELAXED);
-	struct ev *e = i < NEV ? &evs[i] : &overflow;
-	memset(e, 0, sizeof *e);
-	e->kind = k;
-	return e;
-}
-
-static void fd_path(int fd, char *out, size_t cap)
-{
-	char link[40];
-	snprintf(link, sizeof link, "/proc/self/fd/%d", fd);
-	ssize_t n = readlink(link, out, cap - 1);
-	out[n > 0 ? n : 0] = '\0';
-}
-
-void am_ev_mmap(void *addr, size_t len, int prot, int flags, int fd, long off, const void *caller)
-{
-	struct ev *e = ev_new(EV_MMAP);
-	(void)off;
-	e->addr = addr, e->len = len, e->prot = prot, e->flags = flags, e->fd = fd;
-	e->caller = caller;
-	if (!(flags & MAP_ANONYMOUS) && fd >= 0)
-		fd_path(fd, e->path, sizeof e->path);
-	errno = CLOBBER;
-}
-
-int am_ev_removal_begin(void) { return 0; }
-void am_ev_removal_end(int token) { (void)token; }
-
-void am_ev_munmap(void *addr, size_t len)
-{
-	struct ev *e = ev_new(EV_MUNMAP);
-	e->addr = addr, e->len = len;
-	errno = CLOBBER;
-}
-
-void am_ev_mremap(void *old, size_t old_len, void *new_addr, size_t new_len, int flags,
-		  const void *caller)
-{
-	struct ev *e = ev_new(EV_MREMAP);
-	(void)new_addr, (void)new_len;
-	e->addr = old, e->len = old_len, e->flags = flags, e->caller = caller;
-	errno = CLOBBER;
-}
-
-void am_ev_mprotect(void *addr, size_t len, int prot)
-{
-	struct ev *e = ev_new(EV_MPROTECT);
-	e->addr = addr, e->len = len, e->prot = prot;
-	errno = CLOBBER;
-}
-
-void am_ev_mprotect_partial(void *addr, size_t len, int prot)
-{
-	struct ev *e = ev_new(EV_MPROTECT);
-	e->addr = addr, e->len = len, e->prot = prot, e->partial = 1;
-	errno = CLOBBER;
-}
-
-void am_ev_brk(void *old_end, void *new_end, const void *caller)
-{
-	struct ev *e = ev_new(EV_BRK);
-	(void)new_end;
-	e->addr = old_end, e->caller = caller;
-	errno = CLOBBER;
-}
+#include "ev_recorder.h"
 
 void am_ev_loader(void)
 {
