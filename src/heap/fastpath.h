@@ -22,12 +22,13 @@
 
 struct am_leaf_cache {
 	uintptr_t lo, hi;       /* the cached leaf's cover, clipped to its arena */
-	const unsigned *gen_p;  /* the arena's generation ... */
-	unsigned gen;           /* ... as it was when cached */
+	unsigned epoch;         /* am_heap_epoch when cached */
 	uint64_t *leaf;
 };
 
 extern __thread struct am_leaf_cache am_leaf_cache[AM_LEAF_SLOTS];
+/* Bumped whenever an arena's bitmap retires: every cached leaf is stale. */
+extern unsigned am_heap_epoch;
 
 /* heapindex.c: the slow paths. */
 void am_heap_record_slow(void *p, int mmapped);
@@ -38,7 +39,8 @@ static inline size_t am_glibc_size_word(const void *p) { return ((const size_t *
 static inline uint64_t *am_leaf_lookup(uintptr_t a, size_t *bit)
 {
 	const struct am_leaf_cache *c = &am_leaf_cache[(a >> AM_LEAF_SHIFT) % AM_LEAF_SLOTS];
-	if (__builtin_expect(a - c->lo < c->hi - c->lo, 1) && *c->gen_p == c->gen) {
+	if (__builtin_expect(a - c->lo < c->hi - c->lo, 1) &&
+	    __atomic_load_n(&am_heap_epoch, __ATOMIC_ACQUIRE) == c->epoch) {
 		*bit = (a - c->lo) / 16;
 		return c->leaf;
 	}

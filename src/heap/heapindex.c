@@ -33,7 +33,6 @@
 
 struct am_heapmeta {
 	uintptr_t base, end;          /* coverage: one bit per 16 bytes */
-	unsigned gen;                 /* bumped on retirement: invalidates caches */
 	unsigned nleaves;             /* (end - base) / LEAF_COVER, rounded up */
 	struct am_heapmeta *next;     /* on the retired stack */
 	uint64_t *leaf[];             /* bitmap leaves, made on first use in the
@@ -45,6 +44,7 @@ static struct am_heapmeta *retired;
 static uint64_t n_unindexed, n_arenas;
 
 __thread struct am_leaf_cache am_leaf_cache[AM_LEAF_SLOTS];
+unsigned am_heap_epoch;
 
 /* glibc's chunk header: the size word just below the user pointer. */
 static size_t glibc_size_word(const void *p) { return ((const size_t *)p)[-1]; }
@@ -151,6 +151,8 @@ static struct am_heapmeta *meta_for(uintptr_t a, int make)
 /* The leaf and bit for chunk address a, made if `make`; caches it. */
 static uint64_t *bits_slow(uintptr_t a, int make, size_t *bit)
 {
+	/* read first: a retirement during the lookup makes the entry stale */
+	unsigned epoch = __atomic_load_n(&am_heap_epoch, __ATOMIC_ACQUIRE);
 	struct am_heapmeta *m = meta_for(a, make);
 	uintptr_t off = m ? a - m->base : 0;
 	uint64_t *leaf = m ? leaf_at(m, off, make) : NULL;
@@ -159,7 +161,7 @@ static uint64_t *bits_slow(uintptr_t a, int make, size_t *bit)
 	uintptr_t lo = a - (off & (LEAF_COVER - 1));
 	struct am_leaf_cache *c = &am_leaf_cache[(a >> AM_LEAF_SHIFT) % AM_LEAF_SLOTS];
 	c->lo = lo, c->hi = lo + LEAF_COVER < m->end ? lo + LEAF_COVER : m->end;
-	c->gen_p = &m->gen, c->gen = __atomic_load_n(&m->gen, __ATOMIC_RELAXED), c->leaf = leaf;
+	c->epoch = epoch, c->leaf = leaf;
 	*bit = (a - lo) / UNIT;
 	return leaf;
 }
@@ -201,7 +203,7 @@ void am_heap_seq_gone(void *heap)
 	struct am_heapmeta *m = heap;
 	if (AM_HEAP_IS_SINGLE(m))
 		return;
-	__atomic_fetch_add(&m->gen, 1, __ATOMIC_RELEASE);
+	__atomic_fetch_add(&am_heap_epoch, 1, __ATOMIC_RELEASE);
 	__atomic_fetch_sub(&n_arenas, 1, __ATOMIC_RELAXED);
 	push_retired(m);
 }
