@@ -285,10 +285,9 @@ static int read_bits(uintptr_t p, struct am_heapmeta *m, uintptr_t lo, uintptr_t
 	return bit_live(m, (uintptr_t)j) ? 0 : -1; /* still live: it was live during the call */
 }
 
-/* The readers of chunk memory, inside the unmap handshake (quiesce.h);
- * [lo, hi) is the arena's sequence. */
-/* Enters the handshake for [lo, hi); then the index must still be as the
- * caller's ticket saw it (else an unmap completed since: -2, retry). */
+/* Enters the unmap handshake (quiesce.h) for the arena [lo, hi); then the
+ * index must still be as the caller's ticket saw it (else an unmap
+ * completed since: -2, retry). */
 static int read_begin(uintptr_t lo, uintptr_t hi, unsigned ticket)
 {
 	if (am_quiesce_read_begin(lo, hi) != 0)
@@ -299,36 +298,20 @@ static int read_begin(uintptr_t lo, uintptr_t hi, unsigned ticket)
 	return -2;
 }
 
-static int query_single(uintptr_t p, uintptr_t off, uintptr_t lo, uintptr_t hi, unsigned ticket,
-			struct allocmap_info *out)
-{
-	int rc = read_begin(lo, hi, ticket);
-	if (rc)
-		return rc;
-	rc = read_single(p, off, lo, hi, out);
-	am_quiesce_read_end();
-	return rc;
-}
-
-static int query_bits(uintptr_t p, struct am_heapmeta *m, uintptr_t lo, uintptr_t hi, unsigned ticket,
-		      struct allocmap_info *out)
-{
-	int rc = read_begin(lo, hi, ticket);
-	if (rc)
-		return rc;
-	rc = read_bits(p, m, lo, hi, out);
-	am_quiesce_read_end();
-	return rc;
-}
-
 int am_heap_query(const void *p, void *heap, uintptr_t seq_lo, uintptr_t seq_hi, unsigned ticket,
 		  struct allocmap_info *out)
 {
 	if (!heap || am_heap_mode != AM_HEAP_GLIBC)
 		return -1;
+	int rc = read_begin(seq_lo, seq_hi, ticket);
+	if (rc)
+		return rc;
 	if (AM_HEAP_IS_SINGLE(heap))
-		return query_single((uintptr_t)p, AM_HEAP_SINGLE_OFF(heap), seq_lo, seq_hi, ticket, out);
-	return query_bits((uintptr_t)p, heap, seq_lo, seq_hi, ticket, out);
+		rc = read_single((uintptr_t)p, AM_HEAP_SINGLE_OFF(heap), seq_lo, seq_hi, out);
+	else
+		rc = read_bits((uintptr_t)p, heap, seq_lo, seq_hi, out);
+	am_quiesce_read_end();
+	return rc;
 }
 
 /* Every chunk start in [lo, hi) of one leaf. */
