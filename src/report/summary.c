@@ -31,6 +31,7 @@
 #include "../heap/heap.h"
 #include "../index/internal.h"
 #include "../index/mapindex.h"
+#include "../index/selfmap.h"
 #include "../log.h"
 #include "../options.h"
 #include "../palloc/palloc.h"
@@ -295,6 +296,10 @@ static void put_events(struct rep *r)
 	put_count(r, "resyncs", st.events[AM_EV_RESYNC]);
 	put_count(r, "dropped", st.events[AM_EV_DROPPED]);
 	put_count(r, "holes plugged", st.holes_plugged);
+	uint64_t nudged, unnudged;
+	am_selfmap_counts(&nudged, &unnudged);
+	put_count(r, "own maps nudged", nudged);
+	put_count(r, "own maps not nudged", unnudged);
 	put(r, "\nnot indexed (no record could be had)\n");
 	put_count(r, "mapping ranges", st.missed);
 	put_count(r, "heap chunks", am_heap_unindexed());
