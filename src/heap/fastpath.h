@@ -3,10 +3,12 @@
  *
  * Only for AM_HEAP_GLIBC mode: chunks are glibc's, so the size word sits
  * just below the user pointer (bit 1: mmapped chunk). A chunk's bit lives
- * in a bitmap leaf; each thread caches the leaves it used last in
- * am_leaf_cache (four slots, by address), valid while the arena's
- * generation is unchanged. A miss, an mmapped chunk or an arena without a
- * bitmap yet goes to the slow path.
+ * in a bitmap leaf. The brk heap's leaves are found through am_brk_lane,
+ * one subtraction and one compare (its cover is zero while the brk heap
+ * has no bitmap); other arenas' through a per-thread cache of the leaves
+ * used last (am_leaf_cache, by address), valid while am_heap_epoch is
+ * unchanged. A miss, an mmapped chunk or a leaf not made yet goes to the
+ * slow path.
  */
 #ifndef AM_HEAP_FASTPATH_H
 #define AM_HEAP_FASTPATH_H
@@ -26,18 +28,33 @@ struct am_leaf_cache {
 	uint64_t *leaf;
 };
 
+/* The brk heap's bitmap: [base, base + cover) has leaves leaf[off >> 24]
+ * (NULL until made). cover is stored last when published and first when
+ * retired; base and leaf do not change while cover is non-zero. */
+struct am_brk_lane {
+	uintptr_t base, cover;
+	uint64_t *const *leaf;
+};
+
+extern struct am_brk_lane am_brk_lane;
 extern __thread struct am_leaf_cache am_leaf_cache[AM_LEAF_SLOTS];
 /* Bumped whenever an arena's bitmap retires: every cached leaf is stale. */
 extern unsigned am_heap_epoch;
 
-/* heapindex.c: the slow paths. */
-void am_heap_record_slow(void *p, int mmapped);
+/* heapindex.c: the slow paths. record_mmapped also writes the trailer. */
+void am_heap_record_slow(void *p);
+void am_heap_record_mmapped(void *p, size_t n, const void *site);
 void am_heap_forget_slow(void *p);
 
 static inline size_t am_glibc_size_word(const void *p) { return ((const size_t *)p)[-1]; }
 
 static inline uint64_t *am_leaf_lookup(uintptr_t a, size_t *bit)
 {
+	uintptr_t cover = __atomic_load_n(&am_brk_lane.cover, __ATOMIC_ACQUIRE), off = a - am_brk_lane.base;
+	if (__builtin_expect(off < cover, 1)) {
+		*bit = (off & (((uintptr_t)1 << AM_LEAF_SHIFT) - 1)) / 16;
+		return __atomic_load_n(&am_brk_lane.leaf[off >> AM_LEAF_SHIFT], __ATOMIC_ACQUIRE);
+	}
 	const struct am_leaf_cache *c = &am_leaf_cache[(a >> AM_LEAF_SHIFT) % AM_LEAF_SLOTS];
 	if (__builtin_expect(a - c->lo < c->hi - c->lo, 1) &&
 	    __atomic_load_n(&am_heap_epoch, __ATOMIC_ACQUIRE) == c->epoch) {
@@ -71,13 +88,17 @@ static inline uint64_t am_trailer(size_t usable, size_t n, const void *site)
 static inline void am_heap_record_fast(void *p, size_t n, const void *site)
 {
 	size_t w = am_glibc_size_word(p), i;
-	size_t usable = (w & ~(size_t)7) - (w & 2 ? 16 : 8);
+	if (w & 2) {
+		am_heap_record_mmapped(p, n, site);
+		return;
+	}
+	size_t usable = (w & ~(size_t)7) - 8; /* an arena chunk's */
 	*(uint64_t *)((char *)p + usable - AM_TRAILER) = am_trailer(usable, n, site);
-	uint64_t *leaf = w & 2 ? NULL : am_leaf_lookup((uintptr_t)p, &i);
+	uint64_t *leaf = am_leaf_lookup((uintptr_t)p, &i);
 	if (leaf)
 		am_bit_update(leaf, i, 1);
 	else
-		am_heap_record_slow(p, (w & 2) != 0);
+		am_heap_record_slow(p);
 }
 
 /* p goes back to glibc. */

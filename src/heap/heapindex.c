@@ -4,7 +4,8 @@
  * Invariants: a bit is set in an arena's bitmap exactly for the chunks of
  * that arena handed to the program and not yet given back (modulo the
  * instants around the real calls); a meta's coverage [base, end) lies in
- * the address range of the sequence it hangs off.
+ * the address range of the sequence it hangs off, widened down to a 16 MiB
+ * boundary (so each leaf covers one aligned 16 MiB block).
  * Locking: heap_lock guards making metas (lock order: heap_lock, then the
  * mmap tier, then the index). Retired metas go on a lock-free stack,
  * because they retire under the index lock.
@@ -45,6 +46,7 @@ static uint64_t n_unindexed, n_arenas;
 
 __thread struct am_leaf_cache am_leaf_cache[AM_LEAF_SLOTS];
 unsigned am_heap_epoch;
+struct am_brk_lane am_brk_lane;
 
 /* glibc's chunk header: the size word just below the user pointer. */
 static size_t glibc_size_word(const void *p) { return ((const size_t *)p)[-1]; }
@@ -118,14 +120,24 @@ static uint64_t *leaf_at(struct am_heapmeta *m, uintptr_t off, int make)
 	return leaf;
 }
 
+static void open_lane(struct am_heapmeta *m)
+{
+	am_brk_lane.base = m->base;
+	am_brk_lane.leaf = m->leaf;
+	__atomic_store_n(&am_brk_lane.cover, m->end - m->base, __ATOMIC_RELEASE);
+}
+
 static struct am_heapmeta *make_meta(struct am_seq *s, uintptr_t lo, uintptr_t hi)
 {
 	am_lock(&heap_lock);
 	void *h = __atomic_load_n(&s->heap, __ATOMIC_ACQUIRE);
 	if (!h) {
-		uintptr_t end = s->origin == AM_ORIGIN_BRK ? lo + AM_BRK_COVERAGE : hi;
-		struct am_heapmeta *m = new_meta(lo, end);
+		int brk = s->origin == AM_ORIGIN_BRK;
+		/* leaves on 16 MiB boundaries: a leaf is one slot of the leaf cache */
+		struct am_heapmeta *m = new_meta(lo & ~(LEAF_COVER - 1), brk ? lo + AM_BRK_COVERAGE : hi);
 		h = m ? am_index_set_heap(s, m) : NULL;
+		if (h == m && m && brk)
+			open_lane(m);
 	}
 	am_unlock(&heap_lock);
 	return AM_HEAP_IS_SINGLE(h) ? NULL : h;
@@ -174,13 +186,16 @@ static void tag_single(void *p)
 		am_index_set_heap(s, AM_HEAP_SINGLE_AT(off));
 }
 
-void am_heap_record_slow(void *p, int mmapped)
+void am_heap_record_mmapped(void *p, size_t n, const void *site)
+{
+	size_t usable = glibc_usable(glibc_size_word(p));
+	*(uint64_t *)((char *)p + usable - AM_TRAILER) = am_trailer(usable, n, site);
+	tag_single(p);
+}
+
+void am_heap_record_slow(void *p)
 {
 	size_t i;
-	if (mmapped) {
-		tag_single(p);
-		return;
-	}
 	uint64_t *leaf = bits_slow((uintptr_t)p, 1, &i);
 	if (leaf)
 		am_bit_update(leaf, i, 1);
@@ -203,6 +218,8 @@ void am_heap_seq_gone(void *heap)
 	struct am_heapmeta *m = heap;
 	if (AM_HEAP_IS_SINGLE(m))
 		return;
+	if (am_brk_lane.leaf == m->leaf)
+		__atomic_store_n(&am_brk_lane.cover, 0, __ATOMIC_RELEASE);
 	__atomic_fetch_add(&am_heap_epoch, 1, __ATOMIC_RELEASE);
 	__atomic_fetch_sub(&n_arenas, 1, __ATOMIC_RELAXED);
 	push_retired(m);
@@ -365,6 +382,7 @@ void am_heap_reset_child(void)
 	retired = NULL;
 	n_arenas = 0;
 	memset(am_leaf_cache, 0, sizeof am_leaf_cache);
+	memset(&am_brk_lane, 0, sizeof am_brk_lane);
 }
 
 uint64_t am_heap_unindexed(void) { return __atomic_load_n(&n_unindexed, __ATOMIC_RELAXED); }
