@@ -272,6 +272,17 @@ static intptr_t chunk_start_below(struct am_heapmeta *m, uintptr_t off)
 	}
 }
 
+/* The next chunk start after the one at off, if near, tells where this
+ * chunk's trailer most likely is (its size word says for sure): fetching
+ * that line now overlaps its miss with the size word's. */
+static void prefetch_trailer(struct am_heapmeta *m, uintptr_t off)
+{
+	const uint64_t *leaf = leaf_at(m, off, 0);
+	long k = leaf ? am_bit_find_next_near(leaf, (off & (LEAF_COVER - 1)) / UNIT + 1, LEAF_BITS) : -1;
+	if (k >= 0)
+		__builtin_prefetch((const char *)m->base + (off & ~(LEAF_COVER - 1)) + (uintptr_t)k * UNIT - 16);
+}
+
 static int bit_live(struct am_heapmeta *m, uintptr_t off)
 {
 	uint64_t *leaf = leaf_at(m, off, 0);
@@ -292,6 +303,7 @@ static int read_bits(uintptr_t p, struct am_heapmeta *m, uintptr_t lo, uintptr_t
 	uintptr_t q = m->base + (uintptr_t)j;
 	if (q < lo + 16 || q >= hi)
 		return -1;
+	prefetch_trailer(m, (uintptr_t)j);
 	size_t w = glibc_size_word((const void *)q), size = w & ~(size_t)7;
 	if (glibc_mmapped(w) || size < 32 || size > hi - q + 8)
 		return -1; /* the usable area (to the trailer's end) q + size - 8 <= hi */
