@@ -297,6 +297,10 @@ static int read_bits(uintptr_t p, struct am_heapmeta *m, uintptr_t lo, uintptr_t
 {
 	if (p < m->base || p >= m->end)
 		return -1;
+	/* a small chunk's size word is in p's line or the one before: fetch
+	 * them while the bitmap is read (a prefetch never faults) */
+	__builtin_prefetch((const char *)p);
+	__builtin_prefetch((const char *)p - 64);
 	intptr_t j = chunk_start_below(m, p - m->base);
 	if (j < 0)
 		return -1;
