@@ -40,7 +40,7 @@ static int query_once(const void *p, unsigned ticket, struct allocmap_info *out)
 	struct am_map_view v;
 	memset(out, 0, sizeof *out);
 	out->kind = ALLOCMAP_UNKNOWN;
-	if (am_index_lookup((uintptr_t)p, &v) != 0)
+	if (am_index_lookup_at((uintptr_t)p, ticket, &v) != 0)
 		return -1;
 	fill_mapping(&v, out);
 	if (v.origin == AM_ORIGIN_NOMMAP || v.origin == AM_ORIGIN_MMAPTIER)

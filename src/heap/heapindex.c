@@ -252,19 +252,28 @@ static int read_single(uintptr_t p, uintptr_t off, uintptr_t lo, uintptr_t hi, s
 	return 0;
 }
 
-/* The offset of the last chunk start at or below off, within SCAN_LIMIT;
- * -1 if none. Crosses leaves backwards. */
-static intptr_t chunk_start_below(struct am_heapmeta *m, uintptr_t off)
+/* A chunk start found in a bitmap: its leaf and bit, and its address. */
+struct start {
+	const uint64_t *leaf;
+	size_t bit;
+	uintptr_t at;
+};
+
+/* The last chunk start at or below arena offset off, within SCAN_LIMIT;
+ * 0 if found. Crosses leaves backwards. */
+static int chunk_start_below(struct am_heapmeta *m, uintptr_t off, struct start *st)
 {
 	uintptr_t floor = off > SCAN_LIMIT ? off - SCAN_LIMIT : 0;
 	for (;;) {
-		uint64_t *leaf = leaf_at(m, off, 0);
+		const uint64_t *leaf = leaf_at(m, off, 0);
 		uintptr_t leaf_lo = off & ~(LEAF_COVER - 1);
 		if (leaf) {
 			size_t lo = floor > leaf_lo ? (floor - leaf_lo) / UNIT : 0;
 			long j = am_bit_find_prev_from(leaf, (off - leaf_lo) / UNIT, lo);
-			if (j >= 0)
-				return (intptr_t)(leaf_lo + (uintptr_t)j * UNIT);
+			if (j >= 0) {
+				*st = (struct start){leaf, (size_t)j, m->base + leaf_lo + (uintptr_t)j * UNIT};
+				return 0;
+			}
 		}
 		if (leaf_lo == 0 || leaf_lo <= floor)
 			return -1;
@@ -272,21 +281,14 @@ static intptr_t chunk_start_below(struct am_heapmeta *m, uintptr_t off)
 	}
 }
 
-/* The next chunk start after the one at off, if near, tells where this
- * chunk's trailer most likely is (its size word says for sure): fetching
- * that line now overlaps its miss with the size word's. */
-static void prefetch_trailer(struct am_heapmeta *m, uintptr_t off)
+/* The next chunk start after st, if near, tells where st's trailer most
+ * likely is (its size word says for sure): fetching that line now
+ * overlaps its miss with the size word's. */
+static void prefetch_trailer(const struct start *st)
 {
-	const uint64_t *leaf = leaf_at(m, off, 0);
-	long k = leaf ? am_bit_find_next_near(leaf, (off & (LEAF_COVER - 1)) / UNIT + 1, LEAF_BITS) : -1;
+	long k = am_bit_find_next_near(st->leaf, st->bit + 1, LEAF_BITS);
 	if (k >= 0)
-		__builtin_prefetch((const char *)m->base + (off & ~(LEAF_COVER - 1)) + (uintptr_t)k * UNIT - 16);
-}
-
-static int bit_live(struct am_heapmeta *m, uintptr_t off)
-{
-	uint64_t *leaf = leaf_at(m, off, 0);
-	return leaf && am_bit_test(leaf, (off & (LEAF_COVER - 1)) / UNIT);
+		__builtin_prefetch((const char *)st->at + ((uintptr_t)k - st->bit) * UNIT - 16);
 }
 
 /* The chunk holding p, read from the arena [lo, hi) (its sequence, all
@@ -295,19 +297,19 @@ static int bit_live(struct am_heapmeta *m, uintptr_t off)
  * and the bit is checked again at the end. */
 static int read_bits(uintptr_t p, struct am_heapmeta *m, uintptr_t lo, uintptr_t hi, struct allocmap_info *out)
 {
+	struct start st;
 	if (p < m->base || p >= m->end)
 		return -1;
 	/* a small chunk's size word is in p's line or the one before: fetch
 	 * them while the bitmap is read (a prefetch never faults) */
 	__builtin_prefetch((const char *)p);
 	__builtin_prefetch((const char *)p - 64);
-	intptr_t j = chunk_start_below(m, p - m->base);
-	if (j < 0)
+	if (chunk_start_below(m, p - m->base, &st) != 0)
 		return -1;
-	uintptr_t q = m->base + (uintptr_t)j;
+	uintptr_t q = st.at;
 	if (q < lo + 16 || q >= hi)
 		return -1;
-	prefetch_trailer(m, (uintptr_t)j);
+	prefetch_trailer(&st);
 	size_t w = glibc_size_word((const void *)q), size = w & ~(size_t)7;
 	if (glibc_mmapped(w) || size < 32 || size > hi - q + 8)
 		return -1; /* the usable area (to the trailer's end) q + size - 8 <= hi */
@@ -315,7 +317,8 @@ static int read_bits(uintptr_t p, struct am_heapmeta *m, uintptr_t lo, uintptr_t
 	if (p >= q + usable)
 		return -1; /* free space, chunk metadata or the trailer */
 	fill_chunk((const char *)q, usable, out);
-	return bit_live(m, (uintptr_t)j) ? 0 : -1; /* still live: it was live during the call */
+	/* still live: it was live during the call */
+	return am_bit_test(st.leaf, st.bit) ? 0 : -1;
 }
 
 /* Enters the unmap handshake (quiesce.h) for the arena [lo, hi); then the

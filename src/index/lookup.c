@@ -98,23 +98,30 @@ static const struct am_map *search(uintptr_t p)
 	return NULL;
 }
 
+/* One read of the map holding p under ticket: its view and its sequence
+ * (garbage unless am_index_read_retry(ticket) then says no). */
+static struct am_seq *read_once(uintptr_t p, unsigned ticket, struct am_map_view *out)
+{
+	if (ticket & 1)
+		return NULL; /* this thread is the writer: nothing can be read */
+	const struct am_map *m = am_pageindex_ready() ? am_ref_ptr(am_pageindex_get(p)) : search(p);
+	return copy_view(m, p, out) == 0 ? m->seq : NULL;
+}
+
 /* The seqlock read of the map holding p: its view and its sequence. */
 static struct am_seq *read_map(uintptr_t p, struct am_map_view *out)
 {
 	for (;;) {
 		unsigned ticket = am_index_read_begin();
-		if (ticket & 1)
-			return NULL; /* this thread is the writer: nothing can be read */
-		const struct am_map *m = am_pageindex_ready() ? am_ref_ptr(am_pageindex_get(p)) : search(p);
-		struct am_seq *s = copy_view(m, p, out) == 0 ? m->seq : NULL;
+		struct am_seq *s = read_once(p, ticket, out);
 		if (!am_index_read_retry(ticket))
 			return s;
 	}
 }
 
-int am_index_lookup(uintptr_t p, struct am_map_view *out)
+int am_index_lookup_at(uintptr_t p, unsigned ticket, struct am_map_view *out)
 {
-	return am_ix.ready && read_map(p, out) ? 0 : -1;
+	return am_ix.ready && read_once(p, ticket, out) ? 0 : -1;
 }
 
 struct am_seq *am_index_seq_at(uintptr_t p, uintptr_t *lo, uintptr_t *hi)

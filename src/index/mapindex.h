@@ -63,7 +63,7 @@ struct am_map {
 	const void *caller;
 };
 
-/* One map's description as a reader copies it out (see am_index_lookup). */
+/* One map's description as a reader copies it out (see am_index_lookup_at). */
 struct am_map_view {
 	uintptr_t lo, hi, seq_lo, seq_hi;
 	int prot, flags;
@@ -108,9 +108,11 @@ uint64_t am_index_holes_plugged(void);
 int am_index_hold(void);           /* 1 if it took the lock: pass to release */
 void am_index_release(int held);
 
-/* Reader: copies the map holding p into *out; 0 if found, -1 if not.
- * Lock-free, safe from any thread and from signal handlers. */
-int am_index_lookup(uintptr_t p, struct am_map_view *out);
+/* Reader, one attempt under a ticket from am_index_read_begin: copies the
+ * map holding p into *out; 0 if found, -1 if not. Either answer stands
+ * only if am_index_read_retry(ticket) then returns 0. Lock-free, safe
+ * from any thread and from signal handlers. */
+int am_index_lookup_at(uintptr_t p, unsigned ticket, struct am_map_view *out);
 
 /* Reader: the sequence holding p and its extent, or NULL. The pointer may
  * go stale as soon as the call returns unless the caller knows the
