@@ -77,6 +77,14 @@ struct allocmap_info {
  * raw syscall instruction the library cannot see. */
 ALLOCMAP_API int allocmap_query(const void *p, struct allocmap_info *out);
 
+/* allocmap_query on each of ps[0..n): out[i] as allocmap_query(ps[i],
+ * &out[i]) would fill it (kind ALLOCMAP_UNKNOWN where that returns -1).
+ * Returns how many were found. The same guarantees, per address. For
+ * many addresses into memory not in cache (scanning memory for pointers):
+ * the memory reads of up to 32 queries overlap, where single calls wait
+ * for each other's. Returns 0 if ps or out is NULL. */
+ALLOCMAP_API size_t allocmap_query_many(const void *const *ps, size_t n, struct allocmap_info *out);
+
 /* Compares the index with /proc/self/maps and the heap. Returns the number
  * of discrepancies (0 when exact), or -1 if the check could not run. When
  * fd >= 0, writes one line per discrepancy to fd. */

@@ -1,6 +1,9 @@
 /* allocmap_query: what holds an address. Mapping level here; the heap
  * index answers first for addresses inside live malloc chunks.
  * Lock-free (the mapping index's seqlock); never faults on any address.
+ * allocmap_query_many: the same, software-pipelined: an address's memory
+ * reads are fetched ahead in two stages (heap.h), AHEAD and 2 * AHEAD
+ * queries before its own query runs.
  */
 #include <string.h>
 
@@ -60,4 +63,22 @@ int allocmap_query(const void *p, struct allocmap_info *out)
 		if (rc != -2 && !am_index_read_retry(ticket))
 			return rc;
 	}
+}
+
+#define AHEAD 16 /* queries between the stages of one address */
+
+size_t allocmap_query_many(const void *const *ps, size_t n, struct allocmap_info *out)
+{
+	size_t found = 0;
+	if (!ps || !out)
+		return 0;
+	for (size_t i = 0; i < n + 2 * AHEAD; i++) {
+		if (i < n)
+			am_heap_prefetch_near(ps[i]);
+		if (i >= AHEAD && i - AHEAD < n)
+			am_heap_prefetch_chunk(ps[i - AHEAD]);
+		if (i >= 2 * AHEAD && i - 2 * AHEAD < n)
+			found += allocmap_query(ps[i - 2 * AHEAD], &out[i - 2 * AHEAD]) == 0;
+	}
+	return found;
 }

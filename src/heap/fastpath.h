@@ -48,13 +48,23 @@ void am_heap_forget_slow(void *p);
 
 static inline size_t am_glibc_size_word(const void *p) { return ((const size_t *)p)[-1]; }
 
-static inline uint64_t *am_leaf_lookup(uintptr_t a, size_t *bit)
+/* Whether a lies in the brk heap's cover; then its leaf (NULL if not made
+ * yet) and bit. */
+static inline int am_lane_find(uintptr_t a, uint64_t **leaf, size_t *bit)
 {
 	uintptr_t cover = __atomic_load_n(&am_brk_lane.cover, __ATOMIC_ACQUIRE), off = a - am_brk_lane.base;
-	if (__builtin_expect(off < cover, 1)) {
-		*bit = (off & (((uintptr_t)1 << AM_LEAF_SHIFT) - 1)) / 16;
-		return __atomic_load_n(&am_brk_lane.leaf[off >> AM_LEAF_SHIFT], __ATOMIC_ACQUIRE);
-	}
+	if (off >= cover)
+		return 0;
+	*bit = (off & (((uintptr_t)1 << AM_LEAF_SHIFT) - 1)) / 16;
+	*leaf = __atomic_load_n(&am_brk_lane.leaf[off >> AM_LEAF_SHIFT], __ATOMIC_ACQUIRE);
+	return 1;
+}
+
+static inline uint64_t *am_leaf_lookup(uintptr_t a, size_t *bit)
+{
+	uint64_t *leaf;
+	if (__builtin_expect(am_lane_find(a, &leaf, bit), 1))
+		return leaf;
 	const struct am_leaf_cache *c = &am_leaf_cache[(a >> AM_LEAF_SHIFT) % AM_LEAF_SLOTS];
 	if (__builtin_expect(a - c->lo < c->hi - c->lo, 1) &&
 	    __atomic_load_n(&am_heap_epoch, __ATOMIC_ACQUIRE) == c->epoch) {

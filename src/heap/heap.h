@@ -77,6 +77,15 @@ void am_heap_seq_gone(void *heap);
 int am_heap_query(const void *p, void *heap, uintptr_t seq_lo, uintptr_t seq_hi, unsigned ticket,
 		  struct allocmap_info *out);
 
+/* Hints for a batch of queries (allocmap_query_many): stage 1 fetches the
+ * lines a query of p will read first (p's, the one before, and p's
+ * bitmap word in the brk heap); stage 2, once those have arrived, finds
+ * p's chunk start in the brk heap's bitmap and fetches its size word and
+ * likely trailer. Prefetches only: never fault, never wrong, no effect on
+ * any answer. */
+void am_heap_prefetch_near(const void *p);
+void am_heap_prefetch_chunk(const void *p);
+
 /* Calls fn for each chunk start recorded in [lo, hi), a part of the
  * sequence starting at seq_lo with heap data `heap`; stops at a non-zero
  * return and returns it. The starts are hints: the caller queries each. */

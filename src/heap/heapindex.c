@@ -321,6 +321,37 @@ static int read_bits(uintptr_t p, struct am_heapmeta *m, uintptr_t lo, uintptr_t
 	return am_bit_test(st.leaf, st.bit) ? 0 : -1;
 }
 
+/* p's leaf and bit in the brk heap's bitmap, or NULL. Leaves are never
+ * unmapped, so reading one that just retired is safe. */
+static const uint64_t *lane_leaf(uintptr_t p, size_t *bit)
+{
+	uint64_t *leaf = NULL;
+	am_lane_find(p, &leaf, bit);
+	return leaf;
+}
+
+void am_heap_prefetch_near(const void *p)
+{
+	size_t bit;
+	const uint64_t *leaf = lane_leaf((uintptr_t)p, &bit);
+	__builtin_prefetch((const char *)p);
+	__builtin_prefetch((const char *)p - 64);
+	if (leaf)
+		__builtin_prefetch(&leaf[bit / 64]);
+}
+
+void am_heap_prefetch_chunk(const void *p)
+{
+	size_t bit;
+	const uint64_t *leaf = lane_leaf((uintptr_t)p, &bit);
+	long j = leaf ? am_bit_find_prev_from(leaf, bit, bit > 1024 ? bit - 1024 : 0) : -1;
+	if (j < 0)
+		return;
+	struct start st = {leaf, (size_t)j, (uintptr_t)p - (bit - (size_t)j) * UNIT};
+	__builtin_prefetch((const char *)st.at - 8);
+	prefetch_trailer(&st);
+}
+
 /* Enters the unmap handshake (quiesce.h) for the arena [lo, hi); then the
  * index must still be as the caller's ticket saw it (else an unmap
  * completed since: -2, retry). */

@@ -10,6 +10,10 @@
  *          a thread's own live chunks are exact; answers for addresses
  *          another thread owns are either that chunk or not a chunk.
  * api      the malloc family's glibc semantics hold under the library.
+ * many     allocmap_query_many gives, address by address, what
+ *          allocmap_query gives: live chunks, freed ones, past-the-end,
+ *          stack, text, NULL and unmapped addresses, in batches of every
+ *          shape (empty, one, around the pipeline's depth, thousands).
  */
 #include <allocmap.h>
 #include <errno.h>
@@ -191,6 +195,58 @@ static void scenario_api(void)
 	free(NULL);
 }
 
+/* Each address of ps[0..n) answered by allocmap_query_many exactly as by
+ * allocmap_query; returns how many were found. */
+static size_t expect_many_as_single(const void *const *ps, size_t n)
+{
+	static struct allocmap_info many[8192];
+	size_t found = 0;
+	EXPECT(n <= sizeof many / sizeof many[0]);
+	memset(many, 0xAB, n * sizeof many[0]);
+	size_t got = allocmap_query_many(ps, n, many);
+	for (size_t k = 0; k < n; k++) {
+		struct allocmap_info one;
+		int rc = allocmap_query(ps[k], &one);
+		found += rc == 0;
+		EXPECT(memcmp(&one, &many[k], sizeof one) == 0);
+		EXPECT(rc == 0 || many[k].kind == ALLOCMAP_UNKNOWN);
+	}
+	EXPECT(got == found);
+	return found;
+}
+
+static void scenario_many(void)
+{
+	enum { N = 2000 };
+	static struct chunk ch[N];
+	static const void *ps[4 * N + 8];
+	unsigned s = 7;
+	size_t n = 0, live = 0;
+	for (int k = 0; k < N; k++)
+		make_chunk(&ch[k], &s);
+	for (int k = 0; k < N; k += 3)
+		free(ch[k].p); /* a third freed: their addresses are queried too */
+	for (int k = 0; k < N; k++) {
+		size_t use = k % 3 ? malloc_usable_size(ch[k].p) : ch[k].n;
+		ps[n++] = ch[k].p + rnd(&s) % use;
+		ps[n++] = ch[k].p;
+		ps[n++] = ch[k].p + use;
+		live += k % 3 != 0;
+	}
+	int local = 0;
+	ps[n++] = NULL, ps[n++] = &local, ps[n++] = (const void *)scenario_many, ps[n++] = (const void *)16;
+	ps[n++] = (const void *)~(uintptr_t)0, ps[n++] = (const void *)printf;
+	EXPECT(expect_many_as_single(ps, n) >= 2 * live); /* interior and base of each live chunk */
+	static const size_t shapes[] = {0, 1, 2, 15, 16, 17, 31, 32, 33, 100};
+	for (size_t k = 0; k < sizeof shapes / sizeof shapes[0]; k++)
+		expect_many_as_single(ps + rnd(&s) % (n - 100), shapes[k]);
+	struct allocmap_info one;
+	EXPECT(allocmap_query_many(NULL, 3, &one) == 0 && allocmap_query_many(ps, 1, NULL) == 0);
+	for (int k = 0; k < N; k++)
+		if (k % 3)
+			free(ch[k].p);
+}
+
 /* Queries racing with frees that give the memory back to the kernel
  * (glibc unmaps a large chunk on free): never a fault, never a freed
  * chunk reported with another chunk's base. */
@@ -330,7 +386,9 @@ int main(int argc, char **argv)
 		scenario_racefree();
 	else if (argc > 1 && !strcmp(argv[1], "signals"))
 		scenario_signals();
+	else if (argc > 1 && !strcmp(argv[1], "many"))
+		scenario_many();
 	else
-		return fprintf(stderr, "usage: %s truth|threads|api|walk|racefree|signals\n", argv[0]), 2;
+		return fprintf(stderr, "usage: %s truth|threads|api|walk|racefree|signals|many\n", argv[0]), 2;
 	return 0;
 }
