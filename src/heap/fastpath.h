@@ -95,7 +95,7 @@ static inline uint64_t am_trailer(size_t usable, size_t n, const void *site)
 }
 
 /* p came from glibc for n bytes (plus the trailer) at site. */
-static inline void am_heap_record_fast(void *p, size_t n, const void *site)
+static inline __attribute__((always_inline)) void am_heap_record_fast(void *p, size_t n, const void *site)
 {
 	size_t w = am_glibc_size_word(p), i;
 	if (w & 2) {
@@ -112,7 +112,7 @@ static inline void am_heap_record_fast(void *p, size_t n, const void *site)
 }
 
 /* p goes back to glibc. */
-static inline void am_heap_forget_fast(void *p)
+static inline __attribute__((always_inline)) void am_heap_forget_fast(void *p)
 {
 	size_t w = am_glibc_size_word(p), i;
 	if (w & 2)

@@ -44,7 +44,7 @@ static void *too_big(void)
 	return NULL;
 }
 
-static inline void *record(void *p, size_t n, const void *site)
+static inline __attribute__((always_inline)) void *record(void *p, size_t n, const void *site)
 {
 	if (p)
 		am_heap_record_fast(p, n, site);
