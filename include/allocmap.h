@@ -20,9 +20,9 @@ extern "C" {
 #endif
 
 #define ALLOCMAP_VERSION_MAJOR 0
-#define ALLOCMAP_VERSION_MINOR 1
+#define ALLOCMAP_VERSION_MINOR 2
 #define ALLOCMAP_VERSION_PATCH 0
-#define ALLOCMAP_VERSION "0.1.0"
+#define ALLOCMAP_VERSION "0.2.0"
 
 #define ALLOCMAP_API __attribute__((visibility("default")))
 
@@ -164,6 +164,10 @@ struct allocmap_heap_stats {
 	uint64_t live_bytes;   /* their usable bytes */
 	uint64_t arenas;       /* arenas with a chunk bitmap */
 	uint64_t unindexed;    /* chunks that could not be recorded (no bitmap) */
+	uint64_t slow_path;    /* malloc/free calls that had to look their chunk's
+				  bitmap up in the index: a few per arena and per
+				  16 MiB of heap, and per thread; far more means
+				  the per-call fast path is being missed */
 };
 ALLOCMAP_API int allocmap_heap_stats(struct allocmap_heap_stats *out);
 

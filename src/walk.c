@@ -73,5 +73,6 @@ int allocmap_heap_stats(struct allocmap_heap_stats *out)
 	out->indexed = am_heap_mode == AM_HEAP_GLIBC;
 	out->arenas = am_heap_arenas();
 	out->unindexed = am_heap_unindexed();
+	out->slow_path = am_heap_slow_path();
 	return allocmap_walk(ALLOCMAP_WALK_CHUNKS, count_chunk, out) < 0 ? -1 : 0;
 }

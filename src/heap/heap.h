@@ -100,6 +100,7 @@ int am_heap_held_at_fork(void);
 void am_heap_reset_child(void);
 
 uint64_t am_heap_unindexed(void);
+uint64_t am_heap_slow_path(void); /* record/forget calls that missed the fast path */
 uint64_t am_heap_arenas(void);
 
 #endif

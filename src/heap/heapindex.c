@@ -42,7 +42,7 @@ struct am_heapmeta {
 
 static struct am_lock heap_lock = AM_LOCK_INIT;
 static struct am_heapmeta *retired;
-static uint64_t n_unindexed, n_arenas;
+static uint64_t n_unindexed, n_arenas, n_slow;
 
 __thread struct am_leaf_cache am_leaf_cache[AM_LEAF_SLOTS];
 unsigned am_heap_epoch;
@@ -196,6 +196,7 @@ void am_heap_record_mmapped(void *p, size_t n, const void *site)
 void am_heap_record_slow(void *p)
 {
 	size_t i;
+	__atomic_fetch_add(&n_slow, 1, __ATOMIC_RELAXED);
 	uint64_t *leaf = bits_slow((uintptr_t)p, 1, &i);
 	if (leaf)
 		am_bit_update(leaf, i, 1);
@@ -206,6 +207,7 @@ void am_heap_record_slow(void *p)
 void am_heap_forget_slow(void *p)
 {
 	size_t i;
+	__atomic_fetch_add(&n_slow, 1, __ATOMIC_RELAXED);
 	uint64_t *leaf = bits_slow((uintptr_t)p, 0, &i);
 	if (leaf)
 		am_bit_update(leaf, i, 0);
@@ -436,4 +438,5 @@ void am_heap_reset_child(void)
 }
 
 uint64_t am_heap_unindexed(void) { return __atomic_load_n(&n_unindexed, __ATOMIC_RELAXED); }
+uint64_t am_heap_slow_path(void) { return __atomic_load_n(&n_slow, __ATOMIC_RELAXED); }
 uint64_t am_heap_arenas(void) { return __atomic_load_n(&n_arenas, __ATOMIC_RELAXED); }

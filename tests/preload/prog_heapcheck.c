@@ -10,6 +10,10 @@
  *          a thread's own live chunks are exact; answers for addresses
  *          another thread owns are either that chunk or not a chunk.
  * api      the malloc family's glibc semantics hold under the library.
+ * fastpath hundreds of thousands of malloc/free calls over a brk heap
+ *          of several 16 MiB bitmap leaves, then in 4 threads' arenas:
+ *          almost all of them take the per-call fast path (the heap
+ *          statistics count the others).
  * many     allocmap_query_many gives, address by address, what
  *          allocmap_query gives: live chunks, freed ones, past-the-end,
  *          stack, text, NULL and unmapped addresses, in batches of every
@@ -193,6 +197,50 @@ static void scenario_api(void)
 	free(v), free(pv);
 	EXPECT(malloc_usable_size(NULL) == 0);
 	free(NULL);
+}
+
+enum { FAST_N = 200000 };
+
+/* FAST_N chunks of 100-299 B made, then freed in a shuffled order. */
+static void *churn_shuffled(void *arg)
+{
+	static __thread char *p[FAST_N];
+	unsigned s = (unsigned)(uintptr_t)arg;
+	for (int k = 0; k < FAST_N; k++)
+		EXPECT(p[k] = malloc(100 + (size_t)k % 200));
+	for (int k = FAST_N - 1; k > 0; k--) {
+		int j = (int)(rnd(&s) % (unsigned)(k + 1));
+		char *t = p[k];
+		p[k] = p[j], p[j] = t;
+	}
+	for (int k = 0; k < FAST_N; k++)
+		free(p[k]);
+	return NULL;
+}
+
+static uint64_t slow_path_now(void)
+{
+	struct allocmap_heap_stats st;
+	EXPECT(allocmap_heap_stats(&st) == 0 && st.indexed);
+	return st.slow_path;
+}
+
+static void scenario_fastpath(void)
+{
+	uint64_t before = slow_path_now();
+	churn_shuffled((void *)1); /* ~45 MiB of brk heap: 3-4 leaves */
+	uint64_t main_heap = slow_path_now() - before;
+	pthread_t t[4];
+	for (uintptr_t k = 0; k < 4; k++)
+		EXPECT(pthread_create(&t[k], NULL, churn_shuffled, (void *)(k + 2)) == 0);
+	for (int k = 0; k < 4; k++)
+		pthread_join(t[k], NULL);
+	uint64_t threads = slow_path_now() - before - main_heap;
+	if (main_heap > 32 || threads > 512) {
+		fprintf(stderr, "slow path taken %llu times of %d calls (brk heap), %llu of %d (4 threads)\n",
+			(unsigned long long)main_heap, 2 * FAST_N, (unsigned long long)threads, 8 * FAST_N);
+		exit(1);
+	}
 }
 
 /* Each address of ps[0..n) answered by allocmap_query_many exactly as by
@@ -388,7 +436,9 @@ int main(int argc, char **argv)
 		scenario_signals();
 	else if (argc > 1 && !strcmp(argv[1], "many"))
 		scenario_many();
+	else if (argc > 1 && !strcmp(argv[1], "fastpath"))
+		scenario_fastpath();
 	else
-		return fprintf(stderr, "usage: %s truth|threads|api|walk|racefree|signals|many\n", argv[0]), 2;
+		return fprintf(stderr, "usage: %s truth|threads|api|walk|racefree|signals|many|fastpath\n", argv[0]), 2;
 	return 0;
 }
