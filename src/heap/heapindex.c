@@ -254,6 +254,17 @@ static int read_single(uintptr_t p, uintptr_t off, uintptr_t lo, uintptr_t hi, s
 	return 0;
 }
 
+/* Prefetches never fault: any address will do. Integer arithmetic, as the
+ * addresses need not point into any object. */
+static void fetch(uintptr_t a) { __builtin_prefetch((const void *)a); }
+
+/* A small chunk's size word is in p's line or the one before. */
+static void fetch_near(uintptr_t p)
+{
+	fetch(p);
+	fetch(p - 64);
+}
+
 /* A chunk start found in a bitmap: its leaf and bit, and its address. */
 struct start {
 	const uint64_t *leaf;
@@ -290,7 +301,7 @@ static void prefetch_trailer(const struct start *st)
 {
 	long k = am_bit_find_next_near(st->leaf, st->bit + 1, LEAF_BITS);
 	if (k >= 0)
-		__builtin_prefetch((const char *)st->at + ((uintptr_t)k - st->bit) * UNIT - 16);
+		fetch(st->at + ((uintptr_t)k - st->bit) * UNIT - 16);
 }
 
 /* The chunk holding p, read from the arena [lo, hi) (its sequence, all
@@ -302,10 +313,7 @@ static int read_bits(uintptr_t p, struct am_heapmeta *m, uintptr_t lo, uintptr_t
 	struct start st;
 	if (p < m->base || p >= m->end)
 		return -1;
-	/* a small chunk's size word is in p's line or the one before: fetch
-	 * them while the bitmap is read (a prefetch never faults) */
-	__builtin_prefetch((const char *)p);
-	__builtin_prefetch((const char *)p - 64);
+	fetch_near(p); /* while the bitmap is read */
 	if (chunk_start_below(m, p - m->base, &st) != 0)
 		return -1;
 	uintptr_t q = st.at;
@@ -336,10 +344,9 @@ void am_heap_prefetch_near(const void *p)
 {
 	size_t bit;
 	const uint64_t *leaf = lane_leaf((uintptr_t)p, &bit);
-	__builtin_prefetch((const char *)p);
-	__builtin_prefetch((const char *)p - 64);
+	fetch_near((uintptr_t)p);
 	if (leaf)
-		__builtin_prefetch(&leaf[bit / 64]);
+		fetch((uintptr_t)&leaf[bit / 64]);
 }
 
 void am_heap_prefetch_chunk(const void *p)
@@ -350,7 +357,7 @@ void am_heap_prefetch_chunk(const void *p)
 	if (j < 0)
 		return;
 	struct start st = {leaf, (size_t)j, (uintptr_t)p - (bit - (size_t)j) * UNIT};
-	__builtin_prefetch((const char *)st.at - 8);
+	fetch(st.at - 8);
 	prefetch_trailer(&st);
 }
 
