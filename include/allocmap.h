@@ -165,9 +165,10 @@ struct allocmap_heap_stats {
 	uint64_t arenas;       /* arenas with a chunk bitmap */
 	uint64_t unindexed;    /* chunks that could not be recorded (no bitmap) */
 	uint64_t slow_path;    /* malloc/free calls that had to look their chunk's
-				  bitmap up in the index: a few per arena and per
-				  16 MiB of heap, and per thread; far more means
-				  the per-call fast path is being missed */
+				  bitmap up in the index: per thread, a few per
+				  arena and per 16 MiB of heap and after any arena
+				  dies; also every call on a chunk never indexed.
+				  Far more means the fast path is being missed */
 };
 ALLOCMAP_API int allocmap_heap_stats(struct allocmap_heap_stats *out);
 

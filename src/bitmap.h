@@ -46,6 +46,8 @@ static inline long am_bit_find_prev_from(const uint64_t *b, size_t i, size_t lo)
  * after it, or -1 if none there: a short forward look. */
 static inline long am_bit_find_next_near(const uint64_t *b, size_t i, size_t n)
 {
+	if (i >= n)
+		return -1; /* b[i / 64] may lie past the bitmap */
 	size_t w = i / 64;
 	uint64_t word = __atomic_load_n(&b[w], __ATOMIC_RELAXED) & (~(uint64_t)0 << (i % 64));
 	if (!word && (w + 1) * 64 < n)

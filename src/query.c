@@ -72,7 +72,7 @@ size_t allocmap_query_many(const void *const *ps, size_t n, struct allocmap_info
 	size_t found = 0;
 	if (!ps || !out)
 		return 0;
-	for (size_t i = 0; i < n + 2 * AHEAD; i++) {
+	for (size_t i = 0; i < n || i - n < 2 * AHEAD; i++) { /* no n + 2 * AHEAD: it may wrap */
 		if (i < n)
 			am_heap_prefetch_near(ps[i]);
 		if (i >= AHEAD && i - AHEAD < n)

@@ -52,11 +52,13 @@ static inline size_t am_glibc_size_word(const void *p) { return ((const size_t *
  * yet) and bit. */
 static inline int am_lane_find(uintptr_t a, uint64_t **leaf, size_t *bit)
 {
-	uintptr_t cover = __atomic_load_n(&am_brk_lane.cover, __ATOMIC_ACQUIRE), off = a - am_brk_lane.base;
+	uintptr_t cover = __atomic_load_n(&am_brk_lane.cover, __ATOMIC_ACQUIRE);
+	uintptr_t off = a - __atomic_load_n(&am_brk_lane.base, __ATOMIC_RELAXED);
 	if (off >= cover)
 		return 0;
 	*bit = (off & (((uintptr_t)1 << AM_LEAF_SHIFT) - 1)) / 16;
-	*leaf = __atomic_load_n(&am_brk_lane.leaf[off >> AM_LEAF_SHIFT], __ATOMIC_ACQUIRE);
+	uint64_t *const *leaves = __atomic_load_n(&am_brk_lane.leaf, __ATOMIC_RELAXED);
+	*leaf = __atomic_load_n(&leaves[off >> AM_LEAF_SHIFT], __ATOMIC_ACQUIRE);
 	return 1;
 }
 

@@ -4,8 +4,8 @@
  * Invariants: a bit is set in an arena's bitmap exactly for the chunks of
  * that arena handed to the program and not yet given back (modulo the
  * instants around the real calls); a meta's coverage [base, end) lies in
- * the address range of the sequence it hangs off, widened down to a 16 MiB
- * boundary (so each leaf covers one aligned 16 MiB block).
+ * the address range of the sequence it hangs off (a leaf cached by a
+ * thread must never answer for another arena's addresses).
  * Locking: heap_lock guards making metas (lock order: heap_lock, then the
  * mmap tier, then the index). Retired metas go on a lock-free stack,
  * because they retire under the index lock.
@@ -120,11 +120,20 @@ static uint64_t *leaf_at(struct am_heapmeta *m, uintptr_t off, int make)
 	return leaf;
 }
 
+/* The lane is opened only while closed (the brk sequence has one meta at
+ * a time, and a retired one closes it), so a reader that saw cover
+ * non-zero reads the base and leaves that go with it. */
 static void open_lane(struct am_heapmeta *m)
 {
-	am_brk_lane.base = m->base;
-	am_brk_lane.leaf = m->leaf;
+	__atomic_store_n(&am_brk_lane.base, m->base, __ATOMIC_RELAXED);
+	__atomic_store_n(&am_brk_lane.leaf, m->leaf, __ATOMIC_RELAXED);
 	__atomic_store_n(&am_brk_lane.cover, m->end - m->base, __ATOMIC_RELEASE);
+}
+
+static void close_lane(struct am_heapmeta *m)
+{
+	if (__atomic_load_n(&am_brk_lane.leaf, __ATOMIC_ACQUIRE) == m->leaf)
+		__atomic_store_n(&am_brk_lane.cover, 0, __ATOMIC_RELEASE);
 }
 
 static struct am_heapmeta *make_meta(struct am_seq *s, uintptr_t lo, uintptr_t hi)
@@ -133,11 +142,12 @@ static struct am_heapmeta *make_meta(struct am_seq *s, uintptr_t lo, uintptr_t h
 	void *h = __atomic_load_n(&s->heap, __ATOMIC_ACQUIRE);
 	if (!h) {
 		int brk = s->origin == AM_ORIGIN_BRK;
-		/* leaves on 16 MiB boundaries: a leaf is one slot of the leaf cache */
-		struct am_heapmeta *m = new_meta(lo & ~(LEAF_COVER - 1), brk ? lo + AM_BRK_COVERAGE : hi);
+		struct am_heapmeta *m = new_meta(lo, brk ? lo + AM_BRK_COVERAGE : hi);
+		if (m && brk)
+			open_lane(m); /* before it is reachable: a retirement then closes it */
 		h = m ? am_index_set_heap(s, m) : NULL;
-		if (h == m && m && brk)
-			open_lane(m);
+		if (m && brk && h != m)
+			close_lane(m);
 	}
 	am_unlock(&heap_lock);
 	return AM_HEAP_IS_SINGLE(h) ? NULL : h;
@@ -220,8 +230,7 @@ void am_heap_seq_gone(void *heap)
 	struct am_heapmeta *m = heap;
 	if (AM_HEAP_IS_SINGLE(m))
 		return;
-	if (am_brk_lane.leaf == m->leaf)
-		__atomic_store_n(&am_brk_lane.cover, 0, __ATOMIC_RELEASE);
+	close_lane(m);
 	__atomic_fetch_add(&am_heap_epoch, 1, __ATOMIC_RELEASE);
 	__atomic_fetch_sub(&n_arenas, 1, __ATOMIC_RELAXED);
 	push_retired(m);
@@ -356,7 +365,7 @@ void am_heap_prefetch_chunk(const void *p)
 	long j = leaf ? am_bit_find_prev_from(leaf, bit, bit > 1024 ? bit - 1024 : 0) : -1;
 	if (j < 0)
 		return;
-	struct start st = {leaf, (size_t)j, (uintptr_t)p - (bit - (size_t)j) * UNIT};
+	struct start st = {leaf, (size_t)j, ((uintptr_t)p & ~(uintptr_t)(UNIT - 1)) - (bit - (size_t)j) * UNIT};
 	fetch(st.at - 8);
 	prefetch_trailer(&st);
 }

@@ -14,6 +14,9 @@
  *          of several 16 MiB bitmap leaves, then in 4 threads' arenas:
  *          almost all of them take the per-call fast path (the heap
  *          statistics count the others).
+ * nobrk    the brk heap cannot grow (a page is mapped at the break), so
+ *          glibc's main arena carries on in mmapped extents, which lie
+ *          next to each other: every chunk is still found exactly.
  * many     allocmap_query_many gives, address by address, what
  *          allocmap_query gives: live chunks, freed ones, past-the-end,
  *          stack, text, NULL and unmapped addresses, in batches of every
@@ -197,6 +200,30 @@ static void scenario_api(void)
 	free(v), free(pv);
 	EXPECT(malloc_usable_size(NULL) == 0);
 	free(NULL);
+}
+
+static void scenario_nobrk(void)
+{
+	enum { N = 6000 };
+	static char *p[N];
+	uintptr_t brk_end = ((uintptr_t)sbrk(0) + PAGE - 1) & ~(PAGE - 1);
+	EXPECT(mmap((void *)brk_end, PAGE, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0) ==
+	       (void *)brk_end);
+	size_t outside = 0;
+	for (int k = 0; k < N; k++) {
+		EXPECT(p[k] = malloc(1000));
+		outside += (uintptr_t)p[k] > brk_end;
+	}
+	EXPECT(outside > N / 2); /* most of them in the fallback extents */
+	for (int k = 0; k < N; k++) {
+		struct chunk c = {p[k], 1000, (const void *)scenario_nobrk};
+		expect_chunk(&c, (size_t)k % 1000);
+	}
+	EXPECT(allocmap_check(2) == 0);
+	for (int k = 0; k < N; k += 2)
+		free(p[k]), expect_not_chunk(p[k], p[k]);
+	for (int k = 1; k < N; k += 2)
+		expect_chunk(&(struct chunk){p[k], 1000, (const void *)scenario_nobrk}, 999), free(p[k]);
 }
 
 enum { FAST_N = 200000 };
@@ -438,7 +465,9 @@ int main(int argc, char **argv)
 		scenario_many();
 	else if (argc > 1 && !strcmp(argv[1], "fastpath"))
 		scenario_fastpath();
+	else if (argc > 1 && !strcmp(argv[1], "nobrk"))
+		scenario_nobrk();
 	else
-		return fprintf(stderr, "usage: %s truth|threads|api|walk|racefree|signals|many|fastpath\n", argv[0]), 2;
+		return fprintf(stderr, "usage: %s truth|threads|api|walk|racefree|signals|many|fastpath|nobrk\n", argv[0]), 2;
 	return 0;
 }

@@ -123,6 +123,10 @@ static void test_next_near_stops_at_n(void **state)
 	assert_int_equal(am_bit_find_next_near(b, 71, NBITS), -1);
 	am_bit_set(b, 63);
 	assert_int_equal(am_bit_find_next_near(b, 63, 64), 63);
+	/* from the end: nothing, and nothing read past the bitmap (ASan) */
+	am_bit_set(b, NBITS - 1);
+	assert_int_equal(am_bit_find_next_near(b, NBITS - 1, NBITS), NBITS - 1);
+	assert_int_equal(am_bit_find_next_near(b, NBITS, NBITS), -1);
 }
 
 int main(void)
