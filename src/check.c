@@ -1,12 +1,14 @@
 /* allocmap_check: the index against the kernel's /proc/self/maps, plus
- * the index's and the private tiers' own invariants, and every breach of
- * stratification seen since start-up (src/index/strat.c).
+ * the index's and the private tiers' own invariants, the heap index
+ * against the chunks it records (src/heap/heapcheck.c), and every breach
+ * of stratification seen since start-up (src/index/strat.c).
  *
  * Holds the index lock while it reads the maps, so the index cannot move
  * under it; other threads' mapping calls in flight at that moment can
  * show up as discrepancies — run it when the program is quiescent.
  */
 #include "../include/allocmap.h"
+#include "heap/heap.h"
 #include "index/internal.h"
 #include "log.h"
 #include "palloc/palloc.h"
@@ -106,6 +108,7 @@ int allocmap_check(int fd)
 	n += count_invariant(fd, "the mapping index", am_index_validate());
 	n += count_invariant(fd, "the no-mmap tier", am_palloc_check(&am_tier_nommap));
 	n += count_invariant(fd, "the mmap tier", am_palloc_check(&am_tier_mmap));
+	n += (int)am_heap_validate(fd);
 	n += count_invariant(fd, "stratification (recursion into the index deeper than 1)",
 			     (size_t)am_strat_violations());
 	return n;

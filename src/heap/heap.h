@@ -104,6 +104,11 @@ int am_heap_each_start(void *heap, uintptr_t lo, uintptr_t hi, uintptr_t seq_lo,
 int am_heap_held_at_fork(void);
 void am_heap_reset_child(void);
 
+/* heapcheck.c: recorded chunks that are not glibc's live chunks (see
+ * there), one line each to fd if fd >= 0. Under no lock of its own: call
+ * it when the program is quiescent. */
+size_t am_heap_validate(int fd);
+
 uint64_t am_heap_unindexed(void);
 uint64_t am_heap_slow_path(void); /* record/forget calls that missed the fast path */
 uint64_t am_heap_arenas(void);

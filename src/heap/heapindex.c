@@ -21,24 +21,10 @@
 #include "../sys/syscall.h"
 #include "fastpath.h"
 #include "heap.h"
+#include "heapmeta.h"
 #include "quiesce.h"
 
-#define UNIT 16
 #define SCAN_LIMIT ((size_t)32 << 20) /* a query scans back at most this far */
-#define SLACK_UNKNOWN 0xFFFFu
-
-#define LEAF_SHIFT AM_LEAF_SHIFT                 /* a leaf covers 16 MiB of arena */
-#define LEAF_COVER ((uintptr_t)1 << LEAF_SHIFT)
-#define LEAF_BITS (LEAF_COVER / UNIT)
-#define LEAF_BYTES (LEAF_BITS / 8)               /* 128 KiB */
-
-struct am_heapmeta {
-	uintptr_t base, end;          /* coverage: one bit per 16 bytes */
-	unsigned nleaves;             /* (end - base) / LEAF_COVER, rounded up */
-	struct am_heapmeta *next;     /* on the retired stack */
-	uint64_t *leaf[];             /* bitmap leaves, made on first use in the
-				         mmap tier; never unmapped, never moved */
-};
 
 static struct am_lock heap_lock = AM_LOCK_INIT;
 static struct am_heapmeta *retired;
@@ -110,7 +96,7 @@ static struct am_heapmeta *new_meta(uintptr_t base, uintptr_t end)
 static uint64_t *leaf_at(struct am_heapmeta *m, uintptr_t off, int make)
 {
 	uint64_t **slot = &m->leaf[off >> LEAF_SHIFT];
-	uint64_t *leaf = __atomic_load_n(slot, __ATOMIC_ACQUIRE);
+	uint64_t *leaf = am_heapmeta_leaf(m, off);
 	if (leaf || !make)
 		return leaf;
 	am_lock(&heap_lock);
