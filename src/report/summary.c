@@ -319,6 +319,7 @@ static void put_heap(struct rep *r)
 	col_bytes(r, hs.live_bytes, 10);
 	put(r, "\n");
 	put_count(r, "arenas with a bitmap", hs.arenas);
+	put_count(r, "calls off the fast path", hs.slow_path);
 }
 
 static void put_tier_bytes(struct rep *r, const char *label, size_t a, size_t b)
