@@ -6,9 +6,11 @@
  * within the chunk, and no chunk overlapping the one before. No bit may
  * lie outside the arena's sequence. A chunk that is its own mapping must
  * have a size word that fits its mapping. Only readable maps are read,
- * under the index lock (nothing can be unmapped meanwhile); other
- * threads' malloc and free can make a racing check report a chunk — run
- * it when the program is quiescent, as allocmap_check says.
+ * under the index lock (nothing can be unmapped meanwhile). A chunk found
+ * wrong is reported only if its bit is still set afterwards (another
+ * thread may have freed it meanwhile); a free and a malloc of the same
+ * chunk in that window can still show — run it when the program is
+ * quiescent, as allocmap_check says.
  * What it cannot see: a live chunk whose bit is missing (glibc's cached
  * free chunks look in use too); the unindexed counter covers the known
  * cause, a bitmap that could not be made.
@@ -28,7 +30,17 @@ struct vcheck {
 	const struct am_map_view *view; /* the map being checked */
 };
 
-static void bad(struct vcheck *c, const char *what, uintptr_t a)
+/* Whether a's bit is still set in the map's arena bitmap: a chunk freed
+ * by another thread while it was checked is not a discrepancy. */
+static int still_recorded(const struct vcheck *c, uintptr_t a)
+{
+	const struct am_heapmeta *m = c->view->heap;
+	const uint64_t *leaf = am_heapmeta_leaf(m, a - m->base);
+	size_t i = ((a - m->base) & (LEAF_COVER - 1)) / UNIT;
+	return leaf && (__atomic_load_n(&leaf[i / 64], __ATOMIC_ACQUIRE) >> (i % 64) & 1);
+}
+
+static void report(struct vcheck *c, const char *what, uintptr_t a)
 {
 	char line[160];
 	c->bad++;
@@ -36,6 +48,13 @@ static void bad(struct vcheck *c, const char *what, uintptr_t a)
 		return;
 	size_t n = am_fmt(line, sizeof line, "allocmap: check: heap index: %s at %p\n", what, (void *)a);
 	am_sys_write_all(c->fd, line, n);
+}
+
+/* A discrepancy at a recorded chunk start a, unless it was freed meanwhile. */
+static void bad(struct vcheck *c, const char *what, uintptr_t a)
+{
+	if (still_recorded(c, a))
+		report(c, what, a);
 }
 
 static size_t word_at(uintptr_t a) { return *(const size_t *)a; }
@@ -86,7 +105,7 @@ static void check_single(struct vcheck *c, const struct am_map_view *v)
 		return;
 	size_t w = word_at(hdr + 8);
 	if (!(w & 2) || (w & ~(size_t)7) > v->seq_hi - hdr)
-		bad(c, "an mmapped chunk whose size word does not fit its mapping", hdr + 16);
+		report(c, "an mmapped chunk whose size word does not fit its mapping", hdr + 16);
 }
 
 static int check_map(const struct am_map_view *v, void *arg)
