@@ -6,11 +6,14 @@
  * within the chunk, and no chunk overlapping the one before. No bit may
  * lie outside the arena's sequence. A chunk that is its own mapping must
  * have a size word that fits its mapping. Only readable maps are read,
- * under the index lock (nothing can be unmapped meanwhile). A chunk found
- * wrong is reported only if its bit is still set afterwards (another
- * thread may have freed it meanwhile); a free and a malloc of the same
- * chunk in that window can still show — run it when the program is
- * quiescent, as allocmap_check says.
+ * under the index lock and, chunk by chunk, inside the unmap handshake
+ * (munmap and mremap wait for the lock; mprotect, MAP_FIXED and a
+ * shrinking brk change memory first). Other threads may malloc and free
+ * meanwhile: a chunk found wrong is read again and reported only if
+ * nothing it was judged on has changed and its bit is still set; a bit
+ * past a brk heap's end counts only past the actual break. What races can
+ * still show is an ABA (freed and made again identically between the two
+ * reads) — run it when the program is quiescent, as allocmap_check says.
  * What it cannot see: a live chunk whose bit is missing (glibc's cached
  * free chunks look in use too); the unindexed counter covers the known
  * cause, a bitmap that could not be made.
@@ -22,12 +25,13 @@
 #include "../sys/syscall.h"
 #include "heap.h"
 #include "heapmeta.h"
+#include "quiesce.h"
 
 struct vcheck {
 	int fd;
 	size_t bad;
-	uintptr_t prev_end; /* where the previous chunk of this map ends */
-	const struct am_map_view *view; /* the map being checked */
+	uintptr_t prev_a, prev_w, prev_end; /* the previous good chunk: start, size word, end */
+	const struct am_map_view *view;     /* the map being checked */
 };
 
 /* Whether a's bit is still set in the map's arena bitmap: a chunk freed
@@ -59,42 +63,106 @@ static void bad(struct vcheck *c, const char *what, uintptr_t a)
 
 static size_t word_at(uintptr_t a) { return *(const size_t *)a; }
 
-/* The chunk whose user pointer is a, inside the readable map [lo, hi) of
- * the arena [seq_lo, seq_hi). */
-static void check_chunk(struct vcheck *c, uintptr_t a, const struct am_map_view *v)
+/* What a check reads of chunk a: its size word, the next chunk's (1, as
+ * if in use, when past the map) and its trailer (unknown when past). */
+struct facts {
+	size_t w, next_w;
+	uint64_t trailer;
+};
+
+static void read_facts(uintptr_t a, const struct am_map_view *v, struct facts *f)
 {
+	f->w = word_at(a - 8);
+	size_t size = f->w & ~(size_t)7;
+	f->next_w = 1, f->trailer = (uint64_t)SLACK_UNKNOWN << 48;
+	if (size < 32 || size > v->seq_hi - (a - 16))
+		return;
+	if (a + size - 8 < v->hi)
+		f->next_w = word_at(a + size - 8);
+	if (a + size - 8 <= v->hi)
+		f->trailer = word_at(a + size - 16);
+}
+
+enum verdict { GOOD, BAD_SIZE, OVERLAP, FREE, BAD_SLACK };
+
+static const char *const verdict_text[] = {
+	[BAD_SIZE] = "a chunk whose size word is not an arena chunk's",
+	[OVERLAP] = "a chunk starting inside the one before",
+	[FREE] = "a chunk glibc has free (the next chunk's PREV_INUSE is clear)",
+	[BAD_SLACK] = "a chunk whose trailer's slack is larger than the chunk",
+};
+
+static enum verdict judge(const struct facts *f, uintptr_t a, const struct am_map_view *v, uintptr_t prev_end)
+{
+	size_t size = f->w & ~(size_t)7, slack = (size_t)(f->trailer >> 48);
+	if ((f->w & 2) || size < 32 || size > v->seq_hi - (a - 16))
+		return BAD_SIZE;
+	if (a < prev_end)
+		return OVERLAP;
+	if (!(f->next_w & 1))
+		return FREE;
+	return slack != SLACK_UNKNOWN && slack > size - 16 ? BAD_SLACK : GOOD;
+}
+
+/* Whether a verdict stands when read again: the chunk recorded before and
+ * after the facts are read again, the same facts, and for an overlap the
+ * chunk before still recorded and unchanged. A chunk freed, merged or
+ * reused by another thread meanwhile changes one of them, unless it was
+ * freed and made again identically in between. */
+static int stands(struct vcheck *c, uintptr_t a, const struct facts *f, enum verdict why)
+{
+	struct facts again;
+	if (!still_recorded(c, a))
+		return 0;
+	read_facts(a, c->view, &again);
+	if (again.w != f->w || again.next_w != f->next_w || again.trailer != f->trailer || !still_recorded(c, a))
+		return 0;
+	return why != OVERLAP || (still_recorded(c, c->prev_a) && word_at(c->prev_a - 8) == c->prev_w);
+}
+
+/* The chunk whose user pointer is a, inside the readable map of c->view. */
+static void check_chunk(struct vcheck *c, uintptr_t a)
+{
+	const struct am_map_view *v = c->view;
 	if (a < v->seq_lo + 16) {
 		bad(c, "a chunk start at the arena's first bytes", a);
 		return;
 	}
 	if (a - 8 < v->lo)
 		return; /* its size word is in the map before */
-	size_t w = word_at(a - 8), size = w & ~(size_t)7;
-	if ((w & 2) || size < 32 || size > v->seq_hi - (a - 16)) {
-		bad(c, "a chunk whose size word is not an arena chunk's", a);
+	struct facts f;
+	read_facts(a, v, &f);
+	enum verdict why = judge(&f, a, v, c->prev_end);
+	if (why != GOOD) {
+		if (stands(c, a, &f, why))
+			report(c, verdict_text[why], a);
 		return;
 	}
-	if (a < c->prev_end)
-		bad(c, "a chunk starting inside the one before", a);
-	c->prev_end = a + size;
-	if (a + size - 8 < v->hi && !(word_at(a + size - 8) & 1))
-		bad(c, "a chunk glibc has free (the next chunk's PREV_INUSE is clear)", a);
-	size_t usable = size - 16;
-	uintptr_t t = a + usable;
-	if (t + 8 <= v->hi && (word_at(t) >> 48) != SLACK_UNKNOWN && (word_at(t) >> 48) > usable)
-		bad(c, "a chunk whose trailer's slack is larger than the chunk", a);
+	c->prev_a = a, c->prev_w = f.w, c->prev_end = a + (f.w & ~(size_t)7);
 }
 
+/* Each chunk's reads inside the unmap handshake (quiesce.h): a shrinking
+ * brk or an mprotect on another thread changes the memory before its
+ * event waits for the index lock this check holds. Such a call in flight
+ * on the arena ends the map's check. */
 static int visit_chunk(uintptr_t a, void *arg)
 {
 	struct vcheck *c = arg;
-	check_chunk(c, a, c->view);
+	if (am_quiesce_read_begin(c->view->seq_lo, c->view->seq_hi) != 0)
+		return 1;
+	check_chunk(c, a);
+	am_quiesce_read_end();
 	return 0;
 }
 
+/* A bit past the arena's end, but not past a brk heap's actual break
+ * (its growth may be waiting for the index lock this check holds). */
 static int visit_beyond(uintptr_t a, void *arg)
 {
-	bad(arg, "a chunk start outside its arena", a);
+	struct vcheck *c = arg;
+	if (c->view->origin == AM_ORIGIN_BRK && a < (uintptr_t)am_sys_brk(NULL))
+		return 0;
+	bad(c, "a chunk start outside its arena", a);
 	return 0;
 }
 
@@ -118,7 +186,7 @@ static int check_map(const struct am_map_view *v, void *arg)
 			check_single(c, v);
 		return 0;
 	}
-	c->prev_end = 0, c->view = v;
+	c->prev_a = c->prev_w = c->prev_end = 0, c->view = v;
 	if (v->prot & PROT_READ)
 		am_heap_each_start(v->heap, v->lo, v->hi, v->seq_lo, visit_chunk, c);
 	if (v->hi == v->seq_hi) /* a brk heap's bitmap covers more than its heap */
@@ -128,7 +196,7 @@ static int check_map(const struct am_map_view *v, void *arg)
 
 size_t am_heap_validate(int fd)
 {
-	struct vcheck c = {fd, 0, 0, NULL};
+	struct vcheck c = {.fd = fd};
 	if (am_heap_mode == AM_HEAP_GLIBC)
 		am_index_each(check_map, &c);
 	return c.bad;
