@@ -21,6 +21,7 @@
 
 #define AM_LEAF_SHIFT 24 /* a bitmap leaf covers 16 MiB of arena */
 #define AM_LEAF_SLOTS 16
+#define AM_BIG_CHUNK ((size_t)16 << 10) /* chunks this big also mark their page (heapmeta.h) */
 
 struct am_leaf_cache {
 	uintptr_t lo, hi;       /* the cached leaf's cover, clipped to its arena */
@@ -45,6 +46,7 @@ extern unsigned am_heap_epoch;
 void am_heap_record_slow(void *p);
 void am_heap_record_mmapped(void *p, size_t n, const void *site);
 void am_heap_forget_slow(void *p);
+void am_heap_mark_big(uint64_t *leaf, size_t bit, int set);
 
 static inline size_t am_glibc_size_word(const void *p) { return ((const size_t *)p)[-1]; }
 
@@ -107,10 +109,13 @@ static inline __attribute__((always_inline)) void am_heap_record_fast(void *p, s
 	size_t usable = (w & ~(size_t)7) - 8; /* an arena chunk's */
 	*(uint64_t *)((char *)p + usable - AM_TRAILER) = am_trailer(usable, n, site);
 	uint64_t *leaf = am_leaf_lookup((uintptr_t)p, &i);
-	if (leaf)
-		am_bit_update(leaf, i, 1);
-	else
+	if (!leaf) {
 		am_heap_record_slow(p);
+		return;
+	}
+	am_bit_update(leaf, i, 1);
+	if (__builtin_expect(w >= AM_BIG_CHUNK, 0))
+		am_heap_mark_big(leaf, i, 1);
 }
 
 /* p goes back to glibc. */
@@ -120,10 +125,13 @@ static inline __attribute__((always_inline)) void am_heap_forget_fast(void *p)
 	if (w & 2)
 		return; /* its munmap removes the whole sequence */
 	uint64_t *leaf = am_leaf_lookup((uintptr_t)p, &i);
-	if (leaf)
-		am_bit_update(leaf, i, 0);
-	else
+	if (!leaf) {
 		am_heap_forget_slow(p);
+		return;
+	}
+	am_bit_update(leaf, i, 0);
+	if (__builtin_expect(w >= AM_BIG_CHUNK, 0))
+		am_heap_mark_big(leaf, i, 0);
 }
 
 #endif

@@ -4,7 +4,9 @@
  * has in use: its size word sane (not mmapped, at least 32 bytes, inside
  * the arena), the next chunk's PREV_INUSE bit set, its trailer's slack
  * within the chunk, and no chunk overlapping the one before. No bit may
- * lie outside the arena's sequence. A chunk that is its own mapping must
+ * lie outside the arena's sequence. A big chunk's page must be marked, and
+ * a marked page's last chunk start must be a big chunk's (heapmeta.h). A
+ * chunk that is its own mapping must
  * have a size word that fits its mapping. Only readable maps are read,
  * under the index lock and, chunk by chunk, inside the unmap handshake
  * (munmap and mremap wait for the lock; mprotect, MAP_FIXED and a
@@ -19,6 +21,8 @@
  * cause, a bitmap that could not be made.
  */
 #include <sys/mman.h>
+
+#include "../bitmap.h"
 
 #include "../log.h"
 #include "../index/mapindex.h"
@@ -120,6 +124,15 @@ static int stands(struct vcheck *c, uintptr_t a, const struct facts *f, enum ver
 	return why != OVERLAP || (still_recorded(c, c->prev_a) && word_at(c->prev_a - 8) == c->prev_w);
 }
 
+/* Whether the page holding a is marked as a big chunk's (heapmeta.h). */
+static int page_marked(const struct vcheck *c, uintptr_t a)
+{
+	const struct am_heapmeta *m = c->view->heap;
+	uint64_t *leaf = am_heapmeta_leaf(m, a - m->base);
+	size_t j = (((a - m->base) & (LEAF_COVER - 1)) / UNIT) >> MARK_SHIFT;
+	return leaf && (__atomic_load_n(&am_leaf_marks(leaf)[j / 64], __ATOMIC_ACQUIRE) >> (j % 64) & 1);
+}
+
 /* The chunk whose user pointer is a, inside the readable map of c->view. */
 static void check_chunk(struct vcheck *c, uintptr_t a)
 {
@@ -139,6 +152,9 @@ static void check_chunk(struct vcheck *c, uintptr_t a)
 		return;
 	}
 	c->prev_a = a, c->prev_w = f.w, c->prev_end = a + (f.w & ~(size_t)7);
+	if (f.w >= AM_BIG_CHUNK && !page_marked(c, a) && still_recorded(c, a) && word_at(a - 8) == f.w &&
+	    !page_marked(c, a))
+		report(c, "a big chunk whose page is not marked", a);
 }
 
 /* Each chunk's reads inside the unmap handshake (quiesce.h): a shrinking
@@ -166,6 +182,37 @@ static int visit_beyond(uintptr_t a, void *arg)
 	return 0;
 }
 
+/* A marked page at pg must have a big chunk as its last chunk start. */
+static void check_mark(struct vcheck *c, const uint64_t *leaf, uintptr_t pg)
+{
+	const struct am_map_view *v = c->view;
+	const struct am_heapmeta *m = v->heap;
+	size_t first = ((pg - m->base) & (LEAF_COVER - 1)) / UNIT;
+	long j = am_bit_find_prev_from(leaf, first + (1u << MARK_SHIFT) - 1, first);
+	uintptr_t a = pg + (j >= 0 ? (uintptr_t)(j - (long)first) * UNIT : 0);
+	if (j >= 0 && (a - 8 < v->lo || word_at(a - 8) >= AM_BIG_CHUNK))
+		return;
+	if (page_marked(c, pg) && (j < 0 || (still_recorded(c, a) && word_at(a - 8) < AM_BIG_CHUNK)))
+		report(c, j < 0 ? "a marked page where no chunk starts" : "a marked page whose last chunk is not big", pg);
+}
+
+/* The big-chunk marks of the map's pages, inside the unmap handshake. */
+static void check_marks(struct vcheck *c)
+{
+	const struct am_map_view *v = c->view;
+	const struct am_heapmeta *m = v->heap;
+	uintptr_t lo = v->lo > m->base ? v->lo : m->base, hi = v->hi < m->end ? v->hi : m->end;
+	for (uintptr_t pg = lo; pg < hi; pg += MARK_PAGE) {
+		const uint64_t *leaf = am_heapmeta_leaf(m, pg - m->base);
+		if (!leaf || !page_marked(c, pg))
+			continue;
+		if (am_quiesce_read_begin(v->seq_lo, v->seq_hi) != 0)
+			return;
+		check_mark(c, leaf, pg);
+		am_quiesce_read_end();
+	}
+}
+
 static void check_single(struct vcheck *c, const struct am_map_view *v)
 {
 	uintptr_t hdr = v->seq_lo + AM_HEAP_SINGLE_OFF(v->heap);
@@ -187,8 +234,10 @@ static int check_map(const struct am_map_view *v, void *arg)
 		return 0;
 	}
 	c->prev_a = c->prev_w = c->prev_end = 0, c->view = v;
-	if (v->prot & PROT_READ)
+	if (v->prot & PROT_READ) {
 		am_heap_each_start(v->heap, v->lo, v->hi, v->seq_lo, visit_chunk, c);
+		check_marks(c);
+	}
 	if (v->hi == v->seq_hi) /* a brk heap's bitmap covers more than its heap */
 		am_heap_each_start(v->heap, v->seq_hi, UINTPTR_MAX, v->seq_lo, visit_beyond, c);
 	return 0;

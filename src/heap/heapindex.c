@@ -24,7 +24,7 @@
 #include "heapmeta.h"
 #include "quiesce.h"
 
-#define SCAN_LIMIT ((size_t)32 << 20) /* a query scans back at most this far */
+#define MARK_LIMIT ((size_t)1 << 32) /* a big chunk is looked for this far back */
 
 static struct am_lock heap_lock = AM_LOCK_INIT;
 static struct am_heapmeta *retired;
@@ -194,10 +194,18 @@ void am_heap_record_slow(void *p)
 	size_t i;
 	__atomic_fetch_add(&n_slow, 1, __ATOMIC_RELAXED);
 	uint64_t *leaf = bits_slow((uintptr_t)p, 1, &i);
-	if (leaf)
-		am_bit_update(leaf, i, 1);
-	else
+	if (!leaf) {
 		__atomic_fetch_add(&n_unindexed, 1, __ATOMIC_RELAXED);
+		return;
+	}
+	am_bit_update(leaf, i, 1);
+	if (glibc_size_word(p) >= AM_BIG_CHUNK)
+		am_heap_mark_big(leaf, i, 1);
+}
+
+void am_heap_mark_big(uint64_t *leaf, size_t bit, int set)
+{
+	am_bit_update(am_leaf_marks(leaf), bit >> MARK_SHIFT, set);
 }
 
 void am_heap_forget_slow(void *p)
@@ -205,8 +213,11 @@ void am_heap_forget_slow(void *p)
 	size_t i;
 	__atomic_fetch_add(&n_slow, 1, __ATOMIC_RELAXED);
 	uint64_t *leaf = bits_slow((uintptr_t)p, 0, &i);
-	if (leaf)
-		am_bit_update(leaf, i, 0);
+	if (!leaf)
+		return;
+	am_bit_update(leaf, i, 0);
+	if (glibc_size_word(p) >= AM_BIG_CHUNK)
+		am_heap_mark_big(leaf, i, 0);
 }
 
 size_t am_heap_usable(void *p) { return glibc_usable(glibc_size_word(p)) - AM_TRAILER; }
@@ -267,11 +278,10 @@ struct start {
 	uintptr_t at;
 };
 
-/* The last chunk start at or below arena offset off, within SCAN_LIMIT;
- * 0 if found. Crosses leaves backwards. */
-static int chunk_start_below(struct am_heapmeta *m, uintptr_t off, struct start *st)
+/* The last chunk start in [floor, off] (arena offsets); 0 if found.
+ * Crosses leaves backwards. */
+static int start_in(struct am_heapmeta *m, uintptr_t off, uintptr_t floor, struct start *st)
 {
-	uintptr_t floor = off > SCAN_LIMIT ? off - SCAN_LIMIT : 0;
 	for (;;) {
 		const uint64_t *leaf = leaf_at(m, off, 0);
 		uintptr_t leaf_lo = off & ~(LEAF_COVER - 1);
@@ -287,6 +297,38 @@ static int chunk_start_below(struct am_heapmeta *m, uintptr_t off, struct start 
 			return -1;
 		off = leaf_lo - UNIT;
 	}
+}
+
+/* The last marked page (heapmeta.h) at or below arena offset off, within
+ * MARK_LIMIT; its offset, or -1. */
+static intptr_t marked_page_below(struct am_heapmeta *m, uintptr_t off)
+{
+	uintptr_t floor = off > MARK_LIMIT ? off - MARK_LIMIT : 0;
+	for (;;) {
+		uint64_t *leaf = leaf_at(m, off, 0);
+		uintptr_t leaf_lo = off & ~(LEAF_COVER - 1);
+		if (leaf) {
+			size_t lo = floor > leaf_lo ? ((floor - leaf_lo) / UNIT) >> MARK_SHIFT : 0;
+			long pg = am_bit_find_prev_from(am_leaf_marks(leaf), ((off - leaf_lo) / UNIT) >> MARK_SHIFT, lo);
+			if (pg >= 0)
+				return (intptr_t)(leaf_lo + ((uintptr_t)pg << MARK_SHIFT) * UNIT);
+		}
+		if (leaf_lo == 0 || leaf_lo <= floor)
+			return -1;
+		off = leaf_lo - UNIT;
+	}
+}
+
+/* The last chunk start at or below arena offset off; 0 if found. A chunk
+ * holding off either starts within AM_BIG_CHUNK below it, or is big and
+ * starts in the last marked page below: the last start in that page. */
+static int chunk_start_below(struct am_heapmeta *m, uintptr_t off, struct start *st)
+{
+	uintptr_t near = off > AM_BIG_CHUNK ? off - AM_BIG_CHUNK : 0;
+	if (start_in(m, off, near, st) == 0)
+		return 0;
+	intptr_t page = near ? marked_page_below(m, near) : -1;
+	return page < 0 ? -1 : start_in(m, (uintptr_t)page + MARK_PAGE - UNIT, (uintptr_t)page, st);
 }
 
 /* The next chunk start after st, if near, tells where st's trailer most

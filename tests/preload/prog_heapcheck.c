@@ -17,6 +17,8 @@
  * nobrk    the brk heap cannot grow (a page is mapped at the break), so
  *          glibc's main arena carries on in mmapped extents, which lie
  *          next to each other: every chunk is still found exactly.
+ * huge     with glibc's mmap turned off, 100 MiB chunks live in the brk
+ *          heap: a query anywhere inside one, even 99 MiB in, finds it.
  * corrupt  allocmap_check sees a heap chunk whose neighbour's header says
  *          it is free (as an overrun of the chunk before would leave it)
  *          and is clean again once the header is restored.
@@ -229,6 +231,23 @@ static void scenario_nobrk(void)
 		free(p[k]), expect_not_chunk(p[k], p[k]);
 	for (int k = 1; k < N; k += 2)
 		expect_chunk(&(struct chunk){p[k], 1000, (const void *)scenario_nobrk}, 999), free(p[k]);
+}
+
+static void scenario_huge(void)
+{
+	const size_t n = (size_t)100 << 20;
+	EXPECT(mallopt(M_MMAP_MAX, 0) == 1); /* every chunk from the heap */
+	char *a = malloc(n), *b = malloc(n);
+	EXPECT(a && b);
+	struct chunk ca = {a, n, (const void *)scenario_huge}, cb = {b, n, (const void *)scenario_huge};
+	for (size_t off = 0; off < n; off += n / 10 + 4097)
+		expect_chunk(&ca, off), expect_chunk(&cb, off);
+	expect_chunk(&ca, n - 1), expect_chunk(&cb, n - 1);
+	EXPECT(allocmap_check(2) == 0);
+	free(a);
+	expect_not_chunk(a + n / 2, a);
+	expect_chunk(&cb, n / 2);
+	free(b);
 }
 
 static void scenario_corrupt(void)
@@ -489,7 +508,9 @@ int main(int argc, char **argv)
 		scenario_nobrk();
 	else if (argc > 1 && !strcmp(argv[1], "corrupt"))
 		scenario_corrupt();
+	else if (argc > 1 && !strcmp(argv[1], "huge"))
+		scenario_huge();
 	else
-		return fprintf(stderr, "usage: %s truth|threads|api|walk|racefree|signals|many|fastpath|nobrk|corrupt\n", argv[0]), 2;
+		return fprintf(stderr, "usage: %s truth|threads|api|walk|racefree|signals|many|fastpath|nobrk|corrupt|huge\n", argv[0]), 2;
 	return 0;
 }

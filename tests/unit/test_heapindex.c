@@ -51,14 +51,16 @@ static unsigned rnd(unsigned *s)
 
 static void put_word(uintptr_t a, size_t w) { *(size_t *)a = w; }
 
-/* Chunk k: header at its slot's start, size 32..4096; the rest of the
+/* Chunk k: header at its slot's start, size 32..4096 (every tenth 16 KiB
+ * or more: queried deep inside, it is found through its page mark); the rest of the
  * slot is a free chunk (PREV_INUSE set: chunk k is in use); the next
  * slot's chunk has PREV_INUSE clear (the free chunk before it). */
 static void lay_out(unsigned seed)
 {
 	for (int k = 0; k < NCHUNKS; k++) {
 		uintptr_t hdr = arena + (uintptr_t)k * STRIDE;
-		size_t size = 32 + (size_t)(rnd(&seed) % 256) * 16;
+		size_t size = k % 10 == 9 ? AM_BIG_CHUNK + 1024 + (size_t)(rnd(&seed) % 64) * 16 /* big: its page marked */
+					   : 32 + (size_t)(rnd(&seed) % 256) * 16;
 		put_word(hdr + 8, size); /* PREV_INUSE clear: a free chunk before (or none) */
 		put_word(hdr + size + 8, (STRIDE - size) | 1);
 		user[k] = hdr + 16;
@@ -199,6 +201,18 @@ static void test_validator_sees_each_forgery(void **state)
 	*inner_size = saved_inner;
 	am_heap_record_fast((void *)user[k], req[k], site); /* its trailer, rewritten by the inner record */
 	assert_int_equal(am_heap_validate(2), 0);
+
+	/* a big chunk's page mark cleared; a mark on a page with no big chunk */
+	int big = 9;
+	size_t bit = ((user[big] - am_brk_lane.base) & (((uintptr_t)1 << AM_LEAF_SHIFT) - 1)) / 16;
+	uint64_t *leaf = am_brk_lane.leaf[(user[big] - am_brk_lane.base) >> AM_LEAF_SHIFT];
+	am_heap_mark_big(leaf, bit, 0);
+	assert_int_equal(am_heap_validate(-1), 1);
+	am_heap_mark_big(leaf, bit, 1);
+	am_heap_mark_big(leaf, bit + 2 * 256, 1); /* two pages on: inside the big chunk, no start there */
+	assert_int_equal(am_heap_validate(-1), 1);
+	am_heap_mark_big(leaf, bit + 2 * 256, 0);
+	assert_int_equal(am_heap_validate(-1), 0);
 
 	/* a bit past the arena's end (the page after it, not in the index) */
 	uintptr_t past = arena + ARENA;
