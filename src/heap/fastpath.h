@@ -98,6 +98,15 @@ static inline uint64_t am_trailer(size_t usable, size_t n, const void *site)
 	return ((uint64_t)(uintptr_t)site & 0xFFFFFFFFFFFFull) | s << 48;
 }
 
+/* Sets or clears the start bit i of a chunk whose size word is w, and its
+ * page mark if it is big (heapmeta.h). */
+static inline void am_chunk_bits(uint64_t *leaf, size_t i, size_t w, int set)
+{
+	am_bit_update(leaf, i, set);
+	if (__builtin_expect(w >= AM_BIG_CHUNK, 0))
+		am_heap_mark_big(leaf, i, set);
+}
+
 /* p came from glibc for n bytes (plus the trailer) at site. */
 static inline __attribute__((always_inline)) void am_heap_record_fast(void *p, size_t n, const void *site)
 {
@@ -113,9 +122,7 @@ static inline __attribute__((always_inline)) void am_heap_record_fast(void *p, s
 		am_heap_record_slow(p);
 		return;
 	}
-	am_bit_update(leaf, i, 1);
-	if (__builtin_expect(w >= AM_BIG_CHUNK, 0))
-		am_heap_mark_big(leaf, i, 1);
+	am_chunk_bits(leaf, i, w, 1);
 }
 
 /* p goes back to glibc. */
@@ -129,9 +136,7 @@ static inline __attribute__((always_inline)) void am_heap_forget_fast(void *p)
 		am_heap_forget_slow(p);
 		return;
 	}
-	am_bit_update(leaf, i, 0);
-	if (__builtin_expect(w >= AM_BIG_CHUNK, 0))
-		am_heap_mark_big(leaf, i, 0);
+	am_chunk_bits(leaf, i, w, 0);
 }
 
 #endif

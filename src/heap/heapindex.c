@@ -198,9 +198,7 @@ void am_heap_record_slow(void *p)
 		__atomic_fetch_add(&n_unindexed, 1, __ATOMIC_RELAXED);
 		return;
 	}
-	am_bit_update(leaf, i, 1);
-	if (glibc_size_word(p) >= AM_BIG_CHUNK)
-		am_heap_mark_big(leaf, i, 1);
+	am_chunk_bits(leaf, i, glibc_size_word(p), 1);
 }
 
 void am_heap_mark_big(uint64_t *leaf, size_t bit, int set)
@@ -215,9 +213,7 @@ void am_heap_forget_slow(void *p)
 	uint64_t *leaf = bits_slow((uintptr_t)p, 0, &i);
 	if (!leaf)
 		return;
-	am_bit_update(leaf, i, 0);
-	if (glibc_size_word(p) >= AM_BIG_CHUNK)
-		am_heap_mark_big(leaf, i, 0);
+	am_chunk_bits(leaf, i, glibc_size_word(p), 0);
 }
 
 size_t am_heap_usable(void *p) { return glibc_usable(glibc_size_word(p)) - AM_TRAILER; }
