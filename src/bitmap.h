@@ -56,6 +56,28 @@ static inline long am_bit_find_next_near(const uint64_t *b, size_t i, size_t n)
 	return word && k < n ? (long)k : -1;
 }
 
+/* Lowest set bit at index in [i, n), or -1 if none: a forward scan that
+ * skips empty cache lines of words whole. */
+static inline long am_bit_find_next_from(const uint64_t *b, size_t i, size_t n)
+{
+	if (i >= n)
+		return -1;
+	size_t w = i / 64, wlast = (n - 1) / 64;
+	uint64_t word = __atomic_load_n(&b[w], __ATOMIC_RELAXED) & (~(uint64_t)0 << (i % 64));
+	while (!word) {
+		if (w >= wlast)
+			return -1;
+		w++;
+		if (w % 8 == 0 && w + 7 <= wlast && am_bit_zero8(b + w)) {
+			w += 7; /* the line's highest word, known empty */
+			continue;
+		}
+		word = __atomic_load_n(&b[w], __ATOMIC_RELAXED);
+	}
+	size_t k = w * 64 + (size_t)__builtin_ctzll(word);
+	return k < n ? (long)k : -1;
+}
+
 /* Highest set bit at index <= i, or -1 if none. */
 static inline long am_bit_find_prev(const uint64_t *b, size_t i) { return am_bit_find_prev_from(b, i, 0); }
 

@@ -1,7 +1,7 @@
 /* Unit tests of the start-mark bitmaps (src/bitmap.h) against a naive
- * bit-by-bit reference: backward scans (which skip empty cache lines of
- * words whole) and the short forward look, on random bitmaps of varying
- * density, at every alignment of the line-skipping path.
+ * bit-by-bit reference: backward and forward scans (which skip empty
+ * cache lines of words whole) and the short forward look, on random
+ * bitmaps of varying density, at every alignment of the line skip.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -37,6 +37,14 @@ static long naive_next_near(const uint64_t *b, size_t i, size_t n)
 {
 	size_t end = (i / 64 + 2) * 64;
 	for (size_t k = i; k < end && k < n; k++)
+		if (am_bit_test(b, k))
+			return (long)k;
+	return -1;
+}
+
+static long naive_next(const uint64_t *b, size_t i, size_t n)
+{
+	for (size_t k = i; k < n; k++)
 		if (am_bit_test(b, k))
 			return (long)k;
 	return -1;
@@ -129,6 +137,41 @@ static void test_next_near_stops_at_n(void **state)
 	assert_int_equal(am_bit_find_next_near(b, NBITS, NBITS), -1);
 }
 
+static void test_next_matches_naive(void **state)
+{
+	(void)state;
+	static uint64_t b[WORDS];
+	uint64_t rng = 11;
+	static const int density[] = {0, 1, 3, 20, 200, 5000};
+	for (size_t d = 0; d < sizeof density / sizeof density[0]; d++)
+		for (int round = 0; round < 50; round++) {
+			fill(b, &rng, density[d]);
+			for (int q = 0; q < 200; q++) {
+				size_t i = rng_next(&rng) % NBITS, n = i + rng_next(&rng) % (NBITS - i + 1);
+				assert_int_equal(am_bit_find_next_from(b, i, n), naive_next(b, i, n));
+			}
+		}
+}
+
+/* One mark, looked for from every word below it, and up to every end:
+ * each path through the forward line skip; nothing read past n (ASan). */
+static void test_next_single_mark_every_distance(void **state)
+{
+	(void)state;
+	static uint64_t b[WORDS];
+	for (size_t mark = 0; mark < NBITS; mark += 67) {
+		memset(b, 0, sizeof b);
+		am_bit_set(b, mark);
+		for (size_t i = 0; i <= mark; i += 41) {
+			assert_int_equal(am_bit_find_next_from(b, i, NBITS), (long)mark);
+			assert_int_equal(am_bit_find_next_from(b, i, mark + 1), (long)mark);
+			assert_int_equal(am_bit_find_next_from(b, i, mark), -1);
+		}
+		assert_int_equal(am_bit_find_next_from(b, mark + 1, NBITS), naive_next(b, mark + 1, NBITS));
+	}
+	assert_int_equal(am_bit_find_next_from(b, NBITS, NBITS), -1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -137,6 +180,8 @@ int main(void)
 		cmocka_unit_test(test_prev_empty_and_top),
 		cmocka_unit_test(test_next_near_matches_naive),
 		cmocka_unit_test(test_next_near_stops_at_n),
+		cmocka_unit_test(test_next_matches_naive),
+		cmocka_unit_test(test_next_single_mark_every_distance),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
