@@ -44,7 +44,9 @@ struct allocmap_info {
 				  sequence (what one mmap made, a whole loaded
 				  object, the brk heap, a stack) */
 	size_t size;           /* its usable size in bytes (for a chunk: what
-				  malloc_usable_size says) */
+				  malloc_usable_size says; with a malloc other
+				  than glibc's, the size asked for rounded up to
+				  16 bytes, less 8) */
 	size_t requested;      /* size the program asked for; == size where unknown */
 	const void *site;      /* return address of the allocating call (the call
 				  to malloc, mmap, ...), or NULL (made before
@@ -157,13 +159,18 @@ ALLOCMAP_API int allocmap_walk(unsigned flags, allocmap_walk_fn fn, void *arg);
 /* The heap index's figures. live_chunks/live_bytes are counted by a walk
  * over the chunk bitmaps: O(heap size / 1024) work. */
 struct allocmap_heap_stats {
-	int indexed;           /* 1: the program's malloc is glibc's and every chunk
-				  is indexed; 0: another malloc is in use (see the
-				  one-time message) and queries answer by mapping */
+	int indexed;           /* 1: chunks are indexed: the program's malloc is
+				  glibc's, or another one preloaded after allocmap
+				  (jemalloc, tcmalloc...: see the one-time message);
+				  0: a malloc resolved before allocmap's (in the
+				  executable, or preloaded first), or allocmap is
+				  off: queries answer by mapping */
 	uint64_t live_chunks;  /* chunks indexed and live */
 	uint64_t live_bytes;   /* their usable bytes */
 	uint64_t arenas;       /* arenas with a chunk bitmap */
-	uint64_t unindexed;    /* chunks that could not be recorded (no bitmap) */
+	uint64_t unindexed;    /* chunks that could not be recorded (no bitmap; with
+				  another malloc, also chunks not 16-byte aligned
+				  or bigger than 16 KiB and straddling arenas) */
 	uint64_t slow_path;    /* malloc/free calls that had to look their chunk's
 				  bitmap up in the index: per thread, a few per
 				  arena and per 16 MiB of heap and after any arena

@@ -11,7 +11,8 @@
  * index is rebuilt from /proc/self/maps (chunks allocated before the fork
  * then answer at the mapping level). A child of a multi-threaded parent
  * re-reads the maps in any case: another thread may have been between a
- * mapping call and its report at the fork.
+ * mapping call and its report at the fork; and clears the big-chunk marks
+ * a thread cut off between a mark and its chunk's bit left behind.
  */
 #include <pthread.h>
 #include <sys/single_threaded.h>
@@ -37,8 +38,10 @@ static void child(void)
 	am_palloc_atfork_child(&am_tier_mmap);
 	am_quiesce_reset_child();
 	if (!torn) {
-		if (parent_threaded)
+		if (parent_threaded) {
 			am_index_resync();
+			am_heap_repair_marks();
+		}
 		return;
 	}
 	am_palloc_reset_child(&am_tier_mmap);

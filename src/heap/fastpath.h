@@ -47,6 +47,9 @@ void am_heap_record_slow(void *p);
 void am_heap_record_mmapped(void *p, size_t n, const void *site);
 void am_heap_forget_slow(void *p);
 void am_heap_mark_big(uint64_t *leaf, size_t bit, int set);
+/* The leaf and bit of chunk address a (made if `make`), or NULL; caches it. */
+uint64_t *am_heap_leaf_slow(uintptr_t a, int make, size_t *bit);
+void am_heap_note_unindexed(void);
 
 static inline size_t am_glibc_size_word(const void *p) { return ((const size_t *)p)[-1]; }
 
@@ -99,12 +102,17 @@ static inline uint64_t am_trailer(size_t usable, size_t n, const void *site)
 }
 
 /* Sets or clears the start bit i of a chunk whose size word is w, and its
- * page mark if it is big (heapmeta.h). */
+ * page mark if it is big (heapmeta.h): the mark is set first and cleared
+ * last, so a start bit is never without its mark (a fork can cut a thread
+ * off between the two; a stray mark is harmless and repaired, heapcheck.c). */
 static inline void am_chunk_bits(uint64_t *leaf, size_t i, size_t w, int set)
 {
+	int big = __builtin_expect(w >= AM_BIG_CHUNK, 0);
+	if (big && set)
+		am_heap_mark_big(leaf, i, 1);
 	am_bit_update(leaf, i, set);
-	if (__builtin_expect(w >= AM_BIG_CHUNK, 0))
-		am_heap_mark_big(leaf, i, set);
+	if (big && !set)
+		am_heap_mark_big(leaf, i, 0);
 }
 
 /* p came from glibc for n bytes (plus the trailer) at site. */

@@ -1,9 +1,11 @@
 /* Finding the allocator our malloc family forwards to, without dlsym:
  * the first object after allocmap (in symbol-resolution order) that
- * defines malloc — glibc's, or another malloc preloaded after us. If an
- * object *before* us defines malloc (the executable, or a malloc preloaded
- * first), ours is never called: the heap index stays off and queries
- * answer at the mapping level; this is said once.
+ * defines malloc — glibc's, or another malloc preloaded after us
+ * (jemalloc, tcmalloc...), whose chunks are indexed by the sizes asked
+ * for (foreign.c). If an object *before* us defines malloc
+ * (the executable, or a malloc preloaded first), ours is never called:
+ * the heap index stays off and queries answer at the mapping level; this
+ * is said once.
  * Resolution walks the loaded objects' ELF tables in place: it allocates
  * nothing, so no bootstrap allocator is needed.
  */
@@ -40,10 +42,10 @@ enum am_heap_mode am_heap_resolve(void)
 	am_real.realloc = next("realloc");
 	am_real.memalign = next("memalign");
 	am_real.usable = next("malloc_usable_size");
-	if (!m || !am_real.free || !am_real.calloc || !am_real.realloc || !am_real.memalign || !am_real.usable) {
+	if (!m || !am_real.free || !am_real.calloc || !am_real.realloc || !am_real.memalign) {
 		am_log("cannot find the malloc to forward to; this process cannot run under allocmap");
 		am_real.malloc = m; /* the callers below fail loudly rather than recurse */
-		return am_heap_mode = AM_HEAP_FOREIGN;
+		return am_heap_mode = AM_HEAP_FORWARD;
 	}
 	__atomic_store_n(&am_real.malloc, m, __ATOMIC_RELEASE);
 	am_heap_mode = classify(m, before);
@@ -51,13 +53,12 @@ enum am_heap_mode am_heap_resolve(void)
 		am_log("another malloc is resolved before allocmap's; heap chunks are not indexed "
 		       "(queries answer at the mapping level)");
 	else if (am_heap_mode == AM_HEAP_FOREIGN)
-		am_log("malloc is not glibc's; allocations are forwarded but heap chunks are not indexed "
-		       "(queries answer at the mapping level)");
+		am_log("malloc is not glibc's; its chunks are indexed by the sizes the program asks for");
 	return am_heap_mode;
 }
 
 void am_heap_forward_only(void)
 {
-	if (am_heap_mode == AM_HEAP_GLIBC)
-		am_heap_mode = AM_HEAP_FOREIGN;
+	if (am_heap_indexed(am_heap_mode))
+		am_heap_mode = AM_HEAP_FORWARD;
 }

@@ -47,10 +47,14 @@
 /* Which allocator our malloc family forwards to. */
 enum am_heap_mode {
 	AM_HEAP_UNRESOLVED, /* not yet looked up */
-	AM_HEAP_GLIBC,      /* glibc's malloc: chunks indexed */
-	AM_HEAP_FOREIGN,    /* another malloc after us: forwarded, not indexed */
+	AM_HEAP_GLIBC,      /* glibc's malloc: chunks indexed by their size words */
+	AM_HEAP_FOREIGN,    /* another malloc after us: chunks indexed by end bits (foreign.c) */
+	AM_HEAP_FORWARD,    /* forwarded, not indexed (allocmap is off) */
 	AM_HEAP_BYPASSED    /* a malloc before us wins: ours is never called */
 };
+
+/* Whether chunks of the current mode are indexed. */
+static inline int am_heap_indexed(enum am_heap_mode m) { return m == AM_HEAP_GLIBC || m == AM_HEAP_FOREIGN; }
 
 struct am_real_malloc {
 	void *(*malloc)(size_t);
@@ -68,6 +72,14 @@ extern enum am_heap_mode am_heap_mode;
 enum am_heap_mode am_heap_resolve(void);
 /* The library is off (disabled, or no memory for its tiers): forward only. */
 void am_heap_forward_only(void);
+
+/* foreign.c: chunks of another malloc (mode AM_HEAP_FOREIGN). request: the
+ * bytes to ask it for n program bytes (n <= SIZE_MAX - 32); usable: a
+ * recorded chunk's program-visible usable size. */
+size_t am_foreign_request(size_t n);
+size_t am_foreign_usable(void *p);
+void am_foreign_record(void *p, size_t n, const void *site);
+void am_foreign_forget(void *p);
 
 /* heapindex.c. Recording and forgetting chunks: fastpath.h. */
 /* The program-visible usable size of a recorded chunk. */
@@ -103,6 +115,10 @@ int am_heap_each_start(void *heap, uintptr_t lo, uintptr_t hi, uintptr_t seq_lo,
  * answered at the mapping level, new ones are indexed again. */
 int am_heap_held_at_fork(void);
 void am_heap_reset_child(void);
+/* heapcheck.c: in a forked child (one thread, index exact), clears the
+ * big-chunk marks a thread of the parent left without their chunk (cut
+ * off between setting a mark and its start bit, or clearing them). */
+void am_heap_repair_marks(void);
 
 /* heapcheck.c: recorded chunks that are not glibc's live chunks (see
  * there), one line each to fd if fd >= 0. Under no lock of its own: call

@@ -6,8 +6,11 @@
  * within the chunk, and no chunk overlapping the one before. No bit may
  * lie outside the arena's sequence. A big chunk's page must be marked, and
  * a marked page's last chunk start must be a big chunk's (heapmeta.h). A
- * chunk that is its own mapping must
- * have a size word that fits its mapping. Only readable maps are read,
+ * chunk that is its own mapping must have a size word that fits its
+ * mapping. With a foreign allocator (foreign.c) a chunk start must have
+ * its end bit, end inside its arena, not overlap the one before, have a
+ * sane trailer and, if big, its page marked; the end bits and marks are
+ * not checked beyond that. Only readable maps are read,
  * under the index lock and, chunk by chunk, inside the unmap handshake
  * (munmap and mremap wait for the lock; mprotect, MAP_FIXED and a
  * shrinking brk change memory first). Other threads may malloc and free
@@ -157,6 +160,39 @@ static void check_chunk(struct vcheck *c, uintptr_t a)
 		report(c, "a big chunk whose page is not marked", a);
 }
 
+/* What is wrong with a foreign allocator's chunk a (foreign.c) whose
+ * end is e (0: none found), or NULL. */
+static const char *foreign_verdict(const struct vcheck *c, uintptr_t a, uintptr_t e)
+{
+	const struct am_map_view *v = c->view;
+	if (!e)
+		return "a chunk start without its end bit";
+	if (e > v->seq_hi)
+		return "a chunk ending past its arena";
+	if (a < c->prev_end)
+		return "a chunk starting inside the one before";
+	if (e - a >= AM_BIG_CHUNK && !page_marked(c, a))
+		return "a big chunk whose page is not marked";
+	if (e <= v->hi && (size_t)(word_at(e - AM_TRAILER) >> 48) != SLACK_UNKNOWN &&
+	    (size_t)(word_at(e - AM_TRAILER) >> 48) > e - a - AM_TRAILER)
+		return "a chunk whose trailer's slack is larger than the chunk";
+	return NULL;
+}
+
+/* A foreign allocator's chunk: judged twice, reported if still recorded
+ * with the same end. */
+static void check_foreign(struct vcheck *c, uintptr_t a)
+{
+	const struct am_heapmeta *m = c->view->heap;
+	intptr_t end = am_foreign_end(m, a - m->base);
+	uintptr_t e = end < 0 ? 0 : m->base + (uintptr_t)end;
+	const char *why = foreign_verdict(c, a, e);
+	if (!why)
+		c->prev_end = e;
+	else if (foreign_verdict(c, a, e) && still_recorded(c, a) && am_foreign_end(m, a - m->base) == end)
+		report(c, why, a);
+}
+
 /* Each chunk's reads inside the unmap handshake (quiesce.h): a shrinking
  * brk or an mprotect on another thread changes the memory before its
  * event waits for the index lock this check holds. Such a call in flight
@@ -166,7 +202,10 @@ static int visit_chunk(uintptr_t a, void *arg)
 	struct vcheck *c = arg;
 	if (am_quiesce_read_begin(c->view->seq_lo, c->view->seq_hi) != 0)
 		return 1;
-	check_chunk(c, a);
+	if (am_heap_mode == AM_HEAP_FOREIGN)
+		check_foreign(c, a);
+	else
+		check_chunk(c, a);
 	am_quiesce_read_end();
 	return 0;
 }
@@ -182,35 +221,63 @@ static int visit_beyond(uintptr_t a, void *arg)
 	return 0;
 }
 
-/* A marked page at pg must have a big chunk as its last chunk start. */
-static void check_mark(struct vcheck *c, const uint64_t *leaf, uintptr_t pg)
+/* Whether the chunk recorded at a, whose start's page is marked, is big.
+ * A size word in the map before is taken on trust. */
+static int big_at(const struct am_map_view *v, uintptr_t a)
 {
-	const struct am_map_view *v = c->view;
+	const struct am_heapmeta *m = v->heap;
+	if (am_heap_mode == AM_HEAP_FOREIGN) {
+		intptr_t end = am_foreign_end(m, a - m->base);
+		return end >= 0 && m->base + (uintptr_t)end - a >= AM_BIG_CHUNK;
+	}
+	return a - 8 < v->lo || word_at(a - 8) >= AM_BIG_CHUNK;
+}
+
+/* Whether the marked page pg (of leaf) lacks its big chunk: no chunk
+ * starts in it, or its last chunk start is not a big chunk's. */
+static int mark_stray(const struct am_map_view *v, const uint64_t *leaf, uintptr_t pg)
+{
 	const struct am_heapmeta *m = v->heap;
 	size_t first = ((pg - m->base) & (LEAF_COVER - 1)) / UNIT;
 	long j = am_bit_find_prev_from(leaf, first + (1u << MARK_SHIFT) - 1, first);
-	uintptr_t a = pg + (j >= 0 ? (uintptr_t)(j - (long)first) * UNIT : 0);
-	if (j >= 0 && (a - 8 < v->lo || word_at(a - 8) >= AM_BIG_CHUNK))
-		return;
-	if (page_marked(c, pg) && (j < 0 || (still_recorded(c, a) && word_at(a - 8) < AM_BIG_CHUNK)))
-		report(c, j < 0 ? "a marked page where no chunk starts" : "a marked page whose last chunk is not big", pg);
+	return j < 0 || !big_at(v, pg + (uintptr_t)(j - (long)first) * UNIT);
 }
 
-/* The big-chunk marks of the map's pages, inside the unmap handshake. */
-static void check_marks(struct vcheck *c)
+/* A marked page must have a big chunk as its last chunk start; a record
+ * or a free in flight is seen twice, the verdict once. */
+static void check_mark(struct vcheck *c, const uint64_t *leaf, uintptr_t pg)
 {
-	const struct am_map_view *v = c->view;
+	if (mark_stray(c->view, leaf, pg) && page_marked(c, pg) && mark_stray(c->view, leaf, pg))
+		report(c, "a marked page whose last chunk start is not a big chunk's", pg);
+}
+
+/* Calls fn for each marked page of the map (its arena bitmap's part),
+ * until fn returns non-zero. */
+static void each_mark(const struct am_map_view *v, int (*fn)(void *, uint64_t *, uintptr_t), void *arg)
+{
 	const struct am_heapmeta *m = v->heap;
-	uintptr_t lo = v->lo > m->base ? v->lo : m->base, hi = v->hi < m->end ? v->hi : m->end;
-	for (uintptr_t pg = lo; pg < hi; pg += MARK_PAGE) {
-		const uint64_t *leaf = am_heapmeta_leaf(m, pg - m->base);
-		if (!leaf || !page_marked(c, pg))
-			continue;
-		if (am_quiesce_read_begin(v->seq_lo, v->seq_hi) != 0)
-			return;
-		check_mark(c, leaf, pg);
-		am_quiesce_read_end();
+	uintptr_t lo = (v->lo > m->base ? v->lo : m->base) - m->base, hi = (v->hi < m->end ? v->hi : m->end) - m->base;
+	while (lo < hi) {
+		uintptr_t leaf_lo = lo & ~(LEAF_COVER - 1), stop = hi - leaf_lo < LEAF_COVER ? hi : leaf_lo + LEAF_COVER;
+		uint64_t *leaf = am_heapmeta_leaf(m, lo);
+		size_t n = ((stop - leaf_lo - 1) / UNIT >> MARK_SHIFT) + 1;
+		long j = leaf ? am_bit_find_next_from(am_leaf_marks(leaf), (lo - leaf_lo) / UNIT >> MARK_SHIFT, n) : -1;
+		for (; j >= 0; j = am_bit_find_next_from(am_leaf_marks(leaf), (size_t)j + 1, n))
+			if (fn(arg, leaf, m->base + leaf_lo + ((uintptr_t)j << MARK_SHIFT) * UNIT))
+				return;
+		lo = leaf_lo + LEAF_COVER;
 	}
+}
+
+/* A marked page's check, inside the unmap handshake; 1 stops the map's. */
+static int visit_mark(void *arg, uint64_t *leaf, uintptr_t pg)
+{
+	struct vcheck *c = arg;
+	if (am_quiesce_read_begin(c->view->seq_lo, c->view->seq_hi) != 0)
+		return 1;
+	check_mark(c, leaf, pg);
+	am_quiesce_read_end();
+	return 0;
 }
 
 static void check_single(struct vcheck *c, const struct am_map_view *v)
@@ -236,7 +303,7 @@ static int check_map(const struct am_map_view *v, void *arg)
 	c->prev_a = c->prev_w = c->prev_end = 0, c->view = v;
 	if (v->prot & PROT_READ) {
 		am_heap_each_start(v->heap, v->lo, v->hi, v->seq_lo, visit_chunk, c);
-		check_marks(c);
+		each_mark(v, visit_mark, c);
 	}
 	if (v->hi == v->seq_hi) /* a brk heap's bitmap covers more than its heap */
 		am_heap_each_start(v->heap, v->seq_hi, UINTPTR_MAX, v->seq_lo, visit_beyond, c);
@@ -246,7 +313,31 @@ static int check_map(const struct am_map_view *v, void *arg)
 size_t am_heap_validate(int fd)
 {
 	struct vcheck c = {.fd = fd};
-	if (am_heap_mode == AM_HEAP_GLIBC)
+	if (am_heap_indexed(am_heap_mode))
 		am_index_each(check_map, &c);
 	return c.bad;
+}
+
+/* A mark left without its chunk: cleared. */
+static int repair_mark(void *arg, uint64_t *leaf, uintptr_t pg)
+{
+	const struct am_map_view *v = arg;
+	const struct am_heapmeta *m = v->heap;
+	if (mark_stray(v, leaf, pg))
+		am_bit_update(am_leaf_marks(leaf), ((pg - m->base) & (LEAF_COVER - 1)) / UNIT >> MARK_SHIFT, 0);
+	return 0;
+}
+
+static int repair_map(const struct am_map_view *v, void *arg)
+{
+	(void)arg;
+	if (v->heap && !AM_HEAP_IS_SINGLE(v->heap) && (v->prot & PROT_READ))
+		each_mark(v, repair_mark, (void *)v);
+	return 0;
+}
+
+void am_heap_repair_marks(void)
+{
+	if (am_heap_indexed(am_heap_mode))
+		am_index_each(repair_map, NULL);
 }

@@ -24,8 +24,6 @@
 #include "heapmeta.h"
 #include "quiesce.h"
 
-#define MARK_LIMIT ((size_t)1 << 32) /* a big chunk is looked for this far back */
-
 static struct am_lock heap_lock = AM_LOCK_INIT;
 static struct am_heapmeta *retired;
 static uint64_t n_unindexed, n_arenas, n_slow;
@@ -75,7 +73,7 @@ static struct am_heapmeta *take_retired(unsigned n)
 	}
 	for (unsigned k = 0; found && k < found->nleaves; k++)
 		if (found->leaf[k])
-			zero_bits(found->leaf[k], LEAF_BYTES);
+			zero_bits(found->leaf[k], am_leaf_bytes());
 	return found;
 }
 
@@ -100,7 +98,7 @@ static uint64_t *leaf_at(struct am_heapmeta *m, uintptr_t off, int make)
 	if (leaf || !make)
 		return leaf;
 	am_lock(&heap_lock);
-	if (!(leaf = *slot) && (leaf = am_palloc_calloc(&am_tier_mmap, 1, LEAF_BYTES)))
+	if (!(leaf = *slot) && (leaf = am_palloc_calloc(&am_tier_mmap, 1, am_leaf_bytes())))
 		__atomic_store_n(slot, leaf, __ATOMIC_RELEASE);
 	am_unlock(&heap_lock);
 	return leaf;
@@ -156,8 +154,9 @@ static struct am_heapmeta *meta_for(uintptr_t a, int make)
 	return a >= m->base && a < m->end ? m : NULL;
 }
 
-/* The leaf and bit for chunk address a, made if `make`; caches it. */
-static uint64_t *bits_slow(uintptr_t a, int make, size_t *bit)
+const struct am_heapmeta *am_heap_meta_at(uintptr_t a) { return meta_for(a, 0); }
+
+uint64_t *am_heap_leaf_slow(uintptr_t a, int make, size_t *bit)
 {
 	/* read first: a retirement during the lookup makes the entry stale */
 	unsigned epoch = __atomic_load_n(&am_heap_epoch, __ATOMIC_ACQUIRE);
@@ -193,9 +192,9 @@ void am_heap_record_slow(void *p)
 {
 	size_t i;
 	__atomic_fetch_add(&n_slow, 1, __ATOMIC_RELAXED);
-	uint64_t *leaf = bits_slow((uintptr_t)p, 1, &i);
+	uint64_t *leaf = am_heap_leaf_slow((uintptr_t)p, 1, &i);
 	if (!leaf) {
-		__atomic_fetch_add(&n_unindexed, 1, __ATOMIC_RELAXED);
+		am_heap_note_unindexed();
 		return;
 	}
 	am_chunk_bits(leaf, i, glibc_size_word(p), 1);
@@ -210,7 +209,7 @@ void am_heap_forget_slow(void *p)
 {
 	size_t i;
 	__atomic_fetch_add(&n_slow, 1, __ATOMIC_RELAXED);
-	uint64_t *leaf = bits_slow((uintptr_t)p, 0, &i);
+	uint64_t *leaf = am_heap_leaf_slow((uintptr_t)p, 0, &i);
 	if (!leaf)
 		return;
 	am_chunk_bits(leaf, i, glibc_size_word(p), 0);
@@ -337,6 +336,30 @@ static void prefetch_trailer(const struct start *st)
 		fetch(st->at + ((uintptr_t)k - st->bit) * UNIT - 16);
 }
 
+/* The program-visible usable size of the chunk starting at st, whose
+ * header and usable area (to the trailer's end) must lie in [lo, hi); 0 if
+ * sane. */
+static int usable_at(const struct am_heapmeta *m, const struct start *st, uintptr_t lo, uintptr_t hi,
+		     size_t *usable)
+{
+	uintptr_t q = st->at;
+	if (am_heap_mode == AM_HEAP_FOREIGN) {
+		intptr_t end = am_foreign_end(m, q - m->base);
+		if (end < 0 || m->base + (uintptr_t)end > hi)
+			return -1;
+		*usable = m->base + (uintptr_t)end - q - AM_TRAILER;
+		return 0;
+	}
+	if (q < lo + 16)
+		return -1;
+	prefetch_trailer(st);
+	size_t w = glibc_size_word((const void *)q), size = w & ~(size_t)7;
+	if (glibc_mmapped(w) || size < 32 || size > hi - q + 8)
+		return -1; /* the usable area q + size - 8 <= hi */
+	*usable = glibc_usable(w) - AM_TRAILER;
+	return 0;
+}
+
 /* The chunk holding p, read from the arena [lo, hi) (its sequence, all
  * mapped). A chunk start found in the bitmap may be freed and merged while
  * we look, so its size word can be anything: every load stays in [lo, hi)
@@ -350,13 +373,9 @@ static int read_bits(uintptr_t p, struct am_heapmeta *m, uintptr_t lo, uintptr_t
 	if (chunk_start_below(m, p - m->base, &st) != 0)
 		return -1;
 	uintptr_t q = st.at;
-	if (q < lo + 16 || q >= hi)
+	size_t usable;
+	if (q >= hi || usable_at(m, &st, lo, hi, &usable) != 0)
 		return -1;
-	prefetch_trailer(&st);
-	size_t w = glibc_size_word((const void *)q), size = w & ~(size_t)7;
-	if (glibc_mmapped(w) || size < 32 || size > hi - q + 8)
-		return -1; /* the usable area (to the trailer's end) q + size - 8 <= hi */
-	size_t usable = glibc_usable(w) - AM_TRAILER;
 	if (p >= q + usable)
 		return -1; /* free space, chunk metadata or the trailer */
 	fill_chunk((const char *)q, usable, out);
@@ -410,7 +429,7 @@ static int read_begin(uintptr_t lo, uintptr_t hi, unsigned ticket)
 int am_heap_query(const void *p, void *heap, uintptr_t seq_lo, uintptr_t seq_hi, unsigned ticket,
 		  struct allocmap_info *out)
 {
-	if (!heap || am_heap_mode != AM_HEAP_GLIBC)
+	if (!heap || !am_heap_indexed(am_heap_mode))
 		return -1;
 	int rc = read_begin(seq_lo, seq_hi, ticket);
 	if (rc)
@@ -447,7 +466,7 @@ static int starts_in_leaf(struct am_heapmeta *m, uintptr_t lo, uintptr_t hi, int
 int am_heap_each_start(void *heap, uintptr_t lo, uintptr_t hi, uintptr_t seq_lo, int (*fn)(uintptr_t, void *),
 		       void *arg)
 {
-	if (!heap || am_heap_mode != AM_HEAP_GLIBC)
+	if (!heap || !am_heap_indexed(am_heap_mode))
 		return 0;
 	if (AM_HEAP_IS_SINGLE(heap)) {
 		uintptr_t base = seq_lo + AM_HEAP_SINGLE_OFF(heap) + 16;
@@ -477,6 +496,7 @@ void am_heap_reset_child(void)
 	memset(&am_brk_lane, 0, sizeof am_brk_lane);
 }
 
+void am_heap_note_unindexed(void) { __atomic_fetch_add(&n_unindexed, 1, __ATOMIC_RELAXED); }
 uint64_t am_heap_unindexed(void) { return __atomic_load_n(&n_unindexed, __ATOMIC_RELAXED); }
 uint64_t am_heap_slow_path(void) { return __atomic_load_n(&n_slow, __ATOMIC_RELAXED); }
 uint64_t am_heap_arenas(void) { return __atomic_load_n(&n_arenas, __ATOMIC_RELAXED); }

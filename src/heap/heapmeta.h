@@ -15,6 +15,7 @@
 #include <stdint.h>
 
 #include "fastpath.h"
+#include "heap.h"
 
 #define UNIT 16
 #define LEAF_SHIFT AM_LEAF_SHIFT                 /* a leaf covers 16 MiB of arena */
@@ -25,6 +26,7 @@
 #define PAGE_MARKS (LEAF_BITS >> MARK_SHIFT)     /* 4096 */
 #define LEAF_WORDS ((LEAF_BITS + PAGE_MARKS) / 64)
 #define LEAF_BYTES (LEAF_WORDS * 8)              /* 128.5 KiB */
+#define MARK_LIMIT ((uintptr_t)1 << 32)           /* a big chunk is looked for this far */
 #define SLACK_UNKNOWN 0xFFFFu                    /* a trailer's slack when unknown */
 
 struct am_heapmeta {
@@ -43,5 +45,18 @@ static inline uint64_t *am_heapmeta_leaf(const struct am_heapmeta *m, uintptr_t 
 
 /* The big-chunk marks of a leaf. */
 static inline uint64_t *am_leaf_marks(uint64_t *leaf) { return leaf + LEAF_BITS / 64; }
+
+/* With a foreign allocator (foreign.c) a leaf has a second half laid out
+ * like the first: chunk end bits (the last 16-byte unit of each recorded
+ * chunk), then big-chunk end marks (the 4 KiB page a big chunk ends in). */
+static inline uint64_t *am_leaf_ends(uint64_t *leaf) { return leaf + LEAF_WORDS; }
+static inline size_t am_leaf_bytes(void) { return am_heap_mode == AM_HEAP_FOREIGN ? 2 * LEAF_BYTES : LEAF_BYTES; }
+
+/* heapindex.c: the arena bitmap covering a, or NULL. */
+const struct am_heapmeta *am_heap_meta_at(uintptr_t a);
+
+/* foreign.c: the arena offset just past the chunk starting at arena
+ * offset off, found from its end bit; -1 if none. */
+intptr_t am_foreign_end(const struct am_heapmeta *m, uintptr_t off);
 
 #endif

@@ -1,6 +1,7 @@
 /* The malloc family, interposed: each call forwards to the real allocator
  * (forward.c) asking for AM_TRAILER more bytes, then records the chunk
- * (fastpath.h, heapindex.c); frees forget the chunk first. Semantics are
+ * (glibc's: fastpath.h, heapindex.c; another malloc's: foreign.c); frees
+ * forget the chunk first. Semantics are
  * glibc's: errno ENOMEM on failure, realloc(p, 0) frees and returns NULL,
  * posix_memalign returns EINVAL for a bad alignment.
  *
@@ -27,7 +28,7 @@
 API void cfree(void *p);
 API void *__libc_memalign(size_t align, size_t n);
 
-static inline int indexed(void) { return am_heap_mode == AM_HEAP_GLIBC; }
+static inline int glibc(void) { return am_heap_mode == AM_HEAP_GLIBC; }
 
 static int ready(void)
 {
@@ -44,6 +45,16 @@ static void *too_big(void)
 	return NULL;
 }
 
+/* The bytes to ask the real allocator for n, in an indexed mode: n and
+ * the trailer (padded to units for a foreign one); 0 if too big. */
+static size_t padded(size_t n)
+{
+	if (n > SIZE_MAX - 32)
+		return 0;
+	return glibc() ? n + AM_TRAILER : am_foreign_request(n);
+}
+
+/* p (or NULL) just came from the real allocator for n bytes at site. */
 static inline __attribute__((always_inline)) void *record(void *p, size_t n, const void *site)
 {
 	if (p)
@@ -51,20 +62,39 @@ static inline __attribute__((always_inline)) void *record(void *p, size_t n, con
 	return p;
 }
 
+static void *keep(void *p, size_t n, const void *site)
+{
+	if (glibc())
+		return record(p, n, site);
+	if (p)
+		am_foreign_record(p, n, site);
+	return p;
+}
+
+/* p goes back to the real allocator. */
+static void drop(void *p)
+{
+	if (glibc())
+		am_heap_forget_fast(p);
+	else
+		am_foreign_forget(p);
+}
+
+static size_t usable(void *p) { return glibc() ? am_heap_usable(p) : am_foreign_usable(p); }
+
 __attribute__((noinline)) static void *alloc_slow(size_t n, const void *site)
 {
 	if (!ready())
 		return too_big();
-	if (!indexed())
+	if (!am_heap_indexed(am_heap_mode))
 		return am_real.malloc(n);
-	if (n > SIZE_MAX - AM_TRAILER)
-		return too_big();
-	return record(am_real.malloc(n + AM_TRAILER), n, site);
+	size_t m = padded(n);
+	return m ? keep(am_real.malloc(m), n, site) : too_big();
 }
 
 static inline void *alloc(size_t n, const void *site)
 {
-	if (LIKELY(indexed() && n <= SIZE_MAX - AM_TRAILER))
+	if (LIKELY(glibc() && n <= SIZE_MAX - AM_TRAILER))
 		return record(am_real.malloc(n + AM_TRAILER), n, site);
 	return alloc_slow(n, site);
 }
@@ -73,13 +103,16 @@ API void *malloc(size_t n) { return alloc(n, SITE); }
 
 __attribute__((noinline)) static void free_slow(void *p)
 {
-	if (p && ready())
-		am_real.free(p);
+	if (!p || !ready())
+		return;
+	if (am_heap_indexed(am_heap_mode))
+		drop(p);
+	am_real.free(p);
 }
 
 API void free(void *p)
 {
-	if (!LIKELY(indexed())) {
+	if (!LIKELY(glibc())) {
 		free_slow(p);
 		return;
 	}
@@ -95,11 +128,10 @@ API void *calloc(size_t n, size_t m)
 	size_t total;
 	if (!ready() || __builtin_mul_overflow(n, m, &total))
 		return too_big();
-	if (!indexed())
+	if (!am_heap_indexed(am_heap_mode))
 		return am_real.calloc(n, m);
-	if (total > SIZE_MAX - AM_TRAILER)
-		return too_big();
-	return record(am_real.calloc(1, total + AM_TRAILER), total, SITE);
+	size_t k = padded(total);
+	return k ? keep(am_real.calloc(1, k), total, SITE) : too_big();
 }
 
 static void *resize(void *p, size_t n, const void *site)
@@ -108,21 +140,23 @@ static void *resize(void *p, size_t n, const void *site)
 		return alloc(n, site);
 	if (!ready())
 		return too_big();
-	if (!indexed())
+	if (!am_heap_indexed(am_heap_mode))
 		return am_real.realloc(p, n);
 	if (n == 0) {
 		free(p);
 		return NULL;
 	}
-	if (n > SIZE_MAX - AM_TRAILER)
+	size_t m = padded(n);
+	if (!m)
 		return too_big();
-	am_heap_forget_fast(p);
-	void *q = am_real.realloc(p, n + AM_TRAILER);
+	size_t old = usable(p);
+	drop(p);
+	void *q = am_real.realloc(p, m);
 	if (!q) {
-		am_heap_record_fast(p, am_heap_usable(p), site); /* still the caller's; size now unknown */
+		keep(p, old, site); /* still the caller's; its request now unknown */
 		return NULL;
 	}
-	return record(q, n, site);
+	return keep(q, n, site);
 }
 
 API void *realloc(void *p, size_t n) { return resize(p, n, SITE); }
@@ -139,11 +173,10 @@ static void *aligned(size_t align, size_t n, const void *site)
 {
 	if (!ready())
 		return too_big();
-	if (!indexed())
+	if (!am_heap_indexed(am_heap_mode))
 		return am_real.memalign(align, n);
-	if (n > SIZE_MAX - AM_TRAILER)
-		return too_big();
-	return record(am_real.memalign(align, n + AM_TRAILER), n, site);
+	size_t m = padded(n);
+	return m ? keep(am_real.memalign(align, m), n, site) : too_big();
 }
 
 API void *memalign(size_t align, size_t n) { return aligned(align, n, SITE); }
@@ -177,5 +210,7 @@ API size_t malloc_usable_size(void *p)
 {
 	if (!p || !ready())
 		return 0;
-	return indexed() ? am_heap_usable(p) : am_real.usable(p);
+	if (am_heap_indexed(am_heap_mode))
+		return usable(p);
+	return am_real.usable ? am_real.usable(p) : 0;
 }

@@ -2,8 +2,7 @@
  * chunks re-enter the mapping index, which allocates only from the no-mmap
  * tier, so the recursion depth is at most 1.
  *
- * The library is set up by hand (no constructor, no hooks): the two tiers,
- * the self-mapping window with the mmap tier's hooks, the index. Churn
+ * The library is set up by hand (fixture.h). Churn
  * threads map, protect and unmap with raw libc calls and report each
  * change through the hook contract (am_ev_*), as the patched libc would,
  * while a grower thread makes the mmap tier map and unmap chunks (big
@@ -35,10 +34,7 @@
 #include <unistd.h>
 
 #include "../../include/allocmap.h"
-#include "../../src/hook/hook.h"
-#include "../../src/index/internal.h"
-#include "../../src/index/selfmap.h"
-#include "../../src/palloc/palloc.h"
+#include "fixture.h"
 
 #define PAGE 4096UL
 #define CHURNERS 4
@@ -53,12 +49,7 @@ static double scale(void)
 static int setup(void **state)
 {
 	(void)state;
-	if (am_nommap_init(&am_tier_nommap, AM_NOMMAP_RESERVE(AM_MAX_SEQUENCES_DEFAULT)) != 0)
-		return -1;
-	am_mmaptier_init(&am_tier_mmap);
-	am_selfmap_init();
-	am_selfmap_install();
-	return am_index_init() == 0 ? 0 : -1;
+	return am_test_library_init();
 }
 
 static void index_stats(struct am_index_stats *st) { am_index_stats(st); }
