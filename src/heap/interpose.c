@@ -134,6 +134,28 @@ API void *calloc(size_t n, size_t m)
 	return k ? keep(am_real.calloc(1, k), total, SITE) : too_big();
 }
 
+/* realloc of a glibc chunk to n (checked) bytes: its bit is cleared
+ * first, as glibc may free p and another thread reuse it. */
+static inline __attribute__((always_inline)) void *resize_glibc(void *p, size_t n, const void *site)
+{
+	am_heap_forget_fast(p);
+	void *q = am_real.realloc(p, n + AM_TRAILER);
+	if (!q) {
+		am_heap_record_fast(p, am_heap_usable(p), site); /* still the caller's; request unknown */
+		return NULL;
+	}
+	return record(q, n, site);
+}
+
+static void *resize_foreign(void *p, size_t n, size_t m, const void *site)
+{
+	size_t old = am_foreign_usable(p);
+	am_foreign_forget(p);
+	void *q = am_real.realloc(p, m);
+	am_foreign_record(q ? q : p, q ? n : old, site); /* p is still the caller's if q is NULL */
+	return q;
+}
+
 static void *resize(void *p, size_t n, const void *site)
 {
 	if (!p)
@@ -149,14 +171,7 @@ static void *resize(void *p, size_t n, const void *site)
 	size_t m = padded(n);
 	if (!m)
 		return too_big();
-	size_t old = usable(p);
-	drop(p);
-	void *q = am_real.realloc(p, m);
-	if (!q) {
-		keep(p, old, site); /* still the caller's; its request now unknown */
-		return NULL;
-	}
-	return keep(q, n, site);
+	return glibc() ? resize_glibc(p, n, site) : resize_foreign(p, n, m, site);
 }
 
 API void *realloc(void *p, size_t n) { return resize(p, n, SITE); }
