@@ -3,7 +3,7 @@
  * wall time and peak RSS of each side and their ratios (preload/native).
  * It needs nothing but libc: no hyperfine.
  *
- *   amrun -l LIB [-r REPS] [-t TITLE] [-G GEOMEAN_GOAL] [-W WORST_GOAL] JOBFILE
+ *   amrun -l LIB [-b BASE] [-r REPS] [-t TITLE] [-G GEOMEAN_GOAL] [-W WORST_GOAL] JOBFILE
  *
  * Job file: one job a line, fields split on blanks (no quoting), '#'
  * starts a comment line:
@@ -27,7 +27,9 @@
  * ru_maxrss from wait4, which covers the job's waited-for descendants
  * (gcc's cc1) as the largest of them. Ratios are of the medians.
  * The native side runs with LD_PRELOAD and ALLOCMAP_* removed from the
- * environment; the preloaded side adds LD_PRELOAD=LIB only.
+ * environment; the preloaded side adds LD_PRELOAD=LIB only. With -b BASE
+ * (another malloc, say), the native side preloads BASE and the other
+ * LIB:BASE.
  *
  * Output: one table row per job; then, over all jobs, the geometric mean
  * and worst of the time ratios against -G/-W, and each RSS goal, as
@@ -81,8 +83,6 @@ static void die(const char *what)
 }
 
 
-
-/* env_side[0]: ours less LD_PRELOAD and ALLOCMAP_*; [1]: that + LD_PRELOAD. */
 
 static void parse_jobs(const char *path)
 {
@@ -285,17 +285,19 @@ static int summarise(const char *group, double *geo, double *worst, const char *
 
 static void usage(void)
 {
-	die("usage: amrun -l LIB [-r REPS (1-401)] [-t TITLE] [-G GEOMEAN_GOAL] [-W WORST_GOAL] JOBFILE");
+	die("usage: amrun -l LIB [-b BASE] [-r REPS (1-401)] [-t TITLE] [-G GEOMEAN_GOAL] [-W WORST_GOAL] JOBFILE");
 }
 
 int main(int argc, char **argv)
 {
-	const char *lib = NULL, *title = "";
+	const char *lib = NULL, *base = NULL, *title = "";
 	double goal_geo = 0, goal_worst = 0;
 	int reps = 5, c;
-	while ((c = getopt(argc, argv, "l:r:t:G:W:")) != -1) {
+	while ((c = getopt(argc, argv, "l:b:r:t:G:W:")) != -1) {
 		if (c == 'l')
 			lib = optarg;
+		else if (c == 'b')
+			base = optarg;
 		else if (c == 'r')
 			reps = atoi(optarg);
 		else if (c == 't')
@@ -314,7 +316,7 @@ int main(int argc, char **argv)
 	if (!mkdtemp(scratch))
 		die("cannot make a scratch directory");
 	snprintf(report_var, sizeof report_var, "ALLOCMAP_REPORT=%s/report.%%p", scratch);
-	make_envs(lib);
+	make_envs(lib, base);
 	parse_jobs(argv[optind]);
 
 	double load[1] = {-1}, t0 = now();

@@ -34,22 +34,25 @@ static inline double median(double *v, int n)
 
 #define BENCH_MAX_ENV 1024
 
-/* env_side[0]: ours less LD_PRELOAD and ALLOCMAP_*; [1]: that plus
- * LD_PRELOAD=lib. */
-static char *env_side[2][BENCH_MAX_ENV + 2];
-static char preload_var[4096];
+/* env_side[0]: ours less LD_PRELOAD and ALLOCMAP_*, plus LD_PRELOAD=base
+ * if base is not NULL (another malloc, on both sides); [1]: the same with
+ * LD_PRELOAD=lib or lib:base. */
+static char *env_side[2][BENCH_MAX_ENV + 3];
+static char preload_var[2][4096];
 
 static inline int starts_with(const char *s, const char *prefix) { return strncmp(s, prefix, strlen(prefix)) == 0; }
 
-static inline void make_envs(const char *lib)
+static inline void make_envs(const char *lib, const char *base)
 {
 	int n = 0;
 	for (char **e = environ; *e && n < BENCH_MAX_ENV; e++)
 		if (!starts_with(*e, "LD_PRELOAD=") && !starts_with(*e, "ALLOCMAP_"))
 			env_side[0][n] = env_side[1][n] = *e, n++;
-	snprintf(preload_var, sizeof preload_var, "LD_PRELOAD=%s", lib);
-	env_side[1][n] = preload_var;
-	env_side[0][n] = env_side[1][n + 1] = NULL;
+	snprintf(preload_var[0], sizeof preload_var[0], "LD_PRELOAD=%s", base ? base : "");
+	snprintf(preload_var[1], sizeof preload_var[1], "LD_PRELOAD=%s%s%s", lib, base ? ":" : "", base ? base : "");
+	env_side[0][n] = base ? preload_var[0] : NULL;
+	env_side[1][n] = preload_var[1];
+	env_side[0][n + 1] = env_side[1][n + 1] = NULL;
 }
 
 #endif

@@ -220,7 +220,7 @@ int main(int argc, char **argv)
 		return child(side, atof(seconds));
 	if (!lib || lib[0] != '/' || reps < 1 || reps > MAX_REPS)
 		usage();
-	make_envs(lib);
+	make_envs(lib, NULL);
 
 	static double ns[2][NOPS][MAX_REPS];
 	double load[1] = {-1}, t0 = now();

@@ -18,6 +18,9 @@
 #                           <= 1.05, worst <= 1.15 over all seven; peak RSS
 #                           <= 1.10 on the small-object workloads (bintree,
 #                           smallobj), <= 1.03 on the real programs
+#   overhead.sh foreign     bintree, strbuild, smallobj and python3 with
+#                           jemalloc, then tcmalloc preloaded on both sides
+#                           (3 runs a side; no goal)
 #
 # Needs only what .ci/run installs (build-essential, python3, sqlite3).
 # A real program that is missing is left out, and said so.
@@ -135,11 +138,33 @@ workloads() {
 		-t "malloc-heavy workloads: whole-program wall time and peak RSS (RSS goal per row)" "$work/jobs"
 }
 
+# The heap index for another malloc (foreign.c): the same workloads with
+# jemalloc and tcmalloc preloaded on both sides; no goal.
+foreign() {
+	mw=$bench/mallocwork
+	write_python
+	{
+		echo "bintree in-repo - $mw bintree 17"
+		echo "strbuild in-repo - $mw strbuild 200000"
+		echo "smallobj in-repo - $mw smallobj 1000000 4000000"
+		[ -n "$python" ] && echo "python3 real - $python $work/dict.py"
+	} >"$work/jobs"
+	for other in /usr/lib/x86_64-linux-gnu/libjemalloc.so.2 /usr/lib/x86_64-linux-gnu/libtcmalloc_minimal.so.4; do
+		if [ ! -e "$other" ]; then
+			echo "($other not installed: left out)"
+			continue
+		fi
+		"$bench/amrun" -l "$lib" -b "$other" -r 3 \
+			-t "another malloc: $(basename "$other") preloaded on both sides (no goal)" "$work/jobs"
+	done
+}
+
 case ${1:-} in
 startup) startup ;;
 workloads) workloads ;;
+foreign) foreign ;;
 *)
-	echo "usage: overhead.sh startup|workloads" >&2
+	echo "usage: overhead.sh startup|workloads|foreign" >&2
 	exit 2
 	;;
 esac

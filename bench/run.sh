@@ -37,6 +37,7 @@ LIB=$(cd "$BUILD/lib" && pwd)/liballocmap.so
 step mapcalls_bench -l "$LIB"  # mapping index: mmap/munmap, mprotect, brk per call
 script overhead.sh startup     # mapping index: start-up of python3 -c pass, /bin/true
 script overhead.sh workloads   # heap index: whole-program time and peak RSS
+script overhead.sh foreign     # heap index for jemalloc, tcmalloc (no goal)
 step query_bench -l "$LIB"     # heap index: allocmap_query latency
 
 exit $status

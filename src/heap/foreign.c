@@ -17,11 +17,10 @@
  *
  * Order: the end bit is set before the start bit and cleared after it, so
  * a start seen set has its end set. A start bit is set only where free
- * will find the end again: a near chunk (at most AM_BIG_CHUNK, inside one
- * leaf) by a look in its leaf; any other through its arena's bitmap,
- * which must then be the one its bits went to. Other chunks, and chunks
- * not 16-byte aligned, are not indexed (counted) and answer at the
- * mapping level.
+ * will find the end again: a chunk inside one leaf by a look in that
+ * leaf; one across leaves through its arena's bitmap, which must then be
+ * the one its bits went to. Other chunks, and chunks not 16-byte aligned,
+ * are not indexed (counted) and answer at the mapping level.
  */
 #include "../bitmap.h"
 #include "fastpath.h"
@@ -30,14 +29,14 @@
 
 #define NEAR_UNITS (AM_BIG_CHUNK / UNIT)
 
-static uint64_t *leaf_of(uintptr_t a, int make, size_t *bit)
+static inline __attribute__((always_inline)) uint64_t *leaf_of(uintptr_t a, int make, size_t *bit)
 {
 	uint64_t *leaf = am_leaf_lookup(a, bit);
 	return leaf ? leaf : am_heap_leaf_slow(a, make, bit);
 }
 
 /* The leaf and bit of a chunk's last unit, given its start's. */
-static uint64_t *end_leaf(uint64_t *start, size_t bit, uintptr_t a, size_t u, int make, size_t *ebit)
+static inline uint64_t *end_leaf(uint64_t *start, size_t bit, uintptr_t a, size_t u, int make, size_t *ebit)
 {
 	if (bit + u / UNIT - 1 < LEAF_BITS) {
 		*ebit = bit + u / UNIT - 1;
@@ -46,9 +45,10 @@ static uint64_t *end_leaf(uint64_t *start, size_t bit, uintptr_t a, size_t u, in
 	return leaf_of(a + u - UNIT, make, ebit);
 }
 
-static int near(size_t bit, size_t u) { return u <= AM_BIG_CHUNK && bit + u / UNIT <= LEAF_BITS; }
+/* Whether the chunk of extent u starting at bit ends in the same leaf. */
+static int one_leaf(size_t bit, size_t u) { return bit + u / UNIT <= LEAF_BITS; }
 
-/* Whether the far chunk [a, a + u), whose bits would go to leaf and eleaf,
+/* Whether the chunk [a, a + u), whose bits would go to leaf and eleaf,
  * lies in one arena bitmap holding those leaves. */
 static int findable(uintptr_t a, size_t u, const uint64_t *leaf, const uint64_t *eleaf)
 {
@@ -57,14 +57,26 @@ static int findable(uintptr_t a, size_t u, const uint64_t *leaf, const uint64_t 
 	       am_heapmeta_leaf(m, a + u - UNIT - m->base) == eleaf;
 }
 
+/* The last unit of the live chunk starting at bit of leaf, looked for in
+ * that leaf as am_foreign_end looks in an arena; -1 if it is not there. */
+static long end_in_leaf(uint64_t *leaf, size_t bit)
+{
+	uint64_t *ends = am_leaf_ends(leaf);
+	size_t lim = LEAF_BITS - bit > NEAR_UNITS ? bit + NEAR_UNITS : LEAF_BITS;
+	long e = am_bit_find_next_from(ends, bit, lim);
+	if (e >= 0 || lim == LEAF_BITS)
+		return e;
+	long pg = am_bit_find_next_from(am_leaf_marks(ends), (lim - 1) >> MARK_SHIFT, PAGE_MARKS);
+	return pg < 0 ? -1 : am_bit_find_next_from(ends, (size_t)pg << MARK_SHIFT, ((size_t)pg + 1) << MARK_SHIFT);
+}
+
 /* The extent of the chunk recorded at a (start bit `bit` of leaf), or 0 if
- * it is not recorded. */
-static size_t recorded_extent(uintptr_t a, const uint64_t *leaf, size_t bit)
+ * it is not recorded: its end is in its leaf, or else in its arena. */
+static inline size_t recorded_extent(uintptr_t a, uint64_t *leaf, size_t bit)
 {
 	if (!am_bit_test(leaf, bit))
 		return 0;
-	size_t lim = LEAF_BITS - bit > NEAR_UNITS ? bit + NEAR_UNITS : LEAF_BITS;
-	long e = am_bit_find_next_from(am_leaf_ends((uint64_t *)leaf), bit, lim);
+	long e = end_in_leaf(leaf, bit);
 	if (e >= 0)
 		return ((size_t)e - bit + 1) * UNIT;
 	const struct am_heapmeta *m = am_heap_meta_at(a);
@@ -81,7 +93,7 @@ void am_foreign_record(void *p, size_t n, const void *site)
 	*(uint64_t *)(a + u - AM_TRAILER) = am_trailer(u, n, site);
 	uint64_t *leaf = a % UNIT ? NULL : leaf_of(a, 1, &bit);
 	uint64_t *eleaf = leaf ? end_leaf(leaf, bit, a, u, 1, &ebit) : NULL;
-	if (!eleaf || (!near(bit, u) && !findable(a, u, leaf, eleaf))) {
+	if (!eleaf || (!one_leaf(bit, u) && !findable(a, u, leaf, eleaf))) {
 		am_heap_note_unindexed();
 		return;
 	}
@@ -90,23 +102,24 @@ void am_foreign_record(void *p, size_t n, const void *site)
 }
 
 /* The recorded extent of chunk p, or 0; its start leaf and bit. */
-static size_t extent_of(void *p, uint64_t **leaf, size_t *bit)
+static inline __attribute__((always_inline)) size_t extent_of(void *p, uint64_t **leaf, size_t *bit)
 {
 	uintptr_t a = (uintptr_t)p;
 	*leaf = a % UNIT ? NULL : leaf_of(a, 0, bit);
 	return *leaf ? recorded_extent(a, *leaf, *bit) : 0;
 }
 
-void am_foreign_forget(void *p)
+size_t am_foreign_forget(void *p)
 {
 	uint64_t *leaf;
 	size_t bit, ebit, u = extent_of(p, &leaf, &bit);
 	if (!u)
-		return;
+		return 0;
 	am_chunk_bits(leaf, bit, u, 0);
 	uint64_t *eleaf = end_leaf(leaf, bit, (uintptr_t)p, u, 0, &ebit);
 	if (eleaf)
 		am_chunk_bits(am_leaf_ends(eleaf), ebit, u, 0);
+	return u;
 }
 
 size_t am_foreign_usable(void *p)

@@ -79,7 +79,8 @@ void am_heap_forward_only(void);
 size_t am_foreign_request(size_t n);
 size_t am_foreign_usable(void *p);
 void am_foreign_record(void *p, size_t n, const void *site);
-void am_foreign_forget(void *p);
+/* The extent (program-visible usable + 8) p was recorded with, or 0. */
+size_t am_foreign_forget(void *p);
 
 /* heapindex.c. Recording and forgetting chunks: fastpath.h. */
 /* The program-visible usable size of a recorded chunk. */

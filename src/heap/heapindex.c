@@ -158,6 +158,7 @@ const struct am_heapmeta *am_heap_meta_at(uintptr_t a) { return meta_for(a, 0); 
 
 uint64_t *am_heap_leaf_slow(uintptr_t a, int make, size_t *bit)
 {
+	__atomic_fetch_add(&n_slow, 1, __ATOMIC_RELAXED);
 	/* read first: a retirement during the lookup makes the entry stale */
 	unsigned epoch = __atomic_load_n(&am_heap_epoch, __ATOMIC_ACQUIRE);
 	struct am_heapmeta *m = meta_for(a, make);
@@ -191,7 +192,6 @@ void am_heap_record_mmapped(void *p, size_t n, const void *site)
 void am_heap_record_slow(void *p)
 {
 	size_t i;
-	__atomic_fetch_add(&n_slow, 1, __ATOMIC_RELAXED);
 	uint64_t *leaf = am_heap_leaf_slow((uintptr_t)p, 1, &i);
 	if (!leaf) {
 		am_heap_note_unindexed();
@@ -208,7 +208,6 @@ void am_heap_mark_big(uint64_t *leaf, size_t bit, int set)
 void am_heap_forget_slow(void *p)
 {
 	size_t i;
-	__atomic_fetch_add(&n_slow, 1, __ATOMIC_RELAXED);
 	uint64_t *leaf = am_heap_leaf_slow((uintptr_t)p, 0, &i);
 	if (!leaf)
 		return;

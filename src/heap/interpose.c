@@ -149,10 +149,12 @@ static inline __attribute__((always_inline)) void *resize_glibc(void *p, size_t 
 
 static void *resize_foreign(void *p, size_t n, size_t m, const void *site)
 {
-	size_t old = am_foreign_usable(p);
-	am_foreign_forget(p);
+	size_t old = am_foreign_forget(p);
 	void *q = am_real.realloc(p, m);
-	am_foreign_record(q ? q : p, q ? n : old, site); /* p is still the caller's if q is NULL */
+	if (q)
+		am_foreign_record(q, n, site);
+	else if (old) /* still the caller's; request unknown */
+		am_foreign_record(p, old - AM_TRAILER, site);
 	return q;
 }
 

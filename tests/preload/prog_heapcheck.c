@@ -374,7 +374,7 @@ static void *race_querier(void *arg)
 		char *p = shared;
 		struct allocmap_info i;
 		if (p && allocmap_query(p + 4096, &i) == 0 && i.kind == ALLOCMAP_HEAP_CHUNK)
-			(*found)++;
+			__atomic_fetch_add(found, 1, __ATOMIC_RELAXED);
 	}
 	return NULL;
 }
@@ -385,7 +385,9 @@ static void scenario_racefree(void)
 	long found = 0;
 	EXPECT(mallopt(M_MMAP_THRESHOLD, 65536) == 1); /* every 1 MiB chunk its own mapping */
 	EXPECT(pthread_create(&t, NULL, race_querier, &found) == 0);
-	for (int k = 0; k < 20000; k++) {
+	/* 20000 rounds, and on until the querier has seen a chunk (a loaded
+	 * machine may not run it alongside for a while), 200000 at most */
+	for (int k = 0; k < 20000 || (!__atomic_load_n(&found, __ATOMIC_RELAXED) && k < 200000); k++) {
 		char *p = malloc((size_t)1 << 20); /* mmapped by glibc */
 		EXPECT(p);
 		shared = p;
