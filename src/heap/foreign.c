@@ -19,8 +19,9 @@
  * a start seen set has its end set. A start bit is set only where free
  * will find the end again: a chunk inside one leaf by a look in that
  * leaf; one across leaves through its arena's bitmap, which must then be
- * the one its bits went to. Other chunks, and chunks not 16-byte aligned,
- * are not indexed (counted) and answer at the mapping level.
+ * the one its bits went to. Other chunks, chunks not 16-byte aligned and
+ * chunks over MARK_LIMIT (4 GiB, as far as an end mark is looked for) are
+ * not indexed (counted) and answer at the mapping level.
  */
 #include "../bitmap.h"
 #include "fastpath.h"
@@ -35,18 +36,13 @@ static inline __attribute__((always_inline)) uint64_t *leaf_of(uintptr_t a, int 
 	return leaf ? leaf : am_heap_leaf_slow(a, make, bit);
 }
 
-/* The leaf and bit of a chunk's last unit, given its start's. */
-static inline uint64_t *end_leaf(uint64_t *start, size_t bit, uintptr_t a, size_t u, int make, size_t *ebit)
+/* Whether a chunk of extent u whose start and last unit are bit of leaf
+ * and ebit of eleaf lies in one leaf (looked up by address, so a chunk
+ * running into the next mapping's bitmap does not). */
+static int one_leaf(const uint64_t *leaf, size_t bit, const uint64_t *eleaf, size_t ebit, size_t u)
 {
-	if (bit + u / UNIT - 1 < LEAF_BITS) {
-		*ebit = bit + u / UNIT - 1;
-		return start;
-	}
-	return leaf_of(a + u - UNIT, make, ebit);
+	return eleaf == leaf && ebit == bit + u / UNIT - 1;
 }
-
-/* Whether the chunk of extent u starting at bit ends in the same leaf. */
-static int one_leaf(size_t bit, size_t u) { return bit + u / UNIT <= LEAF_BITS; }
 
 /* Whether the chunk [a, a + u), whose bits would go to leaf and eleaf,
  * lies in one arena bitmap holding those leaves. */
@@ -91,9 +87,9 @@ void am_foreign_record(void *p, size_t n, const void *site)
 	uintptr_t a = (uintptr_t)p;
 	size_t u = am_foreign_request(n), bit, ebit;
 	*(uint64_t *)(a + u - AM_TRAILER) = am_trailer(u, n, site);
-	uint64_t *leaf = a % UNIT ? NULL : leaf_of(a, 1, &bit);
-	uint64_t *eleaf = leaf ? end_leaf(leaf, bit, a, u, 1, &ebit) : NULL;
-	if (!eleaf || (!one_leaf(bit, u) && !findable(a, u, leaf, eleaf))) {
+	uint64_t *leaf = a % UNIT || u > MARK_LIMIT ? NULL : leaf_of(a, 1, &bit);
+	uint64_t *eleaf = leaf ? leaf_of(a + u - UNIT, 1, &ebit) : NULL;
+	if (!eleaf || (!one_leaf(leaf, bit, eleaf, ebit, u) && !findable(a, u, leaf, eleaf))) {
 		am_heap_note_unindexed();
 		return;
 	}
@@ -116,7 +112,7 @@ size_t am_foreign_forget(void *p)
 	if (!u)
 		return 0;
 	am_chunk_bits(leaf, bit, u, 0);
-	uint64_t *eleaf = end_leaf(leaf, bit, (uintptr_t)p, u, 0, &ebit);
+	uint64_t *eleaf = leaf_of((uintptr_t)p + u - UNIT, 0, &ebit);
 	if (eleaf)
 		am_chunk_bits(am_leaf_ends(eleaf), ebit, u, 0);
 	return u;

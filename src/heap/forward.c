@@ -45,10 +45,12 @@ enum am_heap_mode am_heap_resolve(void)
 	if (!m || !am_real.free || !am_real.calloc || !am_real.realloc || !am_real.memalign) {
 		am_log("cannot find the malloc to forward to; this process cannot run under allocmap");
 		am_real.malloc = m; /* the callers below fail loudly rather than recurse */
-		return am_heap_mode = AM_HEAP_FORWARD;
+		__atomic_store_n(&am_heap_mode, AM_HEAP_FORWARD, __ATOMIC_RELEASE);
+		return AM_HEAP_FORWARD;
 	}
-	__atomic_store_n(&am_real.malloc, m, __ATOMIC_RELEASE);
-	am_heap_mode = classify(m, before);
+	am_real.malloc = m;
+	/* last, as the mode says whether am_real is ready (interpose.c) */
+	__atomic_store_n(&am_heap_mode, classify(m, before), __ATOMIC_RELEASE);
 	if (am_heap_mode == AM_HEAP_BYPASSED)
 		am_log("another malloc is resolved before allocmap's; heap chunks are not indexed "
 		       "(queries answer at the mapping level)");

@@ -20,6 +20,10 @@
  * mapping malloc carves chunks from (its extent). A
  * chunk that is a mapping of its own (glibc's mmapped chunks) needs no
  * bitmap: its sequence is tagged AM_HEAP_SINGLE_AT(offset of its header).
+ * The brk heap's bitmap reaches AM_BRK_COVERAGE past its start, and the
+ * fast paths take it for any address there: a mapping inside that reach
+ * gets no bitmap of its own (its chunks answer at the mapping level), so
+ * no address ever has two.
  *
  * Concurrency: bits are set and cleared with atomic operations, outside
  * any lock. A chunk's bit is cleared before the chunk is given back and set

@@ -137,14 +137,23 @@ static struct am_heapmeta *make_meta(struct am_seq *s, uintptr_t lo, uintptr_t h
 	return AM_HEAP_IS_SINGLE(h) ? NULL : h;
 }
 
-/* The bitmap covering p (which the caller knows is a live chunk). */
+/* Whether a lies in the brk lane's cover but in another sequence: the
+ * fast paths would take the lane's leaf for it, so it gets no bitmap of
+ * its own (its chunks answer at the mapping level). */
+static int shadowed(uintptr_t a, const struct am_seq *s)
+{
+	uint64_t *leaf;
+	size_t bit;
+	return s->origin != AM_ORIGIN_BRK && am_lane_find(a, &leaf, &bit);
+}
+
 /* The arena bitmap covering a; made on first use only if `make` (a free
  * of memory never recorded must not create one). */
 static struct am_heapmeta *meta_for(uintptr_t a, int make)
 {
 	uintptr_t lo, hi;
 	struct am_seq *s = am_index_seq_at(a, &lo, &hi);
-	if (!s)
+	if (!s || shadowed(a, s))
 		return NULL;
 	struct am_heapmeta *m = __atomic_load_n(&s->heap, __ATOMIC_ACQUIRE);
 	if (AM_HEAP_IS_SINGLE(m))
@@ -379,7 +388,13 @@ static int read_bits(uintptr_t p, struct am_heapmeta *m, uintptr_t lo, uintptr_t
 		return -1; /* free space, chunk metadata or the trailer */
 	fill_chunk((const char *)q, usable, out);
 	/* still live: it was live during the call */
-	return am_bit_test(st.leaf, st.bit) ? 0 : -1;
+	if (!am_bit_test(st.leaf, st.bit))
+		return -1;
+	/* a foreign chunk's end was read in pieces: freed and made again
+	 * smaller meanwhile, the scan could have run past its new end */
+	if (am_heap_mode == AM_HEAP_FOREIGN && am_foreign_end(m, q - m->base) != (intptr_t)(q + usable + AM_TRAILER - m->base))
+		return -1;
+	return 0;
 }
 
 /* p's leaf and bit in the brk heap's bitmap, or NULL. Leaves are never

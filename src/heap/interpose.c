@@ -28,12 +28,15 @@
 API void cfree(void *p);
 API void *__libc_memalign(size_t align, size_t n);
 
-static inline int glibc(void) { return am_heap_mode == AM_HEAP_GLIBC; }
+/* The mode is stored last when resolved (forward.c): once it is seen,
+ * am_real is. */
+static inline enum am_heap_mode mode(void) { return __atomic_load_n(&am_heap_mode, __ATOMIC_ACQUIRE); }
+static inline int glibc(void) { return mode() == AM_HEAP_GLIBC; }
 
 static int ready(void)
 {
-	if (LIKELY(__atomic_load_n(&am_real.malloc, __ATOMIC_ACQUIRE) != NULL))
-		return 1;
+	if (LIKELY(mode() != AM_HEAP_UNRESOLVED))
+		return am_real.malloc != NULL;
 	am_init_once();
 	am_heap_resolve();
 	return am_real.malloc != NULL;

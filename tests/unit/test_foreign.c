@@ -10,6 +10,9 @@
  * query finds its chunk exactly (base, size, requested size, site); the
  * trailer and the gaps do not; forgotten chunks are gone; the validator
  * is clean, and sees each forged discrepancy; a stray mark is repaired.
+ * Chunks the index cannot keep exact are not indexed and leave nothing
+ * behind: across two mappings, in a mapping inside the brk lane, over
+ * 4 GiB.
  * The tests run in order, each on what the one before left; skipped if
  * the program break cannot be extended by a mapping (valgrind).
  */
@@ -206,6 +209,98 @@ static void test_stray_mark_repaired(void **state)
 	expect_chunk(HUGE_K);
 }
 
+static uint64_t unindexed(void)
+{
+	struct allocmap_heap_stats st;
+	allocmap_heap_stats(&st);
+	return st.unindexed;
+}
+
+static void *map_reported(void *at, size_t len, int flags)
+{
+	void *p = mmap(at, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | flags, -1, 0);
+	if (p != MAP_FAILED)
+		am_ev_mmap(p, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | flags, -1, 0,
+			   (const void *)map_reported);
+	return p == MAP_FAILED ? NULL : p;
+}
+
+static void expect_mapping_level(uintptr_t a)
+{
+	struct allocmap_info i;
+	assert_int_equal(allocmap_query((const void *)a, &i), 0);
+	assert_int_not_equal(i.kind, ALLOCMAP_HEAP_CHUNK);
+}
+
+/* A chunk running from one mapping into the next (an allocator may merge
+ * adjacent mappings): not indexed, and nothing left behind. */
+static void test_chunk_across_mappings_not_indexed(void **state)
+{
+	(void)state;
+	char *r = mmap(NULL, 2 << 20, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	assert_ptr_not_equal(r, MAP_FAILED);
+	assert_non_null(map_reported(r, 1 << 20, MAP_FIXED));
+	assert_non_null(map_reported(r + (1 << 20), 1 << 20, MAP_FIXED));
+	uintptr_t c0 = (uintptr_t)r + 4096, c = (uintptr_t)r + (1 << 20) - 256;
+	uint64_t before = unindexed();
+	am_foreign_record((void *)c0, 100, site);
+	am_foreign_record((void *)c, 1000, site);
+	assert_int_equal(unindexed(), before + 1);
+	struct allocmap_info i;
+	assert_int_equal(allocmap_query((const void *)(c0 + 10), &i), 0);
+	assert_ptr_equal(i.base, (const void *)c0);
+	expect_mapping_level(c + 10);
+	expect_mapping_level(c + 600);
+	assert_int_equal(am_heap_validate(2), 0);
+	am_foreign_forget((void *)c);
+	am_foreign_forget((void *)c0);
+	assert_int_equal(am_heap_validate(2), 0);
+}
+
+/* A mapping right above the brk heap, inside the brk lane's cover: its
+ * chunks answer at the mapping level, and a free leaves nothing behind
+ * even after the lane's leaf for that window is made. */
+static void test_mapping_in_brk_lane(void **state)
+{
+	(void)state;
+	if (!arena)
+		skip();
+	uintptr_t top = arena + ARENA;
+	char *x = map_reported((void *)top, 1 << 20, MAP_FIXED_NOREPLACE);
+	if (!x)
+		skip();
+	uintptr_t c1 = top + 4096;
+	am_foreign_record((void *)c1, 200, site);
+	expect_mapping_level(c1 + 10);
+	am_foreign_record((void *)(top - 8192), 100, site); /* a brk chunk in the same 16 MiB window */
+	am_foreign_forget((void *)c1);
+	expect_mapping_level(c1 + 10);
+	am_foreign_forget((void *)(top - 8192));
+	assert_int_equal(am_heap_validate(2), 0);
+	munmap(x, 1 << 20);
+	am_ev_munmap(x, 1 << 20);
+}
+
+/* A chunk over 4 GiB (its end mark would be out of a query's reach): not
+ * indexed. */
+static void test_over_mark_limit_not_indexed(void **state)
+{
+	(void)state;
+	size_t len = ((size_t)4 << 30) + (1 << 20);
+	char *r = map_reported(NULL, len, MAP_NORESERVE);
+	if (!r)
+		skip();
+	uint64_t before = unindexed();
+	uintptr_t c = (uintptr_t)r + 4096;
+	am_foreign_record((void *)c, len - 8192, site);
+	assert_int_equal(unindexed(), before + 1);
+	expect_mapping_level(c + ((size_t)3 << 30));
+	am_foreign_forget((void *)c);
+	assert_int_equal(am_heap_validate(2), 0);
+	munmap(r, len);
+	am_ev_munmap(r, len);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -214,6 +309,9 @@ int main(void)
 		cmocka_unit_test(test_unaligned_is_not_indexed),
 		cmocka_unit_test(test_validator_sees_each_forgery),
 		cmocka_unit_test(test_stray_mark_repaired),
+		cmocka_unit_test(test_chunk_across_mappings_not_indexed),
+		cmocka_unit_test(test_mapping_in_brk_lane),
+		cmocka_unit_test(test_over_mark_limit_not_indexed),
 	};
 	return cmocka_run_group_tests(tests, setup, NULL);
 }
