@@ -161,10 +161,8 @@ static void *resize_foreign(void *p, size_t n, size_t m, const void *site)
 	return q;
 }
 
-static void *resize(void *p, size_t n, const void *site)
+__attribute__((noinline)) static void *resize_slow(void *p, size_t n, const void *site)
 {
-	if (!p)
-		return alloc(n, site);
 	if (!ready())
 		return too_big();
 	if (!am_heap_indexed(am_heap_mode))
@@ -177,6 +175,15 @@ static void *resize(void *p, size_t n, const void *site)
 	if (!m)
 		return too_big();
 	return glibc() ? resize_glibc(p, n, site) : resize_foreign(p, n, m, site);
+}
+
+static void *resize(void *p, size_t n, const void *site)
+{
+	if (!p)
+		return alloc(n, site);
+	if (LIKELY(glibc() && n - 1 < SIZE_MAX - 32)) /* neither 0 nor too big */
+		return resize_glibc(p, n, site);
+	return resize_slow(p, n, site);
 }
 
 API void *realloc(void *p, size_t n) { return resize(p, n, SITE); }
