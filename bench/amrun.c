@@ -56,7 +56,6 @@
 #define MAX_JOBS 32
 #define MAX_ARGS 32
 #define MAX_REPS 401
-#define MAX_ENV 1024
 #define FILE_BYTES 16384
 
 extern char **environ;
@@ -165,7 +164,7 @@ static int take_reports(void)
 /* Untimed warm-up of both sides; the preloaded one must leave a report. */
 static int warm_up(struct job *j)
 {
-	static char *env_check[MAX_ENV + 3];
+	static char *env_check[BENCH_MAX_ENV + 3];
 	double w, r;
 	int n = 0;
 	while (env_side[1][n])

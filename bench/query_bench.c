@@ -59,7 +59,6 @@
 #define SIZE_MIN_LOG2 3
 #define SIZE_MAX_LOG2 10
 #define GOAL_NS 30.0
-#define MAX_ENV 1024
 #define STACK_SPAN 65536
 
 typedef int (*query_fn)(const void *, struct allocmap_info *);
@@ -374,20 +373,11 @@ static size_t unmapped_queries(uint64_t *rng)
 
 /* ---- driver -------------------------------------------------------------- */
 
-static char *env_pre[MAX_ENV + 3];
-static char preload_var[4096];
-
 static void reexec_preloaded(const char *lib, char **argv)
 {
-	int n = 0;
-	for (char **e = environ; *e && n < MAX_ENV; e++)
-		if (strncmp(*e, "LD_PRELOAD=", 11) && strncmp(*e, "ALLOCMAP_", 9))
-			env_pre[n++] = *e;
-	snprintf(preload_var, sizeof preload_var, "LD_PRELOAD=%s", lib);
-	env_pre[n++] = preload_var;
-	env_pre[n++] = "QUERY_BENCH_CHILD=1";
-	env_pre[n] = NULL;
-	execve("/proc/self/exe", argv, env_pre);
+	setenv("QUERY_BENCH_CHILD", "1", 1);
+	make_envs(lib, NULL);
+	execve("/proc/self/exe", argv, env_side[1]);
 	perror("query_bench: execve");
 	exit(1);
 }
