@@ -4,7 +4,7 @@
 PREFIX ?= /usr/local
 CC ?= cc
 BUILD := build
-VERSION := 0.2.0
+VERSION := 0.3.0
 
 WARN := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes
 BASE_CFLAGS := -std=c11 -D_GNU_SOURCE -g -fPIC $(WARN) -Iinclude

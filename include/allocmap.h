@@ -20,9 +20,9 @@ extern "C" {
 #endif
 
 #define ALLOCMAP_VERSION_MAJOR 0
-#define ALLOCMAP_VERSION_MINOR 2
+#define ALLOCMAP_VERSION_MINOR 3
 #define ALLOCMAP_VERSION_PATCH 0
-#define ALLOCMAP_VERSION "0.2.0"
+#define ALLOCMAP_VERSION "0.3.0"
 
 #define ALLOCMAP_API __attribute__((visibility("default")))
 
@@ -176,6 +176,8 @@ struct allocmap_heap_stats {
 				  arena and per 16 MiB of heap and after any arena
 				  dies; also every call on a chunk never indexed.
 				  Far more means the fast path is being missed */
+	int glibc;             /* 1: the malloc in use is glibc's (sizes are its
+				  own); 0: another one, indexed or not */
 };
 ALLOCMAP_API int allocmap_heap_stats(struct allocmap_heap_stats *out);
 

@@ -71,6 +71,7 @@ int allocmap_heap_stats(struct allocmap_heap_stats *out)
 		return -1;
 	memset(out, 0, sizeof *out);
 	out->indexed = am_heap_indexed(am_heap_mode);
+	out->glibc = am_heap_mode == AM_HEAP_GLIBC;
 	out->arenas = am_heap_arenas();
 	out->unindexed = am_heap_unindexed();
 	out->slow_path = am_heap_slow_path();

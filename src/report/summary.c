@@ -310,9 +310,12 @@ static void put_heap(struct rep *r)
 	struct allocmap_heap_stats hs;
 	put(r, "\nheap (the program's malloc)\n");
 	if (allocmap_heap_stats(&hs) != 0 || !hs.indexed) {
-		put(r, "  not indexed: another malloc is in use (queries answer by mapping)\n");
+		put(r, "  not indexed: a malloc resolved before allocmap's, or allocmap is off "
+		       "(queries answer by mapping)\n");
 		return;
 	}
+	if (!hs.glibc)
+		put(r, "  another malloc than glibc's: chunk sizes are those asked for, rounded up to 16 bytes\n");
 	put_count(r, "live chunks", hs.live_chunks);
 	put(r, " ");
 	col(r, "live bytes", 22, 0);
