@@ -45,9 +45,14 @@ static inline int starts_with(const char *s, const char *prefix) { return strncm
 static inline void make_envs(const char *lib, const char *base)
 {
 	int n = 0;
-	for (char **e = environ; *e && n < BENCH_MAX_ENV; e++)
-		if (!starts_with(*e, "LD_PRELOAD=") && !starts_with(*e, "ALLOCMAP_"))
+	for (char **e = environ; *e; e++)
+		if (!starts_with(*e, "LD_PRELOAD=") && !starts_with(*e, "ALLOCMAP_")) {
+			if (n == BENCH_MAX_ENV) {
+				fprintf(stderr, "benchmark: more than %d environment variables\n", BENCH_MAX_ENV);
+				exit(2);
+			}
 			env_side[0][n] = env_side[1][n] = *e, n++;
+		}
 	snprintf(preload_var[0], sizeof preload_var[0], "LD_PRELOAD=%s", base ? base : "");
 	snprintf(preload_var[1], sizeof preload_var[1], "LD_PRELOAD=%s%s%s", lib, base ? ":" : "", base ? base : "");
 	env_side[0][n] = base ? preload_var[0] : NULL;

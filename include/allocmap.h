@@ -176,10 +176,14 @@ struct allocmap_heap_stats {
 				  arena and per 16 MiB of heap and after any arena
 				  dies; also every call on a chunk never indexed.
 				  Far more means the fast path is being missed */
-	int glibc;             /* 1: the malloc in use is glibc's (sizes are its
-				  own); 0: another one, indexed or not */
 };
 ALLOCMAP_API int allocmap_heap_stats(struct allocmap_heap_stats *out);
+
+/* Which malloc the heap index follows: "glibc" (chunk sizes are glibc's),
+ * "other" (another malloc preloaded after allocmap: sizes are those asked
+ * for, rounded up to 16 bytes, less 8), or NULL when chunks are not
+ * indexed (see allocmap_heap_stats). Static storage. Since 0.3. */
+ALLOCMAP_API const char *allocmap_heap_malloc(void);
 
 #ifdef __cplusplus
 }

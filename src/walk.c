@@ -1,4 +1,5 @@
-/* allocmap_walk and allocmap_heap_stats: visiting every allocation.
+/* allocmap_walk, allocmap_heap_stats and allocmap_heap_malloc: visiting
+ * every allocation, and what it says about the heap.
  *
  * The walk copies one map at a time out of the index under its lock,
  * then calls back with no lock held; chunks are read from the arena
@@ -71,9 +72,17 @@ int allocmap_heap_stats(struct allocmap_heap_stats *out)
 		return -1;
 	memset(out, 0, sizeof *out);
 	out->indexed = am_heap_indexed(am_heap_mode);
-	out->glibc = am_heap_mode == AM_HEAP_GLIBC;
 	out->arenas = am_heap_arenas();
 	out->unindexed = am_heap_unindexed();
 	out->slow_path = am_heap_slow_path();
 	return allocmap_walk(ALLOCMAP_WALK_CHUNKS, count_chunk, out) < 0 ? -1 : 0;
+}
+
+const char *allocmap_heap_malloc(void)
+{
+	switch (am_heap_mode) {
+	case AM_HEAP_GLIBC: return "glibc";
+	case AM_HEAP_FOREIGN: return "other";
+	default: return NULL;
+	}
 }

@@ -31,6 +31,16 @@ static enum am_heap_mode classify(void *m, int before)
 	return m == am_elf_lookup("libc.so", "malloc", NULL) ? AM_HEAP_GLIBC : AM_HEAP_FOREIGN;
 }
 
+/* Stores the mode, last, as it says whether am_real is ready
+ * (interpose.c); only over UNRESOLVED, so a thread resolving late cannot
+ * undo am_heap_forward_only. The mode now in force. */
+static enum am_heap_mode publish(enum am_heap_mode m)
+{
+	enum am_heap_mode unresolved = AM_HEAP_UNRESOLVED;
+	__atomic_compare_exchange_n(&am_heap_mode, &unresolved, m, 0, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE);
+	return __atomic_load_n(&am_heap_mode, __ATOMIC_ACQUIRE);
+}
+
 enum am_heap_mode am_heap_resolve(void)
 {
 	if (am_heap_mode != AM_HEAP_UNRESOLVED)
@@ -45,12 +55,11 @@ enum am_heap_mode am_heap_resolve(void)
 	if (!m || !am_real.free || !am_real.calloc || !am_real.realloc || !am_real.memalign) {
 		am_log("cannot find the malloc to forward to; this process cannot run under allocmap");
 		am_real.malloc = m; /* the callers below fail loudly rather than recurse */
-		__atomic_store_n(&am_heap_mode, AM_HEAP_FORWARD, __ATOMIC_RELEASE);
-		return AM_HEAP_FORWARD;
+		return publish(AM_HEAP_FORWARD);
 	}
 	am_real.malloc = m;
-	/* last, as the mode says whether am_real is ready (interpose.c) */
-	__atomic_store_n(&am_heap_mode, classify(m, before), __ATOMIC_RELEASE);
+	if (publish(classify(m, before)) == AM_HEAP_FORWARD)
+		return AM_HEAP_FORWARD;
 	if (am_heap_mode == AM_HEAP_BYPASSED)
 		am_log("another malloc is resolved before allocmap's; heap chunks are not indexed "
 		       "(queries answer at the mapping level)");
@@ -62,5 +71,5 @@ enum am_heap_mode am_heap_resolve(void)
 void am_heap_forward_only(void)
 {
 	if (am_heap_indexed(am_heap_mode))
-		am_heap_mode = AM_HEAP_FORWARD;
+		__atomic_store_n(&am_heap_mode, AM_HEAP_FORWARD, __ATOMIC_RELEASE);
 }

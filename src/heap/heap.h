@@ -22,8 +22,9 @@
  * bitmap: its sequence is tagged AM_HEAP_SINGLE_AT(offset of its header).
  * The brk heap's bitmap reaches AM_BRK_COVERAGE past its start, and the
  * fast paths take it for any address there: a mapping inside that reach
- * gets no bitmap of its own (its chunks answer at the mapping level), so
- * no address ever has two.
+ * gets no bitmap of its own (its chunks answer at the mapping level), and
+ * one it had before the lane opened answers for nothing from then on, so
+ * no address is ever answered from two.
  *
  * Concurrency: bits are set and cleared with atomic operations, outside
  * any lock. A chunk's bit is cleared before the chunk is given back and set

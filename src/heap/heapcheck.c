@@ -243,11 +243,16 @@ static int mark_stray(const struct am_map_view *v, const uint64_t *leaf, uintptr
 	return j < 0 || !big_at(v, pg + (uintptr_t)(j - (long)first) * UNIT);
 }
 
-/* A marked page must have a big chunk as its last chunk start; a record
- * or a free in flight is seen twice, the verdict once. */
+/* A marked page must have a big chunk as its last chunk start. A record
+ * or a free in flight sets the mark before the bit and clears it after:
+ * a stray mark is judged again after yielding the CPU (the thread in
+ * between may have been preempted there), and reported if it stays. */
 static void check_mark(struct vcheck *c, const uint64_t *leaf, uintptr_t pg)
 {
-	if (mark_stray(c->view, leaf, pg) && page_marked(c, pg) && mark_stray(c->view, leaf, pg))
+	if (!mark_stray(c->view, leaf, pg))
+		return;
+	am_sys_sched_yield();
+	if (page_marked(c, pg) && mark_stray(c->view, leaf, pg))
 		report(c, "a marked page whose last chunk start is not a big chunk's", pg);
 }
 

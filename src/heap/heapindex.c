@@ -147,6 +147,16 @@ static int shadowed(uintptr_t a, const struct am_seq *s)
 	return s->origin != AM_ORIGIN_BRK && am_lane_find(a, &leaf, &bit);
 }
 
+/* Whether bitmap m must not answer for a: a lies in the brk lane's cover
+ * and m is not the brk heap's (a bitmap made before the lane opened). */
+static int lane_shadows(const struct am_heapmeta *m, uintptr_t a)
+{
+	uint64_t *leaf;
+	size_t bit;
+	return am_lane_find(a, &leaf, &bit) &&
+	       (const void *)__atomic_load_n(&am_brk_lane.leaf, __ATOMIC_RELAXED) != (const void *)m->leaf;
+}
+
 /* The arena bitmap covering a; made on first use only if `make` (a free
  * of memory never recorded must not create one). */
 static struct am_heapmeta *meta_for(uintptr_t a, int make)
@@ -450,6 +460,8 @@ int am_heap_query(const void *p, void *heap, uintptr_t seq_lo, uintptr_t seq_hi,
 		return rc;
 	if (AM_HEAP_IS_SINGLE(heap))
 		rc = read_single((uintptr_t)p, AM_HEAP_SINGLE_OFF(heap), seq_lo, seq_hi, out);
+	else if (lane_shadows(heap, (uintptr_t)p))
+		rc = -1;
 	else
 		rc = read_bits((uintptr_t)p, heap, seq_lo, seq_hi, out);
 	am_quiesce_read_end();
@@ -487,6 +499,8 @@ int am_heap_each_start(void *heap, uintptr_t lo, uintptr_t hi, uintptr_t seq_lo,
 		return base >= lo && base < hi ? fn(base, arg) : 0;
 	}
 	struct am_heapmeta *m = heap;
+	if (lane_shadows(m, m->base))
+		return 0;
 	lo = lo > m->base ? lo : m->base;
 	hi = hi < m->end ? hi : m->end;
 	int rc = 0;

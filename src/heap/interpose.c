@@ -65,11 +65,15 @@ static inline __attribute__((always_inline)) void *record(void *p, size_t n, con
 	return p;
 }
 
+/* The slow paths dispatch on the mode read once: it can turn to
+ * AM_HEAP_FORWARD (allocmap switched off) at any time, and then nothing is
+ * recorded any more. */
 static void *keep(void *p, size_t n, const void *site)
 {
-	if (glibc())
+	enum am_heap_mode m = mode();
+	if (m == AM_HEAP_GLIBC)
 		return record(p, n, site);
-	if (p)
+	if (p && m == AM_HEAP_FOREIGN)
 		am_foreign_record(p, n, site);
 	return p;
 }
@@ -77,13 +81,22 @@ static void *keep(void *p, size_t n, const void *site)
 /* p goes back to the real allocator. */
 static void drop(void *p)
 {
-	if (glibc())
+	enum am_heap_mode m = mode();
+	if (m == AM_HEAP_GLIBC)
 		am_heap_forget_fast(p);
-	else
+	else if (m == AM_HEAP_FOREIGN)
 		am_foreign_forget(p);
 }
 
-static size_t usable(void *p) { return glibc() ? am_heap_usable(p) : am_foreign_usable(p); }
+static size_t usable(void *p)
+{
+	enum am_heap_mode m = mode();
+	if (m == AM_HEAP_GLIBC)
+		return am_heap_usable(p);
+	if (m == AM_HEAP_FOREIGN)
+		return am_foreign_usable(p);
+	return am_real.usable ? am_real.usable(p) : 0;
+}
 
 __attribute__((noinline)) static void *alloc_slow(size_t n, const void *site)
 {

@@ -314,7 +314,7 @@ static void put_heap(struct rep *r)
 		       "(queries answer by mapping)\n");
 		return;
 	}
-	if (!hs.glibc)
+	if (am_heap_mode == AM_HEAP_FOREIGN)
 		put(r, "  another malloc than glibc's: chunk sizes are those asked for, rounded up to 16 bytes\n");
 	put_count(r, "live chunks", hs.live_chunks);
 	put(r, " ");

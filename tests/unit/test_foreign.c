@@ -11,8 +11,8 @@
  * trailer and the gaps do not; forgotten chunks are gone; the validator
  * is clean, and sees each forged discrepancy; a stray mark is repaired.
  * Chunks the index cannot keep exact are not indexed and leave nothing
- * behind: across two mappings, in a mapping inside the brk lane, over
- * 4 GiB.
+ * behind: across two mappings, in a mapping inside the brk lane (made
+ * before the lane opened, or after), over 4 GiB.
  * The tests run in order, each on what the one before left; skipped if
  * the program break cannot be extended by a mapping (valgrind).
  */
@@ -301,9 +301,39 @@ static void test_over_mark_limit_not_indexed(void **state)
 	am_ev_munmap(r, len);
 }
 
+/* A mapping above the brk heap got a bitmap of its own before the brk
+ * lane opened over it: from then on that bitmap answers for nothing, so
+ * a free that cannot reach it leaves no chunk behind. Runs first. */
+static void test_bitmap_under_lane_silenced(void **state)
+{
+	(void)state;
+	if (!arena)
+		skip();
+	uintptr_t top = arena + ARENA;
+	char *x = map_reported((void *)top, 1 << 20, MAP_FIXED_NOREPLACE);
+	if (!x)
+		skip();
+	assert_int_equal(__atomic_load_n(&am_brk_lane.cover, __ATOMIC_ACQUIRE), 0);
+	uintptr_t c1 = top + 4096, opener = arena + 16;
+	am_foreign_record((void *)c1, 200, site);
+	struct allocmap_info i;
+	assert_int_equal(allocmap_query((const void *)(c1 + 10), &i), 0);
+	assert_int_equal(i.kind, ALLOCMAP_HEAP_CHUNK); /* its own bitmap, for now */
+	am_foreign_record((void *)opener, 100, site);  /* the brk lane opens */
+	assert_true(__atomic_load_n(&am_brk_lane.cover, __ATOMIC_ACQUIRE) != 0);
+	expect_mapping_level(c1 + 10);
+	am_foreign_forget((void *)c1);
+	expect_mapping_level(c1 + 10);
+	am_foreign_forget((void *)opener);
+	assert_int_equal(am_heap_validate(2), 0);
+	munmap(x, 1 << 20);
+	am_ev_munmap(x, 1 << 20);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_bitmap_under_lane_silenced),
 		cmocka_unit_test(test_records_and_queries),
 		cmocka_unit_test(test_forget),
 		cmocka_unit_test(test_unaligned_is_not_indexed),
