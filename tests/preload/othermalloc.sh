@@ -42,5 +42,17 @@ for other in /usr/lib/x86_64-linux-gnu/libjemalloc.so.2 /usr/lib/x86_64-linux-gn
 	else
 		fail "$name python3: '$got' / $(head -5 "$BUILD/other.err")"
 	fi
+	sql='create table t(a,b);
+with recursive c(x) as (select 1 union all select x+1 from c where x<50000)
+insert into t select x, hex(randomblob(20)) from c;
+select count(*), sum(length(b)) from t;'
+	if command -v sqlite3 >/dev/null; then
+		got=$(echo "$sql" | LD_PRELOAD=$LIB:$other ALLOCMAP_CHECK_AT_EXIT=1 sqlite3 :memory: 2>"$BUILD/other.err")
+		if [ "$got" = "50000|2000000" ] && ! grep -q discrepanc "$BUILD/other.err"; then
+			ok "$name: sqlite3, check at exit"
+		else
+			fail "$name sqlite3: '$got' / $(head -5 "$BUILD/other.err")"
+		fi
+	fi
 done
 finish
