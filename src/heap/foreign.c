@@ -124,7 +124,8 @@ size_t am_foreign_usable(void *p)
 	size_t bit, u = extent_of(p, &leaf, &bit);
 	if (u)
 		return u - AM_TRAILER;
-	return am_real.usable && am_real.usable(p) >= AM_TRAILER ? am_real.usable(p) - AM_TRAILER : 0;
+	size_t real = am_real.usable ? am_real.usable(p) : 0;
+	return real >= AM_TRAILER ? real - AM_TRAILER : 0;
 }
 
 /* The first end bit (shift 0) or end-marked page (shift MARK_SHIFT) in

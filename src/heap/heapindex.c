@@ -137,24 +137,24 @@ static struct am_heapmeta *make_meta(struct am_seq *s, uintptr_t lo, uintptr_t h
 	return AM_HEAP_IS_SINGLE(h) ? NULL : h;
 }
 
-/* Whether a lies in the brk lane's cover but in another sequence: the
- * fast paths would take the lane's leaf for it, so it gets no bitmap of
- * its own (its chunks answer at the mapping level). */
-static int shadowed(uintptr_t a, const struct am_seq *s)
+/* Whether a lies in the brk lane's cover: the fast paths take the lane's
+ * leaf for it, so no other sequence's bitmap may answer for it. */
+static int in_lane(uintptr_t a)
 {
 	uint64_t *leaf;
 	size_t bit;
-	return s->origin != AM_ORIGIN_BRK && am_lane_find(a, &leaf, &bit);
+	return am_lane_find(a, &leaf, &bit);
 }
+
+/* Whether a lies in the brk lane's cover but in another sequence, which
+ * then gets no bitmap of its own (its chunks answer at the mapping level). */
+static int shadowed(uintptr_t a, const struct am_seq *s) { return s->origin != AM_ORIGIN_BRK && in_lane(a); }
 
 /* Whether bitmap m must not answer for a: a lies in the brk lane's cover
  * and m is not the brk heap's (a bitmap made before the lane opened). */
 static int lane_shadows(const struct am_heapmeta *m, uintptr_t a)
 {
-	uint64_t *leaf;
-	size_t bit;
-	return am_lane_find(a, &leaf, &bit) &&
-	       (const void *)__atomic_load_n(&am_brk_lane.leaf, __ATOMIC_RELAXED) != (const void *)m->leaf;
+	return in_lane(a) && (const void *)__atomic_load_n(&am_brk_lane.leaf, __ATOMIC_RELAXED) != (const void *)m->leaf;
 }
 
 /* The arena bitmap covering a; made on first use only if `make` (a free
@@ -357,11 +357,11 @@ static void prefetch_trailer(const struct start *st)
 /* The program-visible usable size of the chunk starting at st, whose
  * header and usable area (to the trailer's end) must lie in [lo, hi); 0 if
  * sane. */
-static int usable_at(const struct am_heapmeta *m, const struct start *st, uintptr_t lo, uintptr_t hi,
+static int usable_at(const struct am_heapmeta *m, const struct start *st, uintptr_t lo, uintptr_t hi, int foreign,
 		     size_t *usable)
 {
 	uintptr_t q = st->at;
-	if (am_heap_mode == AM_HEAP_FOREIGN) {
+	if (foreign) {
 		intptr_t end = am_foreign_end(m, q - m->base);
 		if (end < 0 || m->base + (uintptr_t)end > hi)
 			return -1;
@@ -379,10 +379,12 @@ static int usable_at(const struct am_heapmeta *m, const struct start *st, uintpt
 }
 
 /* The chunk holding p, read from the arena [lo, hi) (its sequence, all
- * mapped). A chunk start found in the bitmap may be freed and merged while
- * we look, so its size word can be anything: every load stays in [lo, hi)
- * and the bit is checked again at the end. */
-static int read_bits(uintptr_t p, struct am_heapmeta *m, uintptr_t lo, uintptr_t hi, struct allocmap_info *out)
+ * mapped), a glibc or a foreign (foreign.c) one. A chunk start found in
+ * the bitmap may be freed and merged while we look, so its size word can
+ * be anything: every load stays in [lo, hi) and the bit is checked again
+ * at the end. */
+static int read_bits(uintptr_t p, struct am_heapmeta *m, uintptr_t lo, uintptr_t hi, int foreign,
+		     struct allocmap_info *out)
 {
 	struct start st;
 	if (p < m->base || p >= m->end)
@@ -392,7 +394,7 @@ static int read_bits(uintptr_t p, struct am_heapmeta *m, uintptr_t lo, uintptr_t
 		return -1;
 	uintptr_t q = st.at;
 	size_t usable;
-	if (q >= hi || usable_at(m, &st, lo, hi, &usable) != 0)
+	if (q >= hi || usable_at(m, &st, lo, hi, foreign, &usable) != 0)
 		return -1;
 	if (p >= q + usable)
 		return -1; /* free space, chunk metadata or the trailer */
@@ -402,7 +404,7 @@ static int read_bits(uintptr_t p, struct am_heapmeta *m, uintptr_t lo, uintptr_t
 		return -1;
 	/* a foreign chunk's end was read in pieces: freed and made again
 	 * smaller meanwhile, the scan could have run past its new end */
-	if (am_heap_mode == AM_HEAP_FOREIGN && am_foreign_end(m, q - m->base) != (intptr_t)(q + usable + AM_TRAILER - m->base))
+	if (foreign && am_foreign_end(m, q - m->base) != (intptr_t)(q + usable + AM_TRAILER - m->base))
 		return -1;
 	return 0;
 }
@@ -453,7 +455,8 @@ static int read_begin(uintptr_t lo, uintptr_t hi, unsigned ticket)
 int am_heap_query(const void *p, void *heap, uintptr_t seq_lo, uintptr_t seq_hi, unsigned ticket,
 		  struct allocmap_info *out)
 {
-	if (!heap || !am_heap_indexed(am_heap_mode))
+	enum am_heap_mode mode = am_heap_mode;
+	if (!heap || !am_heap_indexed(mode))
 		return -1;
 	int rc = read_begin(seq_lo, seq_hi, ticket);
 	if (rc)
@@ -463,7 +466,7 @@ int am_heap_query(const void *p, void *heap, uintptr_t seq_lo, uintptr_t seq_hi,
 	else if (lane_shadows(heap, (uintptr_t)p))
 		rc = -1;
 	else
-		rc = read_bits((uintptr_t)p, heap, seq_lo, seq_hi, out);
+		rc = read_bits((uintptr_t)p, heap, seq_lo, seq_hi, mode == AM_HEAP_FOREIGN, out);
 	am_quiesce_read_end();
 	return rc;
 }

@@ -121,8 +121,7 @@ __attribute__((noinline)) static void free_slow(void *p)
 {
 	if (!p || !ready())
 		return;
-	if (am_heap_indexed(am_heap_mode))
-		drop(p);
+	drop(p);
 	am_real.free(p);
 }
 
@@ -178,7 +177,8 @@ __attribute__((noinline)) static void *resize_slow(void *p, size_t n, const void
 {
 	if (!ready())
 		return too_big();
-	if (!am_heap_indexed(am_heap_mode))
+	enum am_heap_mode mo = mode(); /* once: see keep() */
+	if (!am_heap_indexed(mo))
 		return am_real.realloc(p, n);
 	if (n == 0) {
 		free(p);
@@ -187,7 +187,7 @@ __attribute__((noinline)) static void *resize_slow(void *p, size_t n, const void
 	size_t m = padded(n);
 	if (!m)
 		return too_big();
-	return glibc() ? resize_glibc(p, n, site) : resize_foreign(p, n, m, site);
+	return mo == AM_HEAP_GLIBC ? resize_glibc(p, n, site) : resize_foreign(p, n, m, site);
 }
 
 static void *resize(void *p, size_t n, const void *site)
@@ -248,9 +248,5 @@ API void *pvalloc(size_t n)
 
 API size_t malloc_usable_size(void *p)
 {
-	if (!p || !ready())
-		return 0;
-	if (am_heap_indexed(am_heap_mode))
-		return usable(p);
-	return am_real.usable ? am_real.usable(p) : 0;
+	return p && ready() ? usable(p) : 0;
 }
