@@ -2,13 +2,16 @@
  * (no constructor, no hooks): the two tiers, the self-mapping window, the
  * mapping index; and a fabricated arena: an anonymous mapping at the
  * program break, reported to the index as brk growth (am_ev_brk), so it
- * joins the brk sequence and its bitmap is reached through the brk lane.
+ * joins the brk sequence and its bitmap is reached through the brk lane;
+ * and the query expectations the heap-index tests share.
  */
 #ifndef AM_TEST_FIXTURE_H
 #define AM_TEST_FIXTURE_H
 
 #include <stdint.h>
 #include <sys/mman.h>
+
+#include "../../include/allocmap.h"
 
 #include "../../src/hook/hook.h"
 #include "../../src/index/internal.h"
@@ -40,6 +43,30 @@ static inline uintptr_t am_test_arena_at_break(size_t size, const void *site)
 	if (p != MAP_FAILED)
 		munmap(p, size);
 	return 0;
+}
+
+/* Needs cmocka.h included before. allocmap_query at each of at[0..n)
+ * answers the chunk at base with these sizes and site. */
+static inline void am_test_expect_chunk(const uintptr_t *at, size_t n, uintptr_t base, size_t usable, size_t req,
+					const void *site)
+{
+	struct allocmap_info i;
+	for (size_t k = 0; k < n; k++) {
+		assert_int_equal(allocmap_query((const void *)at[k], &i), 0);
+		assert_int_equal(i.kind, ALLOCMAP_HEAP_CHUNK);
+		assert_ptr_equal(i.base, (const void *)base);
+		assert_int_equal(i.size, usable);
+		assert_int_equal(i.requested, req);
+		assert_ptr_equal(i.site, site);
+	}
+}
+
+/* allocmap_query(a) answers at the brk heap's level, not with a chunk. */
+static inline void am_test_expect_brk(uintptr_t a)
+{
+	struct allocmap_info i;
+	assert_int_equal(allocmap_query((const void *)a, &i), 0);
+	assert_int_equal(i.kind, ALLOCMAP_BRK);
 }
 
 #endif

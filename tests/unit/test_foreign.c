@@ -77,25 +77,10 @@ static void record_all(void)
 
 static void expect_chunk(int k)
 {
-	struct allocmap_info i;
 	size_t usable = extent(req[k]) - 8;
 	assert_int_equal(am_foreign_usable((void *)user[k]), usable);
 	uintptr_t at[] = {user[k], user[k] + req[k] / 2, user[k] + req[k] - 1, user[k] + usable - 1};
-	for (size_t n = 0; n < sizeof at / sizeof at[0]; n++) {
-		assert_int_equal(allocmap_query((const void *)at[n], &i), 0);
-		assert_int_equal(i.kind, ALLOCMAP_HEAP_CHUNK);
-		assert_ptr_equal(i.base, (const void *)user[k]);
-		assert_int_equal(i.size, usable);
-		assert_int_equal(i.requested, req[k]);
-		assert_ptr_equal(i.site, site);
-	}
-}
-
-static void expect_not_chunk(uintptr_t a)
-{
-	struct allocmap_info i;
-	assert_int_equal(allocmap_query((const void *)a, &i), 0);
-	assert_int_equal(i.kind, ALLOCMAP_BRK);
+	am_test_expect_chunk(at, sizeof at / sizeof at[0], user[k], usable, req[k], site);
 }
 
 static void test_records_and_queries(void **state)
@@ -109,9 +94,9 @@ static void test_records_and_queries(void **state)
 		expect_chunk(k);
 		uintptr_t trailer = user[k] + extent(req[k]) - 8;
 		if (k + 1 == NCHUNKS || user[k + 1] > trailer + 8)
-			expect_not_chunk(trailer + 8); /* a gap */
+			am_test_expect_brk(trailer + 8); /* a gap */
 		if (k + 1 == NCHUNKS || user[k + 1] != trailer + 8)
-			expect_not_chunk(trailer);
+			am_test_expect_brk(trailer);
 	}
 	assert_int_equal(am_heap_validate(2), 0);
 }
@@ -127,7 +112,7 @@ static void test_forget(void **state)
 		if (k % 2)
 			expect_chunk(k);
 		else
-			expect_not_chunk(user[k] + req[k] / 2);
+			am_test_expect_brk(user[k] + req[k] / 2);
 	assert_int_equal(am_heap_validate(2), 0);
 	record_all(); /* the odd ones again: as after free and malloc at the same place */
 	for (int k = 0; k < NCHUNKS; k++)
@@ -147,7 +132,7 @@ static void test_unaligned_is_not_indexed(void **state)
 	am_foreign_record((void *)odd, 100, site);
 	allocmap_heap_stats(&st);
 	assert_int_equal(st.unindexed, before + 1);
-	expect_not_chunk(odd + 10);
+	am_test_expect_brk(odd + 10);
 	am_foreign_forget((void *)odd);
 	assert_int_equal(am_heap_validate(2), 0);
 }

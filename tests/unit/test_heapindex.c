@@ -81,24 +81,9 @@ static void record_all(void)
 
 static void expect_chunk(int k)
 {
-	struct allocmap_info i;
 	size_t usable = am_heap_usable((void *)user[k]);
 	uintptr_t at[] = {user[k], user[k] + req[k] / 2, user[k] + usable - 1};
-	for (size_t n = 0; n < sizeof at / sizeof at[0]; n++) {
-		assert_int_equal(allocmap_query((const void *)at[n], &i), 0);
-		assert_int_equal(i.kind, ALLOCMAP_HEAP_CHUNK);
-		assert_ptr_equal(i.base, (const void *)user[k]);
-		assert_int_equal(i.size, usable);
-		assert_int_equal(i.requested, req[k]);
-		assert_ptr_equal(i.site, site);
-	}
-}
-
-static void expect_not_chunk(uintptr_t a)
-{
-	struct allocmap_info i;
-	assert_int_equal(allocmap_query((const void *)a, &i), 0);
-	assert_int_equal(i.kind, ALLOCMAP_BRK);
+	am_test_expect_chunk(at, sizeof at / sizeof at[0], user[k], usable, req[k], site);
 }
 
 static void test_lane_records_and_queries(void **state)
@@ -115,9 +100,9 @@ static void test_lane_records_and_queries(void **state)
 	for (int k = 0; k < NCHUNKS; k++) {
 		expect_chunk(k);
 		size_t usable = am_heap_usable((void *)user[k]);
-		expect_not_chunk(user[k] + usable);           /* the trailer */
-		expect_not_chunk(user[k] + usable + 64);      /* the free chunk after */
-		expect_not_chunk(user[k] - 8);                /* its own size word */
+		am_test_expect_brk(user[k] + usable);           /* the trailer */
+		am_test_expect_brk(user[k] + usable + 64);      /* the free chunk after */
+		am_test_expect_brk(user[k] - 8);                /* its own size word */
 	}
 	assert_int_equal(am_heap_validate(2), 0);
 }
@@ -133,7 +118,7 @@ static void test_forget(void **state)
 		if (k % 2)
 			expect_chunk(k);
 		else
-			expect_not_chunk(user[k] + 1);
+			am_test_expect_brk(user[k] + 1);
 	}
 	assert_int_equal(am_heap_validate(2), 0);
 	record_all();
@@ -251,7 +236,7 @@ static void test_lane_closes_and_reopens(void **state)
 	expect_chunk(5);
 	for (int k = 0; k < NCHUNKS; k++)
 		if (k != 5)
-			expect_not_chunk(user[k]);
+			am_test_expect_brk(user[k]);
 	assert_int_equal(am_heap_validate(2), 0);
 }
 
