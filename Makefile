@@ -10,6 +10,11 @@ WARN := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes
 BASE_CFLAGS := -std=c11 -D_GNU_SOURCE -g -fPIC $(WARN) -Iinclude
 LIB_CFLAGS := $(BASE_CFLAGS) -O2 -fvisibility=hidden -ftls-model=initial-exec \
 	-fno-stack-protector -fno-builtin-malloc -fno-builtin-free -MMD -MP
+# Link-time optimisation across the library's files: the query path runs
+# through the mapping index, page index and heap index (one call chain
+# inlined: 20% faster queries, bench/RESULTS.md). Fat objects, so the
+# internal archive links without it.
+LTO := -flto=auto -ffat-lto-objects
 SAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 TEST_CFLAGS := $(BASE_CFLAGS) -O1 -Wno-missing-prototypes -MMD -MP
 TEST_LIBS := -lcmocka -lpthread -ldl
@@ -40,7 +45,7 @@ all: $(SO) $(CLI)
 
 $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(@D)
-	$(CC) $(LIB_CFLAGS) -c $< -o $@
+	$(CC) $(LIB_CFLAGS) $(LTO) -c $< -o $@
 
 $(BUILD)/asan/obj/%.o: %.c
 	@mkdir -p $(@D)
@@ -48,7 +53,7 @@ $(BUILD)/asan/obj/%.o: %.c
 
 $(SO): $(LIB_OBJS) src/exports.map
 	@mkdir -p $(@D)
-	$(CC) -shared -o $@ $(LIB_OBJS) -Wl,--version-script=src/exports.map \
+	$(CC) -shared -O2 $(LTO) -o $@ $(LIB_OBJS) -Wl,--version-script=src/exports.map \
 		-Wl,-z,now -Wl,-z,relro -nodefaultlibs -lc -lgcc
 
 $(AR_LIB): $(AR_OBJS)

@@ -57,6 +57,7 @@ int allocmap_query(const void *p, struct allocmap_info *out)
 {
 	if (!out)
 		return -1;
+	am_heap_prefetch_near(p);
 	for (;;) {
 		unsigned ticket = am_index_read_begin();
 		int rc = query_once(p, ticket, out);
