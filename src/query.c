@@ -53,17 +53,22 @@ static int query_once(const void *p, unsigned ticket, struct allocmap_info *out)
 	return 0;
 }
 
-int allocmap_query(const void *p, struct allocmap_info *out)
+static int query(const void *p, struct allocmap_info *out)
 {
-	if (!out)
-		return -1;
-	am_heap_prefetch_near(p);
 	for (;;) {
 		unsigned ticket = am_index_read_begin();
 		int rc = query_once(p, ticket, out);
 		if (rc != -2 && !am_index_read_retry(ticket))
 			return rc;
 	}
+}
+
+int allocmap_query(const void *p, struct allocmap_info *out)
+{
+	if (!out)
+		return -1;
+	am_heap_prefetch_near(p);
+	return query(p, out);
 }
 
 #define AHEAD 16 /* queries between the stages of one address */
@@ -75,11 +80,11 @@ size_t allocmap_query_many(const void *const *ps, size_t n, struct allocmap_info
 		return 0;
 	for (size_t i = 0; i < n || i - n < 2 * AHEAD; i++) { /* no n + 2 * AHEAD: it may wrap */
 		if (i < n)
-			am_heap_prefetch_near(ps[i]);
+			am_heap_prefetch_bits(ps[i]);
 		if (i >= AHEAD && i - AHEAD < n)
 			am_heap_prefetch_chunk(ps[i - AHEAD]);
 		if (i >= 2 * AHEAD && i - 2 * AHEAD < n)
-			found += allocmap_query(ps[i - 2 * AHEAD], &out[i - 2 * AHEAD]) == 0;
+			found += query(ps[i - 2 * AHEAD], &out[i - 2 * AHEAD]) == 0;
 	}
 	return found;
 }

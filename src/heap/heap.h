@@ -100,13 +100,16 @@ void am_heap_seq_gone(void *heap);
 int am_heap_query(const void *p, void *heap, uintptr_t seq_lo, uintptr_t seq_hi, unsigned ticket,
 		  struct allocmap_info *out);
 
-/* Hints for a batch of queries (allocmap_query_many): stage 1 fetches the
- * lines a query of p will read first (p's, the one before, and p's
- * bitmap word in the brk heap); stage 2, once those have arrived, finds
- * p's chunk start in the brk heap's bitmap and fetches its size word and
- * likely trailer. Prefetches only: never fault, never wrong, no effect on
- * any answer. */
+/* Hints for queries. am_heap_prefetch_near, first thing in a query,
+ * fetches the lines it will read: p's, the one before (a small chunk's
+ * size word) and p's bitmap word in the brk heap. A batch
+ * (allocmap_query_many) goes in two stages: am_heap_prefetch_bits fetches
+ * the bitmap word; am_heap_prefetch_chunk, once it has arrived, finds p's
+ * chunk start in it and fetches that chunk's size word and likely
+ * trailer. Prefetches only: never fault, never wrong, no effect on any
+ * answer. */
 void am_heap_prefetch_near(const void *p);
+void am_heap_prefetch_bits(const void *p);
 void am_heap_prefetch_chunk(const void *p);
 
 /* Calls fn for each chunk start recorded in [lo, hi), a part of the

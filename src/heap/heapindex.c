@@ -389,7 +389,6 @@ static int read_bits(uintptr_t p, struct am_heapmeta *m, uintptr_t lo, uintptr_t
 	struct start st;
 	if (p < m->base || p >= m->end)
 		return -1;
-	fetch_near(p); /* while the bitmap is read */
 	if (chunk_start_below(m, p - m->base, &st) != 0)
 		return -1;
 	uintptr_t q = st.at;
@@ -418,13 +417,18 @@ static const uint64_t *lane_leaf(uintptr_t p, size_t *bit)
 	return leaf;
 }
 
-void am_heap_prefetch_near(const void *p)
+void am_heap_prefetch_bits(const void *p)
 {
 	size_t bit;
 	const uint64_t *leaf = lane_leaf((uintptr_t)p, &bit);
-	fetch_near((uintptr_t)p);
 	if (leaf)
 		fetch((uintptr_t)&leaf[bit / 64]);
+}
+
+void am_heap_prefetch_near(const void *p)
+{
+	fetch_near((uintptr_t)p);
+	am_heap_prefetch_bits(p);
 }
 
 void am_heap_prefetch_chunk(const void *p)
