@@ -48,7 +48,7 @@ static int query_once(const void *p, unsigned ticket, struct allocmap_info *out)
 	fill_mapping(&v, out);
 	if (v.origin == AM_ORIGIN_NOMMAP || v.origin == AM_ORIGIN_MMAPTIER)
 		fill_self(p, v.origin, out);
-	else if (v.heap && am_heap_query(p, v.heap, v.seq_lo, v.seq_hi, ticket, out) == -2)
+	else if (v.heap && am_heap_query(p, &v, ticket, out) == -2)
 		return -2;
 	return 0;
 }

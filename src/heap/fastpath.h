@@ -22,6 +22,8 @@
 #define AM_LEAF_SHIFT 24 /* a bitmap leaf covers 16 MiB of arena */
 #define AM_LEAF_SLOTS 16
 #define AM_BIG_CHUNK ((size_t)16 << 10) /* chunks this big also mark their page (heapmeta.h) */
+#define AM_MARK_LIMIT ((size_t)1 << 32) /* a big chunk's start is looked for this far back */
+#define AM_SLACK_BIG 0xFFFEu /* a trailer's slack field: the request is in the word below */
 
 struct am_leaf_cache {
 	uintptr_t lo, hi;       /* the cached leaf's cover, clipped to its arena */
@@ -94,20 +96,35 @@ static inline void am_bit_update(uint64_t *leaf, size_t i, int set)
 		__atomic_fetch_and(w, ~mask, __ATOMIC_RELEASE);
 }
 
-static inline uint64_t am_trailer(size_t usable, size_t n, const void *site)
+/* Writes the trailer (heap.h) of chunk p, whose program-visible usable
+ * area is usable bytes less 8, for a request of n bytes at site. A slack
+ * of AM_SLACK_BIG or more is written as AM_SLACK_BIG, with n itself in
+ * the 8 bytes below the trailer (inside the slack). */
+static inline void am_put_trailer(void *p, size_t usable, size_t n, const void *site)
 {
-	size_t slack = usable - AM_TRAILER - n;
-	uint64_t s = slack < 0xFFFF ? slack : 0xFFFF;
-	return ((uint64_t)(uintptr_t)site & 0xFFFFFFFFFFFFull) | s << 48;
+	uint64_t *t = (uint64_t *)((char *)p + usable - AM_TRAILER);
+	uint64_t slack = usable - AM_TRAILER - n;
+	if (__builtin_expect(slack >= AM_SLACK_BIG, 0)) {
+		t[-1] = n;
+		slack = AM_SLACK_BIG;
+	}
+	*t = ((uint64_t)(uintptr_t)site & 0xFFFFFFFFFFFFull) | slack << 48;
 }
 
 /* Sets or clears the start bit i of a chunk whose size word is w, and its
  * page mark if it is big (heapmeta.h): the mark is set first and cleared
  * last, so a start bit is never without its mark (a fork can cut a thread
- * off between the two; a stray mark is harmless and repaired, heapcheck.c). */
+ * off between the two; a stray mark is harmless and repaired, heapcheck.c).
+ * A chunk too big for its start to be found from its end (over
+ * MARK_LIMIT) gets neither: it is not indexed (counted). */
 static inline void am_chunk_bits(uint64_t *leaf, size_t i, size_t w, int set)
 {
 	int big = __builtin_expect(w >= AM_BIG_CHUNK, 0);
+	if (big && (w & ~(size_t)7) > AM_MARK_LIMIT) {
+		if (set)
+			am_heap_note_unindexed();
+		return;
+	}
 	if (big && set)
 		am_heap_mark_big(leaf, i, 1);
 	am_bit_update(leaf, i, set);
@@ -115,22 +132,37 @@ static inline void am_chunk_bits(uint64_t *leaf, size_t i, size_t w, int set)
 		am_heap_mark_big(leaf, i, 0);
 }
 
-/* p came from glibc for n bytes (plus the trailer) at site. */
-static inline __attribute__((always_inline)) void am_heap_record_fast(void *p, size_t n, const void *site)
+/* Sets the start bit (and mark) of arena chunk p, size word w. */
+static inline __attribute__((always_inline)) void am_heap_set_bits(void *p, size_t w)
 {
-	size_t w = am_glibc_size_word(p), i;
-	if (w & 2) {
-		am_heap_record_mmapped(p, n, site);
-		return;
-	}
-	size_t usable = (w & ~(size_t)7) - 8; /* an arena chunk's */
-	*(uint64_t *)((char *)p + usable - AM_TRAILER) = am_trailer(usable, n, site);
+	size_t i;
 	uint64_t *leaf = am_leaf_lookup((uintptr_t)p, &i);
 	if (!leaf) {
 		am_heap_record_slow(p);
 		return;
 	}
 	am_chunk_bits(leaf, i, w, 1);
+}
+
+/* p came from glibc for n bytes (plus the trailer) at site. */
+static inline __attribute__((always_inline)) void am_heap_record_fast(void *p, size_t n, const void *site)
+{
+	size_t w = am_glibc_size_word(p);
+	if (w & 2) {
+		am_heap_record_mmapped(p, n, site);
+		return;
+	}
+	am_put_trailer(p, (w & ~(size_t)7) - 8, n, site); /* an arena chunk's usable size */
+	am_heap_set_bits(p, w);
+}
+
+/* p, forgotten, is the program's again (a realloc failed): its trailer
+ * was left alone; an mmapped chunk was never forgotten. */
+static inline __attribute__((always_inline)) void am_heap_relive(void *p)
+{
+	size_t w = am_glibc_size_word(p);
+	if (!(w & 2))
+		am_heap_set_bits(p, w);
 }
 
 /* p goes back to glibc. */

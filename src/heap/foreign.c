@@ -86,7 +86,7 @@ void am_foreign_record(void *p, size_t n, const void *site)
 {
 	uintptr_t a = (uintptr_t)p;
 	size_t u = am_foreign_request(n), bit, ebit;
-	*(uint64_t *)(a + u - AM_TRAILER) = am_trailer(u, n, site);
+	am_put_trailer(p, u, n, site);
 	uint64_t *leaf = a % UNIT || u > MARK_LIMIT ? NULL : leaf_of(a, 1, &bit);
 	uint64_t *eleaf = leaf ? leaf_of(a + u - UNIT, 1, &ebit) : NULL;
 	if (!eleaf || (!one_leaf(leaf, bit, eleaf, ebit, u) && !findable(a, u, leaf, eleaf))) {
@@ -95,6 +95,13 @@ void am_foreign_record(void *p, size_t n, const void *site)
 	}
 	am_chunk_bits(am_leaf_ends(eleaf), ebit, u, 1);
 	am_chunk_bits(leaf, bit, u, 1);
+}
+
+void am_foreign_relive(void *p, size_t extent)
+{
+	uint64_t t = *(const uint64_t *)((char *)p + extent - AM_TRAILER);
+	size_t slack = (size_t)(t >> 48), usable = extent - AM_TRAILER;
+	am_foreign_record(p, slack < UNIT ? usable - slack : usable, (const void *)(uintptr_t)(t & 0xFFFFFFFFFFFFull));
 }
 
 /* The recorded extent of chunk p, or 0; its start leaf and bit. */

@@ -3,7 +3,10 @@
  * Each chunk handed out through our malloc family carries an 8-byte
  * trailer in the last bytes of the underlying allocator's usable area:
  * the allocation site (48 bits) and the slack between the program-visible
- * usable size and the requested size (16 bits, all-ones when unknown).
+ * usable size and the requested size (16 bits; AM_SLACK_BIG: the slack is
+ * larger and the requested size is in the 8 bytes below the trailer, as
+ * after glibc's memalign of a big alignment or realloc shrinking an
+ * mmapped chunk in place; all-ones: unknown).
  * The program sees a usable size 8 bytes smaller than the allocator's.
  * Chosen over a side table by measurement (bench/RESULTS.md, "trailer vs
  * side table"): the store lands in a line the program is about to use,
@@ -84,6 +87,9 @@ void am_heap_forward_only(void);
 size_t am_foreign_request(size_t n);
 size_t am_foreign_usable(void *p);
 void am_foreign_record(void *p, size_t n, const void *site);
+/* p, of extent `extent`, forgotten, is the program's again (a realloc
+ * failed): recorded again as its trailer says. */
+void am_foreign_relive(void *p, size_t extent);
 /* The extent (program-visible usable + 8) p was recorded with, or 0. */
 size_t am_foreign_forget(void *p);
 
@@ -93,12 +99,13 @@ size_t am_heap_usable(void *p);
 /* The mapping sequence of an arena died (called under the index lock). */
 void am_heap_seq_gone(void *heap);
 
-/* Fills out with the live chunk holding p, given its sequence's heap data
- * and extent, as read under the index ticket `ticket`: 0 if p is inside
+/* Fills out with the live chunk holding p, given the view of p's map (its
+ * sequence's heap data and extent, the map's own extent and protection)
+ * as read under the index ticket `ticket`: 0 if p is inside
  * one, -1 if not (the caller answers at the mapping level), -2 if the
  * index changed since the ticket (the caller retries). Lock-free. */
-int am_heap_query(const void *p, void *heap, uintptr_t seq_lo, uintptr_t seq_hi, unsigned ticket,
-		  struct allocmap_info *out);
+struct am_map_view;
+int am_heap_query(const void *p, const struct am_map_view *v, unsigned ticket, struct allocmap_info *out);
 
 /* Hints for queries. am_heap_prefetch_near, first thing in a query,
  * fetches the lines it will read: p's, the one before (a small chunk's

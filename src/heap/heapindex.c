@@ -203,8 +203,7 @@ static void tag_single(void *p)
 
 void am_heap_record_mmapped(void *p, size_t n, const void *site)
 {
-	size_t usable = glibc_usable(glibc_size_word(p));
-	*(uint64_t *)((char *)p + usable - AM_TRAILER) = am_trailer(usable, n, site);
+	am_put_trailer(p, glibc_usable(glibc_size_word(p)), n, site);
 	tag_single(p);
 }
 
@@ -246,31 +245,68 @@ void am_heap_seq_gone(void *heap)
 	push_retired(m);
 }
 
-static void fill_chunk(const char *base, size_t usable, struct allocmap_info *out)
+/* What a query may read: only inside the arena's sequence [lo, hi)
+ * (mapping calls on it wait for the query, quiesce.h), and there only
+ * from readable maps: p's own map (rlo, rhi) if it is one, or another
+ * one the index has, read under the query's ticket. A chunk's header or
+ * trailer can lie elsewhere: a racing free merges a chunk into the top of
+ * a non-main arena, whose size word then reaches the heap's PROT_NONE
+ * reserve; a program mprotects pages inside its chunk. */
+struct reads {
+	uintptr_t lo, hi, rlo, rhi;
+	unsigned ticket;
+	int foreign;
+};
+
+static int readable(const struct reads *r, uintptr_t a, size_t n)
 {
-	uint64_t t = *(const uint64_t *)(base + usable);
+	struct am_map_view w;
+	if (a < r->lo || a >= r->hi || n > r->hi - a)
+		return 0;
+	if (a >= r->rlo && a < r->rhi && n <= r->rhi - a)
+		return 1;
+	return am_index_lookup_at(a, r->ticket, &w) == 0 && (w.prot & PROT_READ) && n <= w.hi - a;
+}
+
+/* The request recorded in a trailer t at base + usable; usable if unknown. */
+static size_t requested_of(const struct reads *r, uintptr_t base, size_t usable, uint64_t t)
+{
 	size_t slack = (size_t)(t >> 48);
-	out->base = base;
+	if (slack == AM_SLACK_BIG && usable >= AM_SLACK_BIG && readable(r, base + usable - 8, 8)) {
+		size_t n = *(const size_t *)(base + usable - 8);
+		return n <= usable - AM_SLACK_BIG ? n : usable;
+	}
+	return slack == SLACK_UNKNOWN || slack == AM_SLACK_BIG || slack > usable ? usable : usable - slack;
+}
+
+/* The chunk at base, program-visible usable size `usable`; -1 if its
+ * trailer cannot be read. */
+static int fill_chunk(const struct reads *r, uintptr_t base, size_t usable, struct allocmap_info *out)
+{
+	if (!readable(r, base + usable, AM_TRAILER))
+		return -1;
+	uint64_t t = *(const uint64_t *)(base + usable);
+	out->base = (const void *)base;
 	out->size = usable;
-	out->requested = slack == SLACK_UNKNOWN || slack > usable ? usable : usable - slack;
+	out->requested = requested_of(r, base, usable, t);
 	out->site = (const void *)(uintptr_t)(t & 0xFFFFFFFFFFFFull);
 	out->kind = ALLOCMAP_HEAP_CHUNK;
 	out->allocator = "malloc";
+	return 0;
 }
 
-static int read_single(uintptr_t p, uintptr_t off, uintptr_t lo, uintptr_t hi, struct allocmap_info *out)
+static int read_single(uintptr_t p, uintptr_t off, const struct reads *r, struct allocmap_info *out)
 {
-	uintptr_t base = lo + off + 16;
-	if (base >= hi)
+	uintptr_t base = r->lo + off + 16;
+	if (!readable(r, base - 8, 8))
 		return -1;
 	size_t w = glibc_size_word((const void *)base);
-	if (!glibc_mmapped(w) || (w & ~(size_t)7) > hi - lo - off || glibc_usable(w) < AM_TRAILER)
+	if (!glibc_mmapped(w) || (w & ~(size_t)7) > r->hi - r->lo - off || glibc_usable(w) < AM_TRAILER)
 		return -1;
 	size_t usable = glibc_usable(w) - AM_TRAILER;
 	if (p < base || p >= base + usable)
 		return -1;
-	fill_chunk((const char *)base, usable, out);
-	return 0;
+	return fill_chunk(r, base, usable, out);
 }
 
 /* Prefetches never fault: any address will do. Integer arithmetic, as the
@@ -355,57 +391,64 @@ static void prefetch_trailer(const struct start *st)
 }
 
 /* The program-visible usable size of the chunk starting at st, whose
- * header and usable area (to the trailer's end) must lie in [lo, hi); 0 if
- * sane. */
-static int usable_at(const struct am_heapmeta *m, const struct start *st, uintptr_t lo, uintptr_t hi, int foreign,
-		     size_t *usable)
+ * header and usable area (to the trailer's end) must lie in the
+ * sequence; its size word (0 for a foreign chunk) in *w. 0 if sane. */
+static int usable_at(const struct am_heapmeta *m, const struct start *st, const struct reads *r, size_t *usable,
+		     size_t *w)
 {
 	uintptr_t q = st->at;
-	if (foreign) {
+	*w = 0;
+	if (r->foreign) {
 		intptr_t end = am_foreign_end(m, q - m->base);
-		if (end < 0 || m->base + (uintptr_t)end > hi)
+		if (end < 0 || m->base + (uintptr_t)end > r->hi)
 			return -1;
 		*usable = m->base + (uintptr_t)end - q - AM_TRAILER;
 		return 0;
 	}
-	if (q < lo + 16)
+	if (q < r->lo + 16 || !readable(r, q - 8, 8))
 		return -1;
 	prefetch_trailer(st);
-	size_t w = glibc_size_word((const void *)q), size = w & ~(size_t)7;
-	if (glibc_mmapped(w) || size < 32 || size > hi - q + 8)
+	*w = glibc_size_word((const void *)q);
+	size_t size = *w & ~(size_t)7;
+	if (glibc_mmapped(*w) || size < 32 || size > r->hi - q + 8)
 		return -1; /* the usable area q + size - 8 <= hi */
-	*usable = glibc_usable(w) - AM_TRAILER;
+	*usable = glibc_usable(*w) - AM_TRAILER;
 	return 0;
 }
 
-/* The chunk holding p, read from the arena [lo, hi) (its sequence, all
- * mapped), a glibc or a foreign (foreign.c) one. A chunk start found in
- * the bitmap may be freed and merged while we look, so its size word can
- * be anything: every load stays in [lo, hi) and the bit is checked again
- * at the end. */
-static int read_bits(uintptr_t p, struct am_heapmeta *m, uintptr_t lo, uintptr_t hi, int foreign,
-		     struct allocmap_info *out)
+/* Whether the chunk at st, read as (usable, size word w), is still so:
+ * its bit still set, and its size word (or a foreign chunk's end, read in
+ * pieces) unchanged. Freed and made again meanwhile with another size,
+ * its trailer could have been read from another chunk's data. */
+static int still_live(const struct am_heapmeta *m, const struct start *st, const struct reads *r, size_t usable,
+		      size_t w)
+{
+	uintptr_t q = st->at;
+	if (!am_bit_test(st->leaf, st->bit))
+		return 0;
+	if (r->foreign)
+		return am_foreign_end(m, q - m->base) == (intptr_t)(q + usable + AM_TRAILER - m->base);
+	return glibc_size_word((const void *)q) == w;
+}
+
+/* The chunk holding p, read from the arena's sequence, a glibc or a
+ * foreign (foreign.c) one. A chunk start found in the bitmap may be freed
+ * and merged while we look, so its size word can be anything: every load
+ * is checked (struct reads) and the chunk checked again at the end. */
+static int read_bits(uintptr_t p, struct am_heapmeta *m, const struct reads *r, struct allocmap_info *out)
 {
 	struct start st;
-	if (p < m->base || p >= m->end)
-		return -1;
-	if (chunk_start_below(m, p - m->base, &st) != 0)
+	size_t usable, w;
+	if (p < m->base || p >= m->end || chunk_start_below(m, p - m->base, &st) != 0)
 		return -1;
 	uintptr_t q = st.at;
-	size_t usable;
-	if (q >= hi || usable_at(m, &st, lo, hi, foreign, &usable) != 0)
+	if (q >= r->hi || usable_at(m, &st, r, &usable, &w) != 0)
 		return -1;
 	if (p >= q + usable)
 		return -1; /* free space, chunk metadata or the trailer */
-	fill_chunk((const char *)q, usable, out);
-	/* still live: it was live during the call */
-	if (!am_bit_test(st.leaf, st.bit))
+	if (fill_chunk(r, q, usable, out) != 0)
 		return -1;
-	/* a foreign chunk's end was read in pieces: freed and made again
-	 * smaller meanwhile, the scan could have run past its new end */
-	if (foreign && am_foreign_end(m, q - m->base) != (intptr_t)(q + usable + AM_TRAILER - m->base))
-		return -1;
-	return 0;
+	return still_live(m, &st, r, usable, w) ? 0 : -1;
 }
 
 /* p's leaf and bit in the brk heap's bitmap, or NULL. Leaves are never
@@ -456,21 +499,22 @@ static int read_begin(uintptr_t lo, uintptr_t hi, unsigned ticket)
 	return -2;
 }
 
-int am_heap_query(const void *p, void *heap, uintptr_t seq_lo, uintptr_t seq_hi, unsigned ticket,
-		  struct allocmap_info *out)
+int am_heap_query(const void *p, const struct am_map_view *v, unsigned ticket, struct allocmap_info *out)
 {
 	enum am_heap_mode mode = am_heap_mode;
-	if (!heap || !am_heap_indexed(mode))
+	if (!v->heap || !am_heap_indexed(mode))
 		return -1;
-	int rc = read_begin(seq_lo, seq_hi, ticket);
+	int rc = read_begin(v->seq_lo, v->seq_hi, ticket);
 	if (rc)
 		return rc;
-	if (AM_HEAP_IS_SINGLE(heap))
-		rc = read_single((uintptr_t)p, AM_HEAP_SINGLE_OFF(heap), seq_lo, seq_hi, out);
-	else if (lane_shadows(heap, (uintptr_t)p))
+	int r_ok = (v->prot & PROT_READ) != 0;
+	struct reads r = {v->seq_lo, v->seq_hi, r_ok ? v->lo : 0, r_ok ? v->hi : 0, ticket, mode == AM_HEAP_FOREIGN};
+	if (AM_HEAP_IS_SINGLE(v->heap))
+		rc = read_single((uintptr_t)p, AM_HEAP_SINGLE_OFF(v->heap), &r, out);
+	else if (lane_shadows(v->heap, (uintptr_t)p))
 		rc = -1;
 	else
-		rc = read_bits((uintptr_t)p, heap, seq_lo, seq_hi, mode == AM_HEAP_FOREIGN, out);
+		rc = read_bits((uintptr_t)p, v->heap, &r, out);
 	am_quiesce_read_end();
 	return rc;
 }

@@ -26,7 +26,7 @@
 #define PAGE_MARKS (LEAF_BITS >> MARK_SHIFT)     /* 4096 */
 #define LEAF_WORDS ((LEAF_BITS + PAGE_MARKS) / 64)
 #define LEAF_BYTES (LEAF_WORDS * 8)              /* 128.5 KiB */
-#define MARK_LIMIT ((uintptr_t)1 << 32)           /* a big chunk is looked for this far */
+#define MARK_LIMIT AM_MARK_LIMIT                 /* a big chunk is looked for this far */
 #define SLACK_UNKNOWN 0xFFFFu                    /* a trailer's slack when unknown */
 
 struct am_heapmeta {

@@ -156,7 +156,7 @@ static inline __attribute__((always_inline)) void *resize_glibc(void *p, size_t 
 	am_heap_forget_fast(p);
 	void *q = am_real.realloc(p, n + AM_TRAILER);
 	if (!q) {
-		am_heap_record_fast(p, am_heap_usable(p), site); /* still the caller's; request unknown */
+		am_heap_relive(p); /* still the caller's, as it was */
 		return NULL;
 	}
 	return record(q, n, site);
@@ -168,8 +168,8 @@ static void *resize_foreign(void *p, size_t n, size_t m, const void *site)
 	void *q = am_real.realloc(p, m);
 	if (q)
 		am_foreign_record(q, n, site);
-	else if (old) /* still the caller's; request unknown */
-		am_foreign_record(p, old - AM_TRAILER, site);
+	else if (old) /* still the caller's, as it was */
+		am_foreign_relive(p, old);
 	return q;
 }
 
@@ -209,26 +209,27 @@ API void *reallocarray(void *p, size_t n, size_t m)
 	return resize(p, total, SITE);
 }
 
-static void *aligned(size_t align, size_t n, const void *site)
+/* n bytes (at least `ask`, which is n or more) aligned to align. */
+static void *aligned(size_t align, size_t ask, size_t n, const void *site)
 {
 	if (!ready())
 		return too_big();
 	if (!am_heap_indexed(am_heap_mode))
-		return am_real.memalign(align, n);
-	size_t m = padded(n);
+		return am_real.memalign(align, ask);
+	size_t m = padded(ask);
 	return m ? keep(am_real.memalign(align, m), n, site) : too_big();
 }
 
-API void *memalign(size_t align, size_t n) { return aligned(align, n, SITE); }
-API void *__libc_memalign(size_t align, size_t n) { return aligned(align, n, SITE); }
-API void *aligned_alloc(size_t align, size_t n) { return aligned(align, n, SITE); }
+API void *memalign(size_t align, size_t n) { return aligned(align, n, n, SITE); }
+API void *__libc_memalign(size_t align, size_t n) { return aligned(align, n, n, SITE); }
+API void *aligned_alloc(size_t align, size_t n) { return aligned(align, n, n, SITE); }
 
 API int posix_memalign(void **out, size_t align, size_t n)
 {
 	if (align % sizeof(void *) || (align & (align - 1)) || align == 0)
 		return EINVAL;
 	int saved = errno;
-	void *p = aligned(align, n, SITE);
+	void *p = aligned(align, n, n, SITE);
 	if (!p)
 		return ENOMEM;
 	errno = saved;
@@ -236,14 +237,17 @@ API int posix_memalign(void **out, size_t align, size_t n)
 	return 0;
 }
 
-API void *valloc(size_t n) { return aligned((size_t)getpagesize(), n, SITE); }
+API void *valloc(size_t n) { return aligned((size_t)getpagesize(), n, n, SITE); }
 
 API void *pvalloc(size_t n)
 {
 	size_t page = (size_t)getpagesize();
 	if (n > SIZE_MAX - page)
 		return too_big();
-	return aligned(page, (n + page - 1) & ~(page - 1), SITE);
+	/* the request is n; another malloc's chunk is recorded with the
+	 * extent asked for, and pvalloc's usable size is whole pages */
+	size_t ask = (n + page - 1) & ~(page - 1);
+	return aligned(page, ask, mode() == AM_HEAP_FOREIGN ? ask : n, SITE);
 }
 
 API size_t malloc_usable_size(void *p)

@@ -3,7 +3,8 @@
  * [lo, hi); `wide` counts calls in flight that found no free slot (they
  * block every reader); `active` counts all calls in flight (it is raised
  * before a slot is filled, so a reader that sees it zero can skip the
- * slots); `readers` counts readers inside.
+ * slots); `readers` counts readers inside; a thread's in_read counts
+ * the reads it is inside (a query in a signal handler can nest in one).
  */
 #include "quiesce.h"
 
@@ -74,12 +75,12 @@ static int overlaps_call(uintptr_t lo, uintptr_t hi)
 int am_quiesce_read_begin_threaded(uintptr_t lo, uintptr_t hi)
 {
 	for (int i = 0; i < READ_TRIES; i++) {
-		in_read = 1;
+		in_read++;
 		__atomic_fetch_add(&readers, 1, __ATOMIC_SEQ_CST);
 		if (!overlaps_call(lo, hi))
 			return 0;
 		__atomic_fetch_sub(&readers, 1, __ATOMIC_RELEASE);
-		in_read = 0;
+		in_read--;
 		__builtin_ia32_pause();
 	}
 	return -1;
@@ -88,7 +89,7 @@ int am_quiesce_read_begin_threaded(uintptr_t lo, uintptr_t hi)
 void am_quiesce_read_end_threaded(void)
 {
 	__atomic_fetch_sub(&readers, 1, __ATOMIC_RELEASE);
-	in_read = 0;
+	in_read--;
 }
 
 void am_quiesce_reset_child(void)

@@ -30,7 +30,9 @@
 int am_quiesce_unmap_begin(uintptr_t lo, uintptr_t hi);
 void am_quiesce_unmap_end(int ticket);
 
-/* This thread is inside a guarded mapping call / announced as a reader. */
+/* This thread is inside a guarded mapping call / the number of reads it
+ * is announced in (more than one when a signal handler's query
+ * interrupted a query: each end undoes its own begin). */
 extern __thread int am_quiesce_in_unmap, am_quiesce_in_read;
 
 int am_quiesce_read_begin_threaded(uintptr_t lo, uintptr_t hi);

@@ -1,0 +1,194 @@
+/* Whole-program tests of the heap index's edge cases, each once a bug.
+ *
+ *   prog_heapedge SCENARIO
+ *
+ * nested   queries from a signal handler that interrupt queries, in a
+ *          process with two threads: afterwards mmap/munmap still return
+ *          (a nested query used to leak its reader count, and every later
+ *          unmap waited for it forever).
+ * racetop  a query races a thread that mallocs and frees a chunk next to
+ *          its non-main arena's top: the free merges it into the top,
+ *          whose size word reaches the heap's PROT_NONE reserve. The
+ *          query must not read there (it used to crash), and answers that
+ *          chunk or no chunk.
+ * slack    requests far below the chunk's usable size keep their exact
+ *          size: memalign with a big alignment (glibc mmaps and keeps the
+ *          tail), realloc shrinking an mmapped chunk in place, pvalloc.
+ * reallocfail  a failed realloc leaves its chunk as it was: same
+ *          requested size and allocation site.
+ * huge     a 5 GiB chunk in the brk heap (glibc's mmap off): too big for
+ *          its start to be found from far inside, so it is counted as not
+ *          indexed and never answered wrongly (skipped if the system will
+ *          not reserve it).
+ */
+#include <allocmap.h>
+#include <errno.h>
+#include <malloc.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/time.h>
+#include <unistd.h>
+
+#pragma GCC diagnostic ignored "-Walloc-size-larger-than="
+
+#include "expect.h"
+
+/* p's answer: its chunk, with this requested size, allocated in fn. */
+static void expect_request(const void *p, size_t n, const void *fn)
+{
+	struct allocmap_info i;
+	EXPECT(allocmap_query(p, &i) == 0 && i.kind == ALLOCMAP_HEAP_CHUNK && i.base == p);
+	if (i.requested != n)
+		fprintf(stderr, "chunk %p: requested %zu, want %zu\n", p, i.requested, n);
+	EXPECT(i.requested == n);
+	EXPECT((uintptr_t)i.site >= (uintptr_t)fn && (uintptr_t)i.site < (uintptr_t)fn + 512);
+}
+
+static char *volatile nested_target;
+static volatile long nested_answers;
+
+static void on_alarm(int sig)
+{
+	struct allocmap_info i;
+	(void)sig;
+	nested_answers += allocmap_query(nested_target + 8, &i) == 0;
+}
+
+static void *idle(void *arg)
+{
+	(void)arg;
+	pause();
+	return NULL;
+}
+
+static void scenario_nested(void)
+{
+	pthread_t t;
+	EXPECT(pthread_create(&t, NULL, idle, NULL) == 0); /* queries announce themselves */
+	nested_target = malloc(64);
+	struct sigaction sa = {.sa_handler = on_alarm};
+	EXPECT(sigaction(SIGALRM, &sa, NULL) == 0);
+	struct itimerval it = {{0, 50}, {0, 50}}, off = {{0, 0}, {0, 0}};
+	EXPECT(setitimer(ITIMER_REAL, &it, NULL) == 0);
+	struct allocmap_info i;
+	for (long k = 0; k < 20000000 && nested_answers < 20000; k++)
+		EXPECT(allocmap_query(nested_target + 8, &i) == 0 && i.base == nested_target);
+	setitimer(ITIMER_REAL, &off, NULL);
+	EXPECT(nested_answers > 0);
+	void *m = mmap(NULL, PAGE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	EXPECT(m != MAP_FAILED && munmap(m, PAGE) == 0); /* hung here */
+	EXPECT(allocmap_check(2) == 0);
+}
+
+static char *volatile top_chunk;
+static volatile int top_stop;
+
+static void *churn_top(void *arg)
+{
+	(void)arg;
+	while (!top_stop) {
+		char *p = malloc(2000); /* this thread's arena: next to its top */
+		top_chunk = p;
+		free(p);
+	}
+	return NULL;
+}
+
+static void scenario_racetop(void)
+{
+	pthread_t t;
+	EXPECT(pthread_create(&t, NULL, churn_top, NULL) == 0);
+	while (!top_chunk)
+		;
+	struct allocmap_info i;
+	long chunks = 0;
+	for (long k = 0; k < 30000000; k++) {
+		char *p = top_chunk;
+		if (allocmap_query(p + 8, &i) == 0 && i.kind == ALLOCMAP_HEAP_CHUNK) {
+			EXPECT(i.base == p && i.size >= 2000);
+			chunks++;
+		}
+	}
+	top_stop = 1;
+	pthread_join(t, NULL);
+	EXPECT(chunks > 0);
+}
+
+__attribute__((noinline)) static void *do_memalign(size_t a, size_t n) { return memalign(a, n); }
+__attribute__((noinline)) static void *do_aligned_alloc(size_t a, size_t n) { return aligned_alloc(a, n); }
+__attribute__((noinline)) static void *do_realloc(void *p, size_t n) { return realloc(p, n); }
+__attribute__((noinline)) static void *do_pvalloc(size_t n) { return pvalloc(n); }
+__attribute__((noinline)) static void *do_malloc(size_t n) { return malloc(n); }
+
+static void scenario_slack(void)
+{
+	void *a = do_memalign((size_t)1 << 20, 10), *b = do_aligned_alloc((size_t)1 << 18, 1000);
+	expect_request(a, 10, (const void *)do_memalign);
+	expect_request(b, 1000, (const void *)do_aligned_alloc);
+	char *c = malloc((size_t)1 << 20); /* mmapped */
+	char *d = do_realloc(c, 100);      /* glibc keeps an mmapped chunk that shrinks */
+	expect_request(d, 100, (const void *)do_realloc);
+	void *e = do_pvalloc(5);
+	EXPECT(malloc_usable_size(e) >= PAGE);
+	expect_request(e, getenv("EXPECT_OTHER_MALLOC") ? PAGE : 5, (const void *)do_pvalloc);
+	EXPECT(allocmap_check(2) == 0);
+	free(a), free(b), free(d), free(e);
+}
+
+static void scenario_reallocfail(void)
+{
+	char *small = do_malloc(100), *big = do_malloc((size_t)1 << 20);
+	errno = 0;
+	EXPECT(realloc(small, (size_t)1 << 50) == NULL && errno == ENOMEM);
+	EXPECT(realloc(big, (size_t)1 << 50) == NULL && errno == ENOMEM);
+	expect_request(small, 100, (const void *)do_malloc);
+	expect_request(big, (size_t)1 << 20, (const void *)do_malloc);
+	EXPECT(allocmap_check(2) == 0);
+	free(small), free(big);
+}
+
+static void scenario_huge(void)
+{
+	const size_t n = (size_t)5 << 30;
+	struct allocmap_heap_stats before, after;
+	EXPECT(mallopt(M_MMAP_MAX, 0) == 1);
+	EXPECT(allocmap_heap_stats(&before) == 0);
+	char *p = malloc(n);
+	if (!p) {
+		printf("skipped: no 5 GiB for the heap\n");
+		return;
+	}
+	EXPECT(allocmap_heap_stats(&after) == 0 && after.unindexed > before.unindexed);
+	const size_t at[] = {0, (size_t)1 << 30, (size_t)9 << 29, n - 1};
+	for (size_t k = 0; k < sizeof at / sizeof at[0]; k++) {
+		struct allocmap_info i;
+		EXPECT(allocmap_query(p + at[k], &i) == 0);
+		EXPECT(i.kind != ALLOCMAP_HEAP_CHUNK); /* never another chunk */
+	}
+	EXPECT(allocmap_check(2) == 0);
+	free(p);
+	EXPECT(allocmap_check(2) == 0);
+}
+
+static const struct {
+	const char *name;
+	void (*run)(void);
+} scenarios[] = {{"nested", scenario_nested},   {"racetop", scenario_racetop},
+		 {"slack", scenario_slack},     {"reallocfail", scenario_reallocfail},
+		 {"huge", scenario_huge}};
+
+int main(int argc, char **argv)
+{
+	for (size_t k = 0; argc > 1 && k < sizeof scenarios / sizeof scenarios[0]; k++)
+		if (!strcmp(argv[1], scenarios[k].name)) {
+			scenarios[k].run();
+			return 0;
+		}
+	fprintf(stderr, "usage: %s nested|racetop|slack|reallocfail|huge\n", argv[0]);
+	return 2;
+}
