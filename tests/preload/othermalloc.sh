@@ -2,7 +2,8 @@
 # Another malloc: one defined in the executable (it wins over ours: said
 # once, queries answer at the mapping level), and jemalloc / tcmalloc
 # preloaded after allocmap (we forward to them and index their chunks):
-# the heap-index scenarios hold against ground truth, real programs
+# the heap-index scenarios (prog_heapcheck, and prog_heapedge but for the
+# glibc-only huge) hold against ground truth, real programs
 # behave as without the library, and the check at exit is clean.
 . "$(dirname "$0")/lib.sh"
 prog=$BUILD/tests/prog_ownmalloc
@@ -19,8 +20,9 @@ for other in /usr/lib/x86_64-linux-gnu/libjemalloc.so.2 /usr/lib/x86_64-linux-gn
 		echo "skip $name (not installed)"
 		continue
 	fi
-	for s in api truth threads walk racefree signals many huge; do
-		if EXPECT_OTHER_MALLOC=1 LD_PRELOAD=$LIB:$other timeout 300 "$BUILD/tests/prog_heapcheck" "$s" \
+	for s in heapcheck:api heapcheck:truth heapcheck:threads heapcheck:walk heapcheck:racefree heapcheck:signals \
+		heapcheck:many heapcheck:huge heapedge:nested heapedge:racetop heapedge:slack heapedge:reallocfail; do
+		if EXPECT_OTHER_MALLOC=1 LD_PRELOAD=$LIB:$other timeout 300 "$BUILD/tests/prog_${s%%:*}" "${s#*:}" \
 			2>"$BUILD/other.err"; then
 			ok "$name $s"
 		else
