@@ -3,7 +3,8 @@
  * mapping index; and a fabricated arena: an anonymous mapping at the
  * program break, reported to the index as brk growth (am_ev_brk), so it
  * joins the brk sequence and its bitmap is reached through the brk lane;
- * and the query expectations the heap-index tests share.
+ * other mappings reported as the program's; and the query expectations
+ * the heap-index tests share.
  */
 #ifndef AM_TEST_FIXTURE_H
 #define AM_TEST_FIXTURE_H
@@ -45,6 +46,17 @@ static inline uintptr_t am_test_arena_at_break(size_t size, const void *site)
 	return 0;
 }
 
+/* An anonymous read-write mapping of len bytes, at `at` as flags say,
+ * reported to the index as the program's mmap; NULL if it failed. */
+static inline void *am_test_map_reported(void *at, size_t len, int flags)
+{
+	void *p = mmap(at, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | flags, -1, 0);
+	if (p != MAP_FAILED)
+		am_ev_mmap(p, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | flags, -1, 0,
+			   (const void *)am_test_map_reported);
+	return p == MAP_FAILED ? NULL : p;
+}
+
 /* Needs cmocka.h included before. allocmap_query at each of at[0..n)
  * answers the chunk at base with these sizes and site. */
 static inline void am_test_expect_chunk(const uintptr_t *at, size_t n, uintptr_t base, size_t usable, size_t req,
@@ -59,6 +71,14 @@ static inline void am_test_expect_chunk(const uintptr_t *at, size_t n, uintptr_t
 		assert_int_equal(i.requested, req);
 		assert_ptr_equal(i.site, site);
 	}
+}
+
+/* allocmap_query(a) answers at the mapping level, not with a chunk. */
+static inline void am_test_expect_mapping_level(uintptr_t a)
+{
+	struct allocmap_info i;
+	assert_int_equal(allocmap_query((const void *)a, &i), 0);
+	assert_int_not_equal(i.kind, ALLOCMAP_HEAP_CHUNK);
 }
 
 /* allocmap_query(a) answers at the brk heap's level, not with a chunk. */

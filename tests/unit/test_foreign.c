@@ -9,7 +9,8 @@
  * leaf boundary; gaps of 0 to 3 units between them. Then: every interior
  * query finds its chunk exactly (base, size, requested size, site); the
  * trailer and the gaps do not; forgotten chunks are gone; the validator
- * is clean, and sees each forged discrepancy; a stray mark is repaired.
+ * is clean, and sees each forged discrepancy; a stray mark and end bits
+ * without their chunk are repaired.
  * Chunks the index cannot keep exact are not indexed and leave nothing
  * behind: across two mappings, in a mapping inside the brk lane (made
  * before the lane opened, or after), over 4 GiB.
@@ -24,6 +25,7 @@
 #include <cmocka.h>
 
 #include "../../include/allocmap.h"
+#include "../../src/bitmap.h"
 #include "../../src/heap/fastpath.h"
 #include "../../src/heap/heap.h"
 #include "../../src/heap/heapmeta.h"
@@ -194,27 +196,79 @@ static void test_stray_mark_repaired(void **state)
 	expect_chunk(HUGE_K);
 }
 
+/* The end-bit leaf and index of the unit at a, through the brk lane. */
+static uint64_t *end_leaf(uintptr_t a, size_t *bit)
+{
+	uint64_t *leaf = NULL;
+	assert_true(am_lane_find(a, &leaf, bit) && leaf);
+	return am_leaf_ends(leaf);
+}
+
+/* An end bit set at a (a unit's address) ends no chunk: the validator
+ * reports exactly it, then none once it is cleared. */
+static void expect_orphan_seen(uintptr_t a)
+{
+	size_t bit;
+	uint64_t *ends = end_leaf(a, &bit);
+	am_bit_update(ends, bit, 1);
+	assert_int_equal(am_heap_validate(-1), 1);
+	am_bit_update(ends, bit, 0);
+	assert_int_equal(am_heap_validate(2), 0);
+}
+
+/* End bits no chunk ends at: in a gap after a chunk, deep inside the 20
+ * MiB chunk (a leaf or more past its start, in a page not end-marked), and
+ * before the first chunk (no start before it at all). */
+static void test_validator_sees_orphan_end_bits(void **state)
+{
+	(void)state;
+	if (!arena)
+		skip();
+	int k = 1;
+	while (user[k + 1] == user[k] + extent(req[k]))
+		k++;
+	expect_orphan_seen(user[k] + extent(req[k]));
+	expect_orphan_seen(user[HUGE_K] + HUGE - (1 << 20));
+	am_foreign_record((void *)(arena + 16), 8, site); /* makes the leaf there */
+	am_foreign_forget((void *)(arena + 16));
+	expect_orphan_seen(arena + 16);
+}
+
+/* What a thread cut off by fork leaves: the end bit of a chunk it was
+ * recording (set before the start bit), and the end bit of one it was
+ * forgetting (cleared after the start bit). Reported, then cleared by the
+ * child's repair; every other chunk stays as it was. */
+static void test_orphan_end_repaired(void **state)
+{
+	(void)state;
+	if (!arena)
+		skip();
+	int k = 2, j = NCHUNKS / 2;
+	while (user[k + 1] == user[k] + extent(req[k]))
+		k++;
+	while (j % 15 == 14 || j == HUGE_K)
+		j++;
+	size_t kbit, jstart, jbit;
+	uint64_t *kends = end_leaf(user[k] + extent(req[k]), &kbit);
+	uint64_t *jends = end_leaf(user[j] + extent(req[j]) - 16, &jbit), *jleaf = start_leaf(j, &jstart);
+	am_bit_update(kends, kbit, 1);
+	am_bit_update(jleaf, jstart, 0);
+	assert_int_equal(am_heap_validate(-1), 2);
+	am_heap_repair_marks();
+	assert_int_equal(am_heap_validate(2), 0);
+	assert_false(am_bit_test(kends, kbit));
+	assert_false(am_bit_test(jends, jbit));
+	am_test_expect_brk(user[j] + 1);
+	am_foreign_record((void *)user[j], req[j], site);
+	for (int i = 0; i < NCHUNKS; i++)
+		expect_chunk(i);
+}
+
 static uint64_t unindexed(void)
 {
 	struct allocmap_heap_stats st;
 	allocmap_heap_stats(&st);
 	return st.unindexed;
-}
-
-static void *map_reported(void *at, size_t len, int flags)
-{
-	void *p = mmap(at, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | flags, -1, 0);
-	if (p != MAP_FAILED)
-		am_ev_mmap(p, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | flags, -1, 0,
-			   (const void *)map_reported);
-	return p == MAP_FAILED ? NULL : p;
-}
-
-static void expect_mapping_level(uintptr_t a)
-{
-	struct allocmap_info i;
-	assert_int_equal(allocmap_query((const void *)a, &i), 0);
-	assert_int_not_equal(i.kind, ALLOCMAP_HEAP_CHUNK);
 }
 
 /* A chunk running from one mapping into the next (an allocator may merge
@@ -224,8 +278,8 @@ static void test_chunk_across_mappings_not_indexed(void **state)
 	(void)state;
 	char *r = mmap(NULL, 2 << 20, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	assert_ptr_not_equal(r, MAP_FAILED);
-	assert_non_null(map_reported(r, 1 << 20, MAP_FIXED));
-	assert_non_null(map_reported(r + (1 << 20), 1 << 20, MAP_FIXED));
+	assert_non_null(am_test_map_reported(r, 1 << 20, MAP_FIXED));
+	assert_non_null(am_test_map_reported(r + (1 << 20), 1 << 20, MAP_FIXED));
 	uintptr_t c0 = (uintptr_t)r + 4096, c = (uintptr_t)r + (1 << 20) - 256;
 	uint64_t before = unindexed();
 	am_foreign_record((void *)c0, 100, site);
@@ -234,8 +288,8 @@ static void test_chunk_across_mappings_not_indexed(void **state)
 	struct allocmap_info i;
 	assert_int_equal(allocmap_query((const void *)(c0 + 10), &i), 0);
 	assert_ptr_equal(i.base, (const void *)c0);
-	expect_mapping_level(c + 10);
-	expect_mapping_level(c + 600);
+	am_test_expect_mapping_level(c + 10);
+	am_test_expect_mapping_level(c + 600);
 	assert_int_equal(am_heap_validate(2), 0);
 	am_foreign_forget((void *)c);
 	am_foreign_forget((void *)c0);
@@ -244,22 +298,29 @@ static void test_chunk_across_mappings_not_indexed(void **state)
 
 /* A mapping right above the brk heap, inside the brk lane's cover: its
  * chunks answer at the mapping level, and a free leaves nothing behind
- * even after the lane's leaf for that window is made. */
+ * even after the lane's leaf for that window is made. One recorded in
+ * that leaf is checked as the mapping's chunk, not as outside the brk
+ * heap. */
 static void test_mapping_in_brk_lane(void **state)
 {
 	(void)state;
 	if (!arena)
 		skip();
 	uintptr_t top = arena + ARENA;
-	char *x = map_reported((void *)top, 1 << 20, MAP_FIXED_NOREPLACE);
+	char *x = am_test_map_reported((void *)top, 1 << 20, MAP_FIXED_NOREPLACE);
 	if (!x)
 		skip();
 	uintptr_t c1 = top + 4096;
 	am_foreign_record((void *)c1, 200, site);
-	expect_mapping_level(c1 + 10);
+	am_test_expect_mapping_level(c1 + 10);
 	am_foreign_record((void *)(top - 8192), 100, site); /* a brk chunk in the same 16 MiB window */
+	uintptr_t c2 = top + 8192;
+	am_foreign_record((void *)c2, 300, site); /* into the lane's leaf: checked as the mapping's chunk */
+	assert_int_equal(am_heap_validate(2), 0);
+	am_foreign_forget((void *)c2);
+	am_test_expect_mapping_level(c2 + 10);
 	am_foreign_forget((void *)c1);
-	expect_mapping_level(c1 + 10);
+	am_test_expect_mapping_level(c1 + 10);
 	am_foreign_forget((void *)(top - 8192));
 	assert_int_equal(am_heap_validate(2), 0);
 	munmap(x, 1 << 20);
@@ -272,14 +333,14 @@ static void test_over_mark_limit_not_indexed(void **state)
 {
 	(void)state;
 	size_t len = ((size_t)4 << 30) + (1 << 20);
-	char *r = map_reported(NULL, len, MAP_NORESERVE);
+	char *r = am_test_map_reported(NULL, len, MAP_NORESERVE);
 	if (!r)
 		skip();
 	uint64_t before = unindexed();
 	uintptr_t c = (uintptr_t)r + 4096;
 	am_foreign_record((void *)c, len - 8192, site);
 	assert_int_equal(unindexed(), before + 1);
-	expect_mapping_level(c + ((size_t)3 << 30));
+	am_test_expect_mapping_level(c + ((size_t)3 << 30));
 	am_foreign_forget((void *)c);
 	assert_int_equal(am_heap_validate(2), 0);
 	munmap(r, len);
@@ -295,7 +356,7 @@ static void test_bitmap_under_lane_silenced(void **state)
 	if (!arena)
 		skip();
 	uintptr_t top = arena + ARENA;
-	char *x = map_reported((void *)top, 1 << 20, MAP_FIXED_NOREPLACE);
+	char *x = am_test_map_reported((void *)top, 1 << 20, MAP_FIXED_NOREPLACE);
 	if (!x)
 		skip();
 	assert_int_equal(__atomic_load_n(&am_brk_lane.cover, __ATOMIC_ACQUIRE), 0);
@@ -306,9 +367,9 @@ static void test_bitmap_under_lane_silenced(void **state)
 	assert_int_equal(i.kind, ALLOCMAP_HEAP_CHUNK); /* its own bitmap, for now */
 	am_foreign_record((void *)opener, 100, site);  /* the brk lane opens */
 	assert_true(__atomic_load_n(&am_brk_lane.cover, __ATOMIC_ACQUIRE) != 0);
-	expect_mapping_level(c1 + 10);
+	am_test_expect_mapping_level(c1 + 10);
 	am_foreign_forget((void *)c1);
-	expect_mapping_level(c1 + 10);
+	am_test_expect_mapping_level(c1 + 10);
 	am_foreign_forget((void *)opener);
 	assert_int_equal(am_heap_validate(2), 0);
 	munmap(x, 1 << 20);
@@ -324,6 +385,8 @@ int main(void)
 		cmocka_unit_test(test_unaligned_is_not_indexed),
 		cmocka_unit_test(test_validator_sees_each_forgery),
 		cmocka_unit_test(test_stray_mark_repaired),
+		cmocka_unit_test(test_validator_sees_orphan_end_bits),
+		cmocka_unit_test(test_orphan_end_repaired),
 		cmocka_unit_test(test_chunk_across_mappings_not_indexed),
 		cmocka_unit_test(test_mapping_in_brk_lane),
 		cmocka_unit_test(test_over_mark_limit_not_indexed),

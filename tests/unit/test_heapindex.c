@@ -7,9 +7,10 @@
  * PREV_INUSE in the next chunk's size word, a free chunk in each gap), and
  * recorded and forgotten with the real fast path. Then: every interior
  * query finds its chunk exactly; gaps, forgotten chunks and trailers do
- * not; the validator is clean, and sees a forged stale bit; the lane
- * closes with its sequence and reopens on a fresh one whose bitmap
- * remembers nothing.
+ * not; the validator is clean, and sees a forged stale bit; it checks the
+ * chunks the lane records for a mapping above the heap as that mapping's;
+ * the lane closes with its sequence and reopens on a fresh one whose
+ * bitmap remembers nothing.
  * The tests run in order, each on what the one before left. If the
  * program break cannot be extended by a mapping (something is mapped
  * there, as under valgrind), they are skipped.
@@ -25,6 +26,7 @@
 #include <sys/mman.h>
 
 #include "../../include/allocmap.h"
+#include "../../src/bitmap.h"
 #include "../../src/heap/fastpath.h"
 #include "../../src/heap/heap.h"
 #include "fixture.h"
@@ -213,6 +215,54 @@ static void test_stray_mark_repaired(void **state)
 		expect_chunk(k);
 }
 
+/* A glibc chunk at user pointer a of size bytes (a multiple of 16), the
+ * chunk after it in use. */
+static void forge_chunk(uintptr_t a, size_t size)
+{
+	put_word(a - 8, size);
+	put_word(a + size - 8, 32 | 1);
+}
+
+/* A mapping just above the brk heap, inside its lane's cover (heapindex.c:
+ * a sequence the lane shadows, so the fast path records its chunks in the
+ * brk heap's bitmap, and a query answers them at the mapping level). The
+ * validator checks them as the mapping's chunks, not as bits outside the
+ * brk heap; a bit over unmapped space past the heap is outside. Skipped
+ * if the lane's leaves put the mapping in another 16 MiB window than the
+ * heap's top. */
+static void test_validator_lane_over_mapping(void **state)
+{
+	(void)state;
+	if (!arena)
+		skip();
+	uintptr_t top = arena + ARENA, tail = top - 4096 + 16, c = top + 4096 + 16;
+	uint64_t *leaf = NULL;
+	size_t bit = 0;
+	forge_chunk(tail, 32); /* a brk chunk in the free space at the top: its leaf is made */
+	am_heap_record_fast((void *)tail, 8, site);
+	int lane_leaf = am_lane_find(c, &leaf, &bit) && leaf;
+	if (!lane_leaf || !am_test_map_reported((void *)top, 1 << 20, MAP_FIXED_NOREPLACE)) {
+		am_heap_forget_fast((void *)tail);
+		skip();
+	}
+	forge_chunk(c, 48);
+	am_heap_record_fast((void *)c, 20, site);
+	assert_true(am_bit_test(leaf, bit));
+	am_test_expect_mapping_level(c + 10);
+	assert_int_equal(am_heap_validate(2), 0);
+	put_word(c + 40, 32); /* the chunk after says it is free */
+	assert_int_equal(am_heap_validate(-1), 1);
+	put_word(c + 40, 32 | 1);
+	am_heap_forget_fast((void *)c);
+	munmap((void *)top, 1 << 20);
+	am_ev_munmap((void *)top, 1 << 20);
+	am_bit_update(leaf, bit, 1); /* a bit over unmapped space */
+	assert_int_equal(am_heap_validate(-1), 1);
+	am_bit_update(leaf, bit, 0);
+	am_heap_forget_fast((void *)tail);
+	assert_int_equal(am_heap_validate(2), 0);
+}
+
 /* The brk sequence dies (as the index sees it: shrunk to its start), so
  * its bitmap retires and the lane closes; grown again, the new sequence
  * gets a fresh bitmap and the lane reopens on it. */
@@ -248,6 +298,7 @@ int main(void)
 		cmocka_unit_test(test_validator_sees_stale_bit),
 		cmocka_unit_test(test_validator_sees_each_forgery),
 		cmocka_unit_test(test_stray_mark_repaired),
+		cmocka_unit_test(test_validator_lane_over_mapping),
 		cmocka_unit_test(test_lane_closes_and_reopens),
 	};
 	return cmocka_run_group_tests(tests, setup, NULL);
