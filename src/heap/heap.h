@@ -131,9 +131,9 @@ int am_heap_each_start(void *heap, uintptr_t lo, uintptr_t hi, uintptr_t seq_lo,
  * answered at the mapping level, new ones are indexed again. */
 int am_heap_held_at_fork(void);
 void am_heap_reset_child(void);
-/* heapcheck.c: in a forked child (one thread, index exact), clears the
- * big-chunk marks a thread of the parent left without their chunk (cut
- * off between setting a mark and its start bit, or clearing them). */
+/* heaprepair.c: in a forked child (one thread, index exact), clears the
+ * big-chunk marks and (another malloc) the end bits a thread of the parent
+ * left without their chunk (cut off between a chunk's two updates). */
 void am_heap_repair_marks(void);
 
 /* heapcheck.c: recorded chunks that are not glibc's live chunks (see

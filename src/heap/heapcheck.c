@@ -45,20 +45,8 @@
 #include "../sys/syscall.h"
 #include "heap.h"
 #include "heapmeta.h"
+#include "heapwalk.h"
 #include "quiesce.h"
-
-/* A walk of the arena bitmaps in address order (am_index_each), for the
- * check and the fork repair: part(v), map v's part of the bitmap v->heap;
- * past(v, lo, hi), that bitmap's bits over [lo, hi) past v's sequence,
- * where no chunk of its arena can be. Past the brk heap, its lane is
- * walked with the maps that follow: the unmapped space before each map
- * inside it as past the brk heap, then the map as one of its parts. */
-struct pass {
-	void (*part)(struct pass *p, const struct am_map_view *v);
-	void (*past)(struct pass *p, const struct am_map_view *v, uintptr_t lo, uintptr_t hi);
-	struct am_map_view brk; /* the brk heap's last map, while its lane is walked */
-	uintptr_t from;         /* how far that walk is (0: none) */
-};
 
 #define SUSPECTS 16 /* end bits judged again later, at most */
 #define RECHECKS 3  /* times they are, each after the CPU idled */
@@ -260,28 +248,6 @@ static int visit_beyond(uintptr_t a, void *arg)
 	return 0;
 }
 
-/* Whether the chunk recorded at a, whose start's page is marked, is big.
- * A size word in the map before is taken on trust. */
-static int big_at(const struct am_map_view *v, uintptr_t a)
-{
-	const struct am_heapmeta *m = v->heap;
-	if (am_heap_mode == AM_HEAP_FOREIGN) {
-		intptr_t end = am_foreign_end(m, a - m->base);
-		return end >= 0 && m->base + (uintptr_t)end - a >= AM_BIG_CHUNK;
-	}
-	return a - 8 < v->lo || word_at(a - 8) >= AM_BIG_CHUNK;
-}
-
-/* Whether the marked page pg (of leaf) lacks its big chunk: no chunk
- * starts in it, or its last chunk start is not a big chunk's. */
-static int mark_stray(const struct am_map_view *v, const uint64_t *leaf, uintptr_t pg)
-{
-	const struct am_heapmeta *m = v->heap;
-	size_t first = ((pg - m->base) & (LEAF_COVER - 1)) / UNIT;
-	long j = am_bit_find_prev_from(leaf, first + (1u << MARK_SHIFT) - 1, first);
-	return j < 0 || !big_at(v, pg + (uintptr_t)(j - (long)first) * UNIT);
-}
-
 /* A marked page must have a big chunk as its last chunk start. A record
  * or a free in flight sets the mark before the bit and clears it after,
  * and its thread may be preempted in between: a stray mark is judged
@@ -291,33 +257,11 @@ static int mark_stray(const struct am_map_view *v, const uint64_t *leaf, uintptr
 static void check_mark(struct vcheck *c, const uint64_t *leaf, uintptr_t pg)
 {
 	for (int k = 0; k < 64; k++) {
-		if (!page_marked(c, pg) || !mark_stray(c->view, leaf, pg))
+		if (!page_marked(c, pg) || !am_heap_mark_stray(c->view, leaf, pg))
 			return;
 		am_sys_sched_yield();
 	}
 	report(c, "a marked page whose last chunk start is not a big chunk's", pg);
-}
-
-/* Calls fn for each set bit of arena bitmap m over [lo, hi): its marks
- * (shift MARK_SHIFT, one a page) or, with a foreign allocator, its end
- * bits (shift 0, one a unit); fn gets the bit's leaf and the address it
- * stands for, and stops the walk by returning non-zero. */
-static void each_bit(const struct am_heapmeta *m, uintptr_t lo, uintptr_t hi, unsigned shift,
-		     int (*fn)(void *, uint64_t *, uintptr_t), void *arg)
-{
-	lo = lo > m->base ? lo : m->base, hi = hi < m->end ? hi : m->end;
-	if (lo >= hi)
-		return;
-	for (lo -= m->base, hi -= m->base; lo < hi; lo = (lo | (LEAF_COVER - 1)) + 1) {
-		uintptr_t leaf_lo = lo & ~(LEAF_COVER - 1), stop = hi - leaf_lo < LEAF_COVER ? hi : leaf_lo + LEAF_COVER;
-		uint64_t *leaf = am_heapmeta_leaf(m, lo);
-		uint64_t *b = !leaf ? NULL : shift ? am_leaf_marks(leaf) : am_leaf_ends(leaf);
-		size_t n = ((stop - leaf_lo - 1) / UNIT >> shift) + 1;
-		long j = b ? am_bit_find_next_from(b, (lo - leaf_lo) / UNIT >> shift, n) : -1;
-		for (; j >= 0; j = am_bit_find_next_from(b, (size_t)j + 1, n))
-			if (fn(arg, leaf, m->base + leaf_lo + ((uintptr_t)j << shift) * UNIT))
-				return;
-	}
 }
 
 /* A marked page's check, inside the unmap handshake; 1 stops the map's. */
@@ -331,39 +275,6 @@ static int visit_mark(void *arg, uint64_t *leaf, uintptr_t pg)
 	return 0;
 }
 
-/* The last chunk start of m at or below arena offset off and at or above
- * floor: its offset, or -1. Crosses leaves backwards. */
-static intptr_t start_below(const struct am_heapmeta *m, uintptr_t off, uintptr_t floor)
-{
-	for (;;) {
-		uint64_t *leaf = am_heapmeta_leaf(m, off);
-		uintptr_t leaf_lo = off & ~(LEAF_COVER - 1);
-		size_t lo = floor > leaf_lo ? (floor - leaf_lo) / UNIT : 0;
-		long j = leaf ? am_bit_find_prev_from(leaf, (off - leaf_lo) / UNIT, lo) : -1;
-		if (j >= 0)
-			return (intptr_t)(leaf_lo + (uintptr_t)j * UNIT);
-		if (leaf_lo <= floor)
-			return -1;
-		off = leaf_lo - UNIT;
-	}
-}
-
-/* Whether m's end bit for the unit at arena offset off is set but ends no
- * chunk: the last chunk start at or before it, within MARK_LIMIT (a longer
- * chunk is not indexed), does not end just past it (its end is the first
- * end bit after it, foreign.c). The start is looked for bit by bit, not
- * through the marks, which are checked on their own; as live chunks do
- * not overlap, that reads the bitmap about once more in all. */
-static int end_orphan(const struct am_heapmeta *m, uintptr_t off)
-{
-	uint64_t *leaf = am_heapmeta_leaf(m, off);
-	size_t i = (off & (LEAF_COVER - 1)) / UNIT;
-	if (!leaf || !(__atomic_load_n(&am_leaf_ends(leaf)[i / 64], __ATOMIC_ACQUIRE) >> (i % 64) & 1))
-		return 0;
-	intptr_t s = start_below(m, off, off > MARK_LIMIT ? off - MARK_LIMIT : 0);
-	return s < 0 || am_foreign_end(m, (uintptr_t)s) != (intptr_t)(off + UNIT);
-}
-
 /* Whether m's end bit at u stays without its chunk: a record in flight
  * sets the end bit before the start bit, a free clears it after, and the
  * thread may be preempted in between. Judged again after each of up to 64
@@ -371,7 +282,7 @@ static int end_orphan(const struct am_heapmeta *m, uintptr_t off)
 static int orphan_stays(const struct am_heapmeta *m, uintptr_t u)
 {
 	for (int k = 0; k < 64; k++) {
-		if (!end_orphan(m, u - m->base))
+		if (!am_heap_end_orphan(m, u - m->base))
 			return 0;
 		am_sys_sched_yield();
 	}
@@ -438,10 +349,10 @@ static void check_part(struct pass *p, const struct am_map_view *v)
 	c->prev_a = c->prev_w = c->prev_end = 0, c->view = v;
 	if (v->prot & PROT_READ) {
 		am_heap_each_start(v->heap, v->lo, v->hi, v->seq_lo, visit_chunk, c);
-		each_bit(v->heap, v->lo, v->hi, MARK_SHIFT, visit_mark, c);
+		am_heap_each_bit(v->heap, v->lo, v->hi, MARK_SHIFT, visit_mark, c);
 	}
 	if (am_heap_mode == AM_HEAP_FOREIGN)
-		each_bit(v->heap, v->lo, v->hi, 0, visit_end, c);
+		am_heap_each_bit(v->heap, v->lo, v->hi, 0, visit_end, c);
 }
 
 /* The bits of v->heap over [lo, hi), past v's sequence: a chunk start
@@ -453,44 +364,7 @@ static void check_past(struct pass *p, const struct am_map_view *v, uintptr_t lo
 	c->view = v;
 	am_heap_each_start(v->heap, lo, hi, v->seq_lo, visit_beyond, c);
 	if (am_heap_mode == AM_HEAP_FOREIGN)
-		each_bit(v->heap, lo, hi, 0, visit_end, c);
-}
-
-/* The brk heap's lane up to map v, the next in address order: the
- * unmapped space before v, then v if it lies inside the lane. */
-static void lane_upto(struct pass *p, const struct am_map_view *v)
-{
-	const struct am_heapmeta *m = p->brk.heap;
-	uintptr_t gap_hi = v->lo < m->end ? v->lo : m->end;
-	if (p->from < gap_hi)
-		p->past(p, &p->brk, p->from, gap_hi);
-	p->from = v->lo < m->end && v->hi < m->end ? v->hi : 0;
-	if (v->lo < m->end) {
-		struct am_map_view in = *v;
-		in.heap = p->brk.heap;
-		p->part(p, &in);
-	}
-}
-
-/* am_index_each's callback for a pass: the brk heap's lane up to v if it
- * is being walked, v's part of its own bitmap, and that bitmap's reach
- * past v if v ends its sequence (a brk heap's lane: with the maps to come). */
-static int pass_map(const struct am_map_view *v, void *arg)
-{
-	struct pass *p = arg;
-	if (p->from)
-		lane_upto(p, v);
-	const struct am_heapmeta *m = v->heap;
-	if (!m)
-		return 0;
-	p->part(p, v);
-	if (AM_HEAP_IS_SINGLE(m) || v->hi != v->seq_hi || m->end <= v->hi)
-		return 0;
-	if (v->origin == AM_ORIGIN_BRK)
-		p->brk = *v, p->from = v->hi;
-	else
-		p->past(p, v, v->hi, m->end);
-	return 0;
+		am_heap_each_bit(v->heap, lo, hi, 0, visit_end, c);
 }
 
 /* Lets this thread's CPU go idle for ms milliseconds (no lock held): a
@@ -522,52 +396,8 @@ static void recheck(struct vcheck *c)
 size_t am_heap_validate(int fd)
 {
 	struct vcheck c = {.pass = {.part = check_part, .past = check_past}, .fd = fd};
-	if (am_heap_indexed(am_heap_mode) && am_index_each(pass_map, &c.pass) == 0 && c.nsuspects)
+	if (am_heap_indexed(am_heap_mode) && am_index_each(am_heap_pass_map, &c.pass) == 0 && c.nsuspects)
 		recheck(&c);
 	return c.bad;
 }
 
-/* A mark left without its chunk: cleared. */
-static int repair_mark(void *arg, uint64_t *leaf, uintptr_t pg)
-{
-	const struct am_map_view *v = arg;
-	const struct am_heapmeta *m = v->heap;
-	if (mark_stray(v, leaf, pg))
-		am_bit_update(am_leaf_marks(leaf), ((pg - m->base) & (LEAF_COVER - 1)) / UNIT >> MARK_SHIFT, 0);
-	return 0;
-}
-
-/* An end bit left without its chunk: cleared. */
-static int repair_end(void *arg, uint64_t *leaf, uintptr_t u)
-{
-	const struct am_heapmeta *m = arg;
-	if (end_orphan(m, u - m->base))
-		am_bit_update(am_leaf_ends(leaf), ((u - m->base) & (LEAF_COVER - 1)) / UNIT, 0);
-	return 0;
-}
-
-static void repair_ends(struct pass *p, const struct am_map_view *v, uintptr_t lo, uintptr_t hi)
-{
-	(void)p;
-	if (am_heap_mode == AM_HEAP_FOREIGN)
-		each_bit(v->heap, lo, hi, 0, repair_end, v->heap);
-}
-
-static void repair_part(struct pass *p, const struct am_map_view *v)
-{
-	if (AM_HEAP_IS_SINGLE(v->heap))
-		return;
-	if (v->prot & PROT_READ)
-		each_bit(v->heap, v->lo, v->hi, MARK_SHIFT, repair_mark, (void *)v);
-	repair_ends(p, v, v->lo, v->hi);
-}
-
-/* The fork child's repair (heap.h): stray marks and, with a foreign
- * allocator, end bits without their chunk (a thread cut off between a
- * chunk's end bit and its start bit), wherever the check looks. */
-void am_heap_repair_marks(void)
-{
-	struct pass p = {.part = repair_part, .past = repair_ends};
-	if (am_heap_indexed(am_heap_mode))
-		am_index_each(pass_map, &p);
-}
