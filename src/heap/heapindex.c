@@ -258,14 +258,20 @@ struct reads {
 	int foreign;
 };
 
-static int readable(const struct reads *r, uintptr_t a, size_t n)
+__attribute__((noinline)) static int readable_elsewhere(const struct reads *r, uintptr_t a, size_t n)
 {
 	struct am_map_view w;
 	if (a < r->lo || a >= r->hi || n > r->hi - a)
 		return 0;
-	if (a >= r->rlo && a < r->rhi && n <= r->rhi - a)
-		return 1;
 	return am_index_lookup_at(a, r->ticket, &w) == 0 && (w.prot & PROT_READ) && n <= w.hi - a;
+}
+
+/* p's own map lies in the sequence: one test for the common case. */
+static inline int readable(const struct reads *r, uintptr_t a, size_t n)
+{
+	if (a - r->rlo < r->rhi - r->rlo && n <= r->rhi - a)
+		return 1;
+	return readable_elsewhere(r, a, n);
 }
 
 /* The request recorded in a trailer t at base + usable; usable if unknown. */
