@@ -76,7 +76,9 @@ struct allocmap_info {
  * itself, and a mapping call that takes memory away (munmap, mprotect,
  * mremap, MAP_FIXED, a shrinking brk) waits for queries reading that
  * arena, so a query never faults on memory being unmapped — except by a
- * raw syscall instruction the library cannot see. */
+ * raw syscall instruction the library cannot see, or by a signal handler
+ * that takes away memory of the very arena a query it interrupted on the
+ * same thread is reading (it cannot wait for that query). */
 ALLOCMAP_API int allocmap_query(const void *p, struct allocmap_info *out);
 
 /* allocmap_query on each of ps[0..n): out[i] as allocmap_query(ps[i],

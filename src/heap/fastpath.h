@@ -96,10 +96,11 @@ static inline void am_bit_update(uint64_t *leaf, size_t i, int set)
 		__atomic_fetch_and(w, ~mask, __ATOMIC_RELEASE);
 }
 
-/* Writes the trailer (heap.h) of chunk p, whose program-visible usable
- * area is usable bytes less 8, for a request of n bytes at site. A slack
- * of AM_SLACK_BIG or more is written as AM_SLACK_BIG, with n itself in
- * the 8 bytes below the trailer (inside the slack). */
+/* Writes the trailer (heap.h) of chunk p, whose underlying usable area is
+ * `usable` bytes, for a request of n bytes at site. A slack of
+ * AM_SLACK_BIG or more is written as AM_SLACK_BIG, with n itself in the 8
+ * bytes below the trailer, which the program then does not see
+ * (am_visible_size). */
 static inline void am_put_trailer(void *p, size_t usable, size_t n, const void *site)
 {
 	uint64_t *t = (uint64_t *)((char *)p + usable - AM_TRAILER);
@@ -109,6 +110,13 @@ static inline void am_put_trailer(void *p, size_t usable, size_t n, const void *
 		slack = AM_SLACK_BIG;
 	}
 	*t = ((uint64_t)(uintptr_t)site & 0xFFFFFFFFFFFFull) | slack << 48;
+}
+
+/* The program-visible usable size of a chunk whose trailer t lies tpos
+ * bytes in: tpos, less the request word of a big slack. */
+static inline size_t am_visible_size(size_t tpos, uint64_t t)
+{
+	return (t >> 48) == AM_SLACK_BIG ? tpos - 8 : tpos;
 }
 
 /* Sets or clears the start bit i of a chunk whose size word is w, and its

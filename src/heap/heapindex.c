@@ -232,7 +232,11 @@ void am_heap_forget_slow(void *p)
 	am_chunk_bits(leaf, i, glibc_size_word(p), 0);
 }
 
-size_t am_heap_usable(void *p) { return glibc_usable(glibc_size_word(p)) - AM_TRAILER; }
+size_t am_heap_usable(void *p)
+{
+	size_t tpos = glibc_usable(glibc_size_word(p)) - AM_TRAILER;
+	return am_visible_size(tpos, *(const uint64_t *)((char *)p + tpos));
+}
 
 void am_heap_seq_gone(void *heap)
 {
@@ -274,45 +278,62 @@ static inline int readable(const struct reads *r, uintptr_t a, size_t n)
 	return readable_elsewhere(r, a, n);
 }
 
-/* The request recorded in a trailer t at base + usable; usable if unknown. */
-static size_t requested_of(const struct reads *r, uintptr_t base, size_t usable, uint64_t t)
+/* A chunk as read: its base, program-visible size, request and trailer. */
+struct found {
+	uintptr_t base;
+	size_t size, requested;
+	uint64_t t;
+};
+
+/* Reads the trailer of the chunk at base whose trailer is at base + tpos,
+ * and so its visible size and request; -1 if they cannot be read. */
+static int read_trailer(const struct reads *r, uintptr_t base, size_t tpos, struct found *f)
 {
-	size_t slack = (size_t)(t >> 48);
-	if (slack == AM_SLACK_BIG && usable >= AM_SLACK_BIG && readable(r, base + usable - 8, 8)) {
-		size_t n = *(const size_t *)(base + usable - 8);
-		return n <= usable - AM_SLACK_BIG ? n : usable;
+	if (!readable(r, base + tpos, AM_TRAILER))
+		return -1;
+	f->base = base;
+	f->t = *(const uint64_t *)(base + tpos);
+	if (r->foreign) {
+		long fs = am_foreign_slack(f->t, tpos + AM_TRAILER);
+		f->size = tpos, f->requested = tpos - (size_t)fs;
+		return fs < 0 ? -1 : 0;
 	}
-	return slack == SLACK_UNKNOWN || slack == AM_SLACK_BIG || slack > usable ? usable : usable - slack;
+	size_t slack = (size_t)(f->t >> 48);
+	f->size = am_visible_size(tpos, f->t);
+	f->requested = slack == SLACK_UNKNOWN || slack > tpos ? f->size : f->size - slack;
+	if (slack != AM_SLACK_BIG)
+		return 0;
+	if (tpos < AM_SLACK_BIG || !readable(r, base + tpos - 8, 8))
+		return -1;
+	f->requested = *(const size_t *)(base + tpos - 8);
+	f->requested = f->requested <= f->size ? f->requested : f->size;
+	return 0;
 }
 
-/* The chunk at base, program-visible usable size `usable`; -1 if its
- * trailer cannot be read. */
-static int fill_chunk(const struct reads *r, uintptr_t base, size_t usable, struct allocmap_info *out)
+static void put_chunk(const struct found *f, struct allocmap_info *out)
 {
-	if (!readable(r, base + usable, AM_TRAILER))
-		return -1;
-	uint64_t t = *(const uint64_t *)(base + usable);
-	out->base = (const void *)base;
-	out->size = usable;
-	out->requested = requested_of(r, base, usable, t);
-	out->site = (const void *)(uintptr_t)(t & 0xFFFFFFFFFFFFull);
+	out->base = (const void *)f->base;
+	out->size = f->size;
+	out->requested = f->requested;
+	out->site = (const void *)(uintptr_t)(f->t & 0xFFFFFFFFFFFFull);
 	out->kind = ALLOCMAP_HEAP_CHUNK;
 	out->allocator = "malloc";
-	return 0;
 }
 
 static int read_single(uintptr_t p, uintptr_t off, const struct reads *r, struct allocmap_info *out)
 {
 	uintptr_t base = r->lo + off + 16;
+	struct found f;
 	if (!readable(r, base - 8, 8))
 		return -1;
 	size_t w = glibc_size_word((const void *)base);
 	if (!glibc_mmapped(w) || (w & ~(size_t)7) > r->hi - r->lo - off || glibc_usable(w) < AM_TRAILER)
 		return -1;
-	size_t usable = glibc_usable(w) - AM_TRAILER;
-	if (p < base || p >= base + usable)
+	size_t tpos = glibc_usable(w) - AM_TRAILER;
+	if (p < base || p >= base + tpos || read_trailer(r, base, tpos, &f) != 0 || p >= base + f.size)
 		return -1;
-	return fill_chunk(r, base, usable, out);
+	put_chunk(&f, out);
+	return 0;
 }
 
 /* Prefetches never fault: any address will do. Integer arithmetic, as the
@@ -396,9 +417,10 @@ static void prefetch_trailer(const struct start *st)
 		fetch(st->at + ((uintptr_t)k - st->bit) * UNIT - 16);
 }
 
-/* The program-visible usable size of the chunk starting at st, whose
- * header and usable area (to the trailer's end) must lie in the
- * sequence; its size word (0 for a foreign chunk) in *w. 0 if sane. */
+/* Where the trailer of the chunk starting at st lies (its offset, *usable:
+ * the program-visible usable size unless the slack is AM_SLACK_BIG), its
+ * header and usable area (to the trailer's end) in the sequence; its size
+ * word (0 for a foreign chunk) in *w. 0 if sane. */
 static int usable_at(const struct am_heapmeta *m, const struct start *st, const struct reads *r, size_t *usable,
 		     size_t *w)
 {
@@ -422,19 +444,24 @@ static int usable_at(const struct am_heapmeta *m, const struct start *st, const 
 	return 0;
 }
 
-/* Whether the chunk at st, read as (usable, size word w), is still so:
- * its bit still set, and its size word (or a foreign chunk's end, read in
- * pieces) unchanged. Freed and made again meanwhile with another size,
- * its trailer could have been read from another chunk's data. */
+/* Whether the chunk at st, read as (usable, size word w, trailer f->t),
+ * is still so: its bit still set, then its trailer and its size word (or a
+ * foreign chunk's end, read in pieces) unchanged. A chunk freed meanwhile
+ * has glibc's or the program's data where its trailer was; one made again
+ * with another size, another trailer. What passes was live when its bit
+ * was seen set, or is the chunk made again identically. */
 static int still_live(const struct am_heapmeta *m, const struct start *st, const struct reads *r, size_t usable,
-		      size_t w)
+		      size_t w, const struct found *f)
 {
 	uintptr_t q = st->at;
 	if (!am_bit_test(st->leaf, st->bit))
 		return 0;
+	__atomic_thread_fence(__ATOMIC_ACQUIRE);
+	if (*(const volatile uint64_t *)(q + usable) != f->t)
+		return 0;
 	if (r->foreign)
 		return am_foreign_end(m, q - m->base) == (intptr_t)(q + usable + AM_TRAILER - m->base);
-	return glibc_size_word((const void *)q) == w;
+	return *(const volatile size_t *)(q - 8) == w;
 }
 
 /* The chunk holding p, read from the arena's sequence, a glibc or a
@@ -448,13 +475,15 @@ static int read_bits(uintptr_t p, struct am_heapmeta *m, const struct reads *r, 
 	if (p < m->base || p >= m->end || chunk_start_below(m, p - m->base, &st) != 0)
 		return -1;
 	uintptr_t q = st.at;
+	struct found f;
 	if (q >= r->hi || usable_at(m, &st, r, &usable, &w) != 0)
 		return -1;
-	if (p >= q + usable)
+	if (p >= q + usable || read_trailer(r, q, usable, &f) != 0 || p >= q + f.size)
 		return -1; /* free space, chunk metadata or the trailer */
-	if (fill_chunk(r, q, usable, out) != 0)
+	if (!still_live(m, &st, r, usable, w, &f))
 		return -1;
-	return still_live(m, &st, r, usable, w) ? 0 : -1;
+	put_chunk(&f, out); /* only now: -1 leaves the mapping-level answer */
+	return 0;
 }
 
 /* p's leaf and bit in the brk heap's bitmap, or NULL. Leaves are never

@@ -52,6 +52,21 @@ static inline uint64_t *am_leaf_marks(uint64_t *leaf) { return leaf + LEAF_BITS 
 static inline uint64_t *am_leaf_ends(uint64_t *leaf) { return leaf + LEAF_WORDS; }
 static inline size_t am_leaf_bytes(void) { return am_heap_mode == AM_HEAP_FOREIGN ? 2 * LEAF_BYTES : LEAF_BYTES; }
 
+/* A foreign chunk's trailer slack field (foreign.c): the slack, under 16,
+ * and the chunk's extent in units modulo 4096, so that a reader can tell
+ * a trailer that is not this extent's (another chunk's, read in a race). */
+static inline unsigned am_foreign_field(size_t extent, size_t slack)
+{
+	return (unsigned)slack | (unsigned)((extent / UNIT) & 0xFFF) << 4;
+}
+
+/* The slack in trailer t if it is a foreign chunk's of that extent, else -1. */
+static inline long am_foreign_slack(uint64_t t, size_t extent)
+{
+	unsigned f = (unsigned)(t >> 48);
+	return (f & ~15u) == am_foreign_field(extent, 0) && (f & 15) <= extent - AM_TRAILER ? (long)(f & 15) : -1;
+}
+
 /* heapindex.c: the arena bitmap covering a, or NULL. */
 const struct am_heapmeta *am_heap_meta_at(uintptr_t a);
 

@@ -11,14 +11,15 @@
  * wait only for calls on their own arena, so unrelated mapping traffic
  * never starves them.
  * While the process has one thread no other thread can unmap, so readers
- * skip the announcement (a handler's unmap is caught by the reader's index
- * ticket check).
+ * skip the announcement.
  * Async-signal-safe: a reader on a thread that is itself inside a mapping
- * call (a signal handler interrupted it) gives up at once, an unmap in a
- * handler that interrupted a read does not wait for that read, and a
- * reader gives up after a bounded wait; giving up means answering at the
- * mapping level. Calls the hooks do not see (inline syscall instructions) are
- * outside this guarantee.
+ * call (a signal handler interrupted it) gives up at once, and a reader
+ * gives up after a bounded wait; giving up means answering at the mapping
+ * level. An unmap in a handler that interrupted a read on its own thread
+ * cannot wait for that read (it would wait for itself): if it takes away
+ * the very memory the read was about to load, the read faults. That, and
+ * calls the hooks do not see (inline syscall instructions), are outside
+ * this guarantee.
  */
 #ifndef AM_HEAP_QUIESCE_H
 #define AM_HEAP_QUIESCE_H

@@ -11,8 +11,13 @@
  *          whose size word reaches the heap's PROT_NONE reserve. The
  *          query must not read there (it used to crash), and answers that
  *          chunk or no chunk.
+ * freedrace  a query races a thread that mallocs, fills and frees a chunk
+ *          again and again: a chunk answer is that chunk as it was made
+ *          (its site), never one read after the free (a freed chunk's
+ *          trailer holds glibc's data or the program's).
  * slack    requests far below the chunk's usable size keep their exact
- *          size: memalign with a big alignment (glibc mmaps and keeps the
+ *          size, even after the program wrote all its usable bytes:
+ *          memalign with a big alignment (glibc mmaps and keeps the
  *          tail), realloc shrinking an mmapped chunk in place, pvalloc.
  * reallocfail  a failed realloc leaves its chunk as it was: same
  *          requested size and allocation site.
@@ -43,6 +48,7 @@ static void expect_request(const void *p, size_t n, const void *fn)
 {
 	struct allocmap_info i;
 	EXPECT(allocmap_query(p, &i) == 0 && i.kind == ALLOCMAP_HEAP_CHUNK && i.base == p);
+	EXPECT(i.size == malloc_usable_size((void *)p));
 	if (i.requested != n)
 		fprintf(stderr, "chunk %p: requested %zu, want %zu\n", p, i.requested, n);
 	EXPECT(i.requested == n);
@@ -119,6 +125,51 @@ static void scenario_racetop(void)
 	EXPECT(chunks > 0);
 }
 
+__attribute__((noinline)) static void *alloc_here(size_t n) { return malloc(n); }
+
+static void *churn_freed(void *arg)
+{
+	char *hold = malloc(100); /* keeps the chunk off the top */
+	for (size_t n = 40000; !top_stop; n = n == 40000 ? 40016 : 40000) {
+		char *p = alloc_here(n), *guard = malloc(100);
+		memset(p, 0x41, malloc_usable_size(p));
+		*(char *volatile *)arg = p;
+		free(p);
+		free(guard);
+	}
+	free(hold);
+	return NULL;
+}
+
+static void scenario_freedrace(void)
+{
+	static char *volatile cur;
+	pthread_t t;
+	EXPECT(pthread_create(&t, NULL, churn_freed, (void *)&cur) == 0);
+	while (!cur)
+		;
+	long chunks = 0;
+	for (long k = 0; k < 20000000; k++) {
+		char *p = cur;
+		struct allocmap_info i;
+		if (allocmap_query(p + 100, &i) == 0 && i.kind == ALLOCMAP_HEAP_CHUNK) {
+			/* p's chunk, or one made since over it (by the same loop) */
+			int ours = (uintptr_t)i.site - (uintptr_t)alloc_here < 512 &&
+				   (i.requested == 40000 || i.requested == 40016);
+			int guard = (uintptr_t)i.site - (uintptr_t)churn_freed < 512 && i.requested == 100;
+			if (!(ours || guard) || (char *)i.base > p + 100 || p + 100 - (char *)i.base >= (long)i.size)
+				fprintf(stderr, "chunk %p: base %p size %zu requested %zu site %p\n", p, i.base, i.size,
+					i.requested, i.site);
+			EXPECT(ours || guard);
+			EXPECT((char *)i.base <= p + 100 && p + 100 - (char *)i.base < (long)i.size);
+			chunks++;
+		}
+	}
+	top_stop = 1;
+	pthread_join(t, NULL);
+	EXPECT(chunks > 0);
+}
+
 __attribute__((noinline)) static void *do_memalign(size_t a, size_t n) { return memalign(a, n); }
 __attribute__((noinline)) static void *do_aligned_alloc(size_t a, size_t n) { return aligned_alloc(a, n); }
 __attribute__((noinline)) static void *do_realloc(void *p, size_t n) { return realloc(p, n); }
@@ -130,8 +181,14 @@ static void scenario_slack(void)
 	void *a = do_memalign((size_t)1 << 20, 10), *b = do_aligned_alloc((size_t)1 << 18, 1000);
 	expect_request(a, 10, (const void *)do_memalign);
 	expect_request(b, 1000, (const void *)do_aligned_alloc);
+	memset(a, 0x5a, malloc_usable_size(a)); /* every byte the program may write */
+	memset(b, 0x5a, malloc_usable_size(b));
+	expect_request(a, 10, (const void *)do_memalign);
+	expect_request(b, 1000, (const void *)do_aligned_alloc);
 	char *c = malloc((size_t)1 << 20); /* mmapped */
 	char *d = do_realloc(c, 100);      /* glibc keeps an mmapped chunk that shrinks */
+	expect_request(d, 100, (const void *)do_realloc);
+	memset(d, 0x5a, malloc_usable_size(d));
 	expect_request(d, 100, (const void *)do_realloc);
 	void *e = do_pvalloc(5);
 	EXPECT(malloc_usable_size(e) >= PAGE);
@@ -179,6 +236,7 @@ static const struct {
 	const char *name;
 	void (*run)(void);
 } scenarios[] = {{"nested", scenario_nested},   {"racetop", scenario_racetop},
+		 {"freedrace", scenario_freedrace},
 		 {"slack", scenario_slack},     {"reallocfail", scenario_reallocfail},
 		 {"huge", scenario_huge}};
 
@@ -189,6 +247,6 @@ int main(int argc, char **argv)
 			scenarios[k].run();
 			return 0;
 		}
-	fprintf(stderr, "usage: %s nested|racetop|slack|reallocfail|huge\n", argv[0]);
+	fprintf(stderr, "usage: %s nested|racetop|freedrace|slack|reallocfail|huge\n", argv[0]);
 	return 2;
 }
