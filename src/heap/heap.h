@@ -6,8 +6,9 @@
  * usable size and the requested size (16 bits; AM_SLACK_BIG: the slack is
  * larger and the requested size is in the 8 bytes below the trailer, as
  * after glibc's memalign of a big alignment or realloc shrinking an
- * mmapped chunk in place; all-ones: unknown).
- * The program sees a usable size 8 bytes smaller than the allocator's.
+ * mmapped chunk in place; all-ones: unknown; with another malloc, the
+ * slack and the chunk's extent, heapmeta.h). The program sees a usable
+ * size 8 bytes smaller than the allocator's (16 with AM_SLACK_BIG).
  * Chosen over a side table by measurement (bench/RESULTS.md, "trailer vs
  * side table"): the store lands in a line the program is about to use,
  * and costs memory only for sizes pushed over a glibc size class; a hash
