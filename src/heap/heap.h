@@ -109,7 +109,7 @@ struct am_map_view;
 int am_heap_query(const void *p, const struct am_map_view *v, unsigned ticket, struct allocmap_info *out);
 
 /* Hints for queries. am_heap_prefetch_near, first thing in a query,
- * fetches the lines it will read: p's, the one before (a small chunk's
+ * fetches the lines it will read in the brk heap: p's, the one before (a small chunk's
  * size word) and p's bitmap word in the brk heap. A batch
  * (allocmap_query_many) goes in two stages: am_heap_prefetch_bits fetches
  * the bitmap word; am_heap_prefetch_chunk, once it has arrived, finds p's

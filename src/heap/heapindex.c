@@ -503,10 +503,16 @@ void am_heap_prefetch_bits(const void *p)
 		fetch((uintptr_t)&leaf[bit / 64]);
 }
 
+/* Only in the brk heap's lane: elsewhere p's lines may be no chunk's
+ * header (a big mmapped chunk), and fetching them costs. */
 void am_heap_prefetch_near(const void *p)
 {
+	size_t bit;
+	const uint64_t *leaf = lane_leaf((uintptr_t)p, &bit);
+	if (!leaf)
+		return;
 	fetch_near((uintptr_t)p);
-	am_heap_prefetch_bits(p);
+	fetch((uintptr_t)&leaf[bit / 64]);
 }
 
 void am_heap_prefetch_chunk(const void *p)
