@@ -169,7 +169,7 @@ static inline __attribute__((always_inline)) void am_heap_record_fast(void *p, s
 static inline __attribute__((always_inline)) void am_heap_relive(void *p)
 {
 	size_t w = am_glibc_size_word(p);
-	if (!(w & 2))
+	if (!(w & 2) && (w & ~(size_t)7) <= AM_MARK_LIMIT) /* one too big was counted once */
 		am_heap_set_bits(p, w);
 }
 

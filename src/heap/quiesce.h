@@ -17,9 +17,11 @@
  * gives up after a bounded wait; giving up means answering at the mapping
  * level. An unmap in a handler that interrupted a read on its own thread
  * cannot wait for that read (it would wait for itself): if it takes away
- * the very memory the read was about to load, the read faults. That, and
- * calls the hooks do not see (inline syscall instructions), are outside
- * this guarantee.
+ * the very memory the read was about to load, the read faults. Nor can it
+ * tell whether a read it interrupted is counted yet: caught between its
+ * two announcements (to its thread, then to all), it waits for all the
+ * other threads' readers but one. That, and calls the hooks do not see
+ * (inline syscall instructions), are outside this guarantee.
  */
 #ifndef AM_HEAP_QUIESCE_H
 #define AM_HEAP_QUIESCE_H
