@@ -5,8 +5,8 @@
  * A request for n bytes asks it for u = n + 8 rounded up to 16 bytes; the
  * chunk p it returns is recorded with extent [p, p + u), the trailer
  * (heap.h) in its last 8 bytes, so the program-visible usable size is
- * u - 8 and the slack under 16 (the trailer's slack field also holds u,
- * heapmeta.h, modulo 64 KiB). Its first 16-byte unit has a start bit,
+ * u - 8 and the slack under 16 (the trailer's slack field also holds a
+ * hash of p and u, heapmeta.h). Its first 16-byte unit has a start bit,
  * its last unit an end bit (a leaf's second half, heapmeta.h), and a chunk
  * of AM_BIG_CHUNK or more also marks the page it starts in and the page
  * it ends in. A query finds the start as in glibc mode, and the end as
@@ -88,7 +88,7 @@ void am_foreign_record(void *p, size_t n, const void *site)
 	uintptr_t a = (uintptr_t)p;
 	size_t u = am_foreign_request(n), bit, ebit;
 	*(uint64_t *)(a + u - AM_TRAILER) =
-		((uint64_t)(uintptr_t)site & 0xFFFFFFFFFFFFull) | (uint64_t)am_foreign_field(u, u - AM_TRAILER - n) << 48;
+		((uint64_t)(uintptr_t)site & 0xFFFFFFFFFFFFull) | (uint64_t)am_foreign_field(a, u, u - AM_TRAILER - n) << 48;
 	uint64_t *leaf = a % UNIT || u > MARK_LIMIT ? NULL : leaf_of(a, 1, &bit);
 	uint64_t *eleaf = leaf ? leaf_of(a + u - UNIT, 1, &ebit) : NULL;
 	if (!eleaf || (!one_leaf(leaf, bit, eleaf, ebit, u) && !findable(a, u, leaf, eleaf))) {
@@ -102,7 +102,7 @@ void am_foreign_record(void *p, size_t n, const void *site)
 void am_foreign_relive(void *p, size_t extent)
 {
 	uint64_t t = *(const uint64_t *)((char *)p + extent - AM_TRAILER);
-	long slack = am_foreign_slack(t, extent);
+	long slack = am_foreign_slack(t, (uintptr_t)p, extent);
 	size_t usable = extent - AM_TRAILER;
 	am_foreign_record(p, slack >= 0 ? usable - (size_t)slack : usable, (const void *)(uintptr_t)(t & 0xFFFFFFFFFFFFull));
 }

@@ -200,7 +200,7 @@ static const char *foreign_verdict(const struct vcheck *c, uintptr_t a, uintptr_
 		return "a chunk starting inside the one before";
 	if (e - a >= AM_BIG_CHUNK && !page_marked(c, a))
 		return "a big chunk whose page is not marked";
-	if (e <= v->hi && am_foreign_slack(word_at(e - AM_TRAILER), e - a) < 0)
+	if (e <= v->hi && am_foreign_slack(word_at(e - AM_TRAILER), a, e - a) < 0)
 		return "a chunk whose trailer is not its own (its extent or slack)";
 	return NULL;
 }

@@ -193,7 +193,7 @@ uint64_t *am_heap_leaf_slow(uintptr_t a, int make, size_t *bit)
 	return leaf;
 }
 
-static void tag_single(void *p)
+void am_heap_tag_mmapped(void *p)
 {
 	uintptr_t lo, hi, hdr = (uintptr_t)p - 16, off = ((const size_t *)p)[-2];
 	struct am_seq *s = am_index_seq_at((uintptr_t)p, &lo, &hi);
@@ -201,10 +201,21 @@ static void tag_single(void *p)
 		am_index_set_heap(s, AM_HEAP_SINGLE_AT(off));
 }
 
+/* glibc is about to resize mmapped chunk p in place (mremap): it stores
+ * the new size word before we store the new trailer, so queries must not
+ * read p as a chunk until it is recorded again (am_heap_tag_mmapped). */
+void am_heap_untag_mmapped(void *p)
+{
+	uintptr_t lo, hi, hdr = (uintptr_t)p - 16, off = ((const size_t *)p)[-2];
+	struct am_seq *s = am_index_seq_at((uintptr_t)p, &lo, &hi);
+	if (s && lo == hdr - off)
+		am_index_clear_heap(s, AM_HEAP_SINGLE_AT(off));
+}
+
 void am_heap_record_mmapped(void *p, size_t n, const void *site)
 {
 	am_put_trailer(p, glibc_usable(glibc_size_word(p)), n, site);
-	tag_single(p);
+	am_heap_tag_mmapped(p);
 }
 
 void am_heap_record_slow(void *p)
@@ -294,7 +305,7 @@ static int read_trailer(const struct reads *r, uintptr_t base, size_t tpos, stru
 	f->base = base;
 	f->t = *(const uint64_t *)(base + tpos);
 	if (r->foreign) {
-		long fs = am_foreign_slack(f->t, tpos + AM_TRAILER);
+		long fs = am_foreign_slack(f->t, base, tpos + AM_TRAILER);
 		f->size = tpos, f->requested = tpos - (size_t)fs;
 		return fs < 0 ? -1 : 0;
 	}
@@ -450,18 +461,24 @@ static int usable_at(const struct am_heapmeta *m, const struct start *st, const 
  * has glibc's or the program's data where its trailer was; one made again
  * with another size, another trailer. What passes was live when its bit
  * was seen set, or is the chunk made again identically. */
+static int bit_now(const struct start *st)
+{
+	return (__atomic_load_n(&st->leaf[st->bit / 64], __ATOMIC_ACQUIRE) >> (st->bit % 64)) & 1;
+}
+
 static int still_live(const struct am_heapmeta *m, const struct start *st, const struct reads *r, size_t usable,
 		      size_t w, const struct found *f)
 {
 	uintptr_t q = st->at;
-	if (!am_bit_test(st->leaf, st->bit))
+	if (!bit_now(st))
 		return 0;
-	__atomic_thread_fence(__ATOMIC_ACQUIRE);
 	if (*(const volatile uint64_t *)(q + usable) != f->t)
 		return 0;
-	if (r->foreign)
-		return am_foreign_end(m, q - m->base) == (intptr_t)(q + usable + AM_TRAILER - m->base);
-	return *(const volatile size_t *)(q - 8) == w;
+	if (r->foreign) /* and the start bit again: the end was read after it */
+		return am_foreign_end(m, q - m->base) == (intptr_t)(q + usable + AM_TRAILER - m->base) &&
+		       bit_now(st);
+	/* bit 0 (PREV_INUSE) tells of the chunk before, which may change */
+	return (*(const volatile size_t *)(q - 8) | 1) == (w | 1);
 }
 
 /* The chunk holding p, read from the arena's sequence, a glibc or a

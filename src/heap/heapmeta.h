@@ -53,18 +53,22 @@ static inline uint64_t *am_leaf_ends(uint64_t *leaf) { return leaf + LEAF_WORDS;
 static inline size_t am_leaf_bytes(void) { return am_heap_mode == AM_HEAP_FOREIGN ? 2 * LEAF_BYTES : LEAF_BYTES; }
 
 /* A foreign chunk's trailer slack field (foreign.c): the slack, under 16,
- * and the chunk's extent in units modulo 4096, so that a reader can tell
- * a trailer that is not this extent's (another chunk's, read in a race). */
-static inline unsigned am_foreign_field(size_t extent, size_t slack)
+ * and 12 bits of a hash of the chunk's start and extent, so that a reader
+ * can tell a trailer that is not this chunk's (another chunk's, read in a
+ * race: a wrong pair passes once in 4096, whatever their distance). */
+static inline unsigned am_foreign_field(uintptr_t start, size_t extent, size_t slack)
 {
-	return (unsigned)slack | (unsigned)((extent / UNIT) & 0xFFF) << 4;
+	uint64_t h = ((uint64_t)start / UNIT * 0x9E3779B97F4A7C15ull) ^ ((uint64_t)extent / UNIT * 0xC2B2AE3D27D4EB4Full);
+	return (unsigned)slack | (unsigned)(h >> 52) << 4;
 }
 
-/* The slack in trailer t if it is a foreign chunk's of that extent, else -1. */
-static inline long am_foreign_slack(uint64_t t, size_t extent)
+/* The slack in trailer t if it is the foreign chunk's at start of that
+ * extent, else -1. */
+static inline long am_foreign_slack(uint64_t t, uintptr_t start, size_t extent)
 {
 	unsigned f = (unsigned)(t >> 48);
-	return (f & ~15u) == am_foreign_field(extent, 0) && (f & 15) <= extent - AM_TRAILER ? (long)(f & 15) : -1;
+	return (f & ~15u) == am_foreign_field(start, extent, 0) && (f & 15) <= extent - AM_TRAILER ? (long)(f & 15)
+												     : -1;
 }
 
 /* heapindex.c: the arena bitmap covering a, or NULL. */

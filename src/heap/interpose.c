@@ -150,10 +150,14 @@ API void *calloc(size_t n, size_t m)
 }
 
 /* realloc of a glibc chunk to n (checked) bytes: its bit is cleared
- * first, as glibc may free p and another thread reuse it. */
+ * first, as glibc may free p and another thread reuse it; an mmapped
+ * chunk, which glibc may resize in place, is untagged. */
 static inline __attribute__((always_inline)) void *resize_glibc(void *p, size_t n, const void *site)
 {
-	am_heap_forget_fast(p);
+	if (__builtin_expect(am_glibc_size_word(p) & 2, 0))
+		am_heap_untag_mmapped(p);
+	else
+		am_heap_forget_fast(p);
 	void *q = am_real.realloc(p, n + AM_TRAILER);
 	if (!q) {
 		am_heap_relive(p); /* still the caller's, as it was */

@@ -21,7 +21,8 @@ for other in /usr/lib/x86_64-linux-gnu/libjemalloc.so.2 /usr/lib/x86_64-linux-gn
 		continue
 	fi
 	for s in heapcheck:api heapcheck:truth heapcheck:threads heapcheck:walk heapcheck:racefree heapcheck:signals \
-		heapcheck:many heapcheck:huge heapedge:nested heapedge:racetop heapedge:freedrace heapedge:slack heapedge:reallocfail; do
+		heapcheck:many heapcheck:huge heapedge:nested heapedge:racetop heapedge:freedrace heapedge:neighbour \
+		heapedge:slack heapedge:reallocfail; do
 		if EXPECT_OTHER_MALLOC=1 LD_PRELOAD=$LIB:$other timeout 300 "$BUILD/tests/prog_${s%%:*}" "${s#*:}" \
 			2>"$BUILD/other.err"; then
 			ok "$name $s"

@@ -15,6 +15,11 @@
  *          again and again: a chunk answer is that chunk as it was made
  *          (its site), never one read after the free (a freed chunk's
  *          trailer holds glibc's data or the program's).
+ * neighbour  a live chunk is always found while the chunk before it is
+ *          freed and made again (glibc flips a bit of its size word).
+ * mremaprace  a query races realloc shrinking an mmapped chunk in place:
+ *          the answer is the chunk before or after, never the new size
+ *          with the program's data read as its trailer.
  * slack    requests far below the chunk's usable size keep their exact
  *          size, even after the program wrote all its usable bytes:
  *          memalign with a big alignment (glibc mmaps and keeps the
@@ -170,6 +175,80 @@ static void scenario_freedrace(void)
 	EXPECT(chunks > 0);
 }
 
+static char *volatile prev_chunk, *volatile live_chunk;
+
+static void *churn_before(void *arg)
+{
+	(void)arg;
+	prev_chunk = malloc(2000); /* this thread's arena: it, live_chunk, a guard */
+	live_chunk = malloc(100);
+	char *guard = malloc(100);
+	while (!top_stop) {
+		free(prev_chunk); /* past tcache: clears live_chunk's PREV_INUSE */
+		prev_chunk = malloc(2000);
+	}
+	free(guard);
+	return NULL;
+}
+
+static void scenario_neighbour(void)
+{
+	pthread_t t;
+	struct allocmap_info i;
+	EXPECT(pthread_create(&t, NULL, churn_before, NULL) == 0);
+	while (!live_chunk)
+		;
+	EXPECT(allocmap_query(live_chunk + 8, &i) == 0 && i.base == live_chunk);
+	const void *site = i.site;
+	long missed = 0;
+	for (long k = 0; k < 5000000; k++)
+		missed += allocmap_query(live_chunk + 8, &i) != 0 || i.base != live_chunk || i.site != site;
+	top_stop = 1;
+	pthread_join(t, NULL);
+	if (missed)
+		fprintf(stderr, "a live chunk missed %ld times in 5M queries\n", missed);
+	EXPECT(missed == 0);
+}
+
+__attribute__((noinline)) static void *shrink_realloc(void *p, size_t n) { return realloc(p, n); }
+
+static void *churn_mremap(void *arg)
+{
+	while (!top_stop) {
+		char *p = alloc_here((size_t)1 << 20); /* mmapped */
+		memset(p, 0x41, 8192); /* the program's data where the shrunk chunk's trailer goes */
+		*(char *volatile *)arg = p;
+		free(shrink_realloc(p, 100)); /* glibc shrinks it in place (mremap) */
+	}
+	return NULL;
+}
+
+static void scenario_mremaprace(void)
+{
+	static char *volatile cur;
+	pthread_t t;
+	EXPECT(mallopt(M_MMAP_THRESHOLD, 128 * 1024) == 1);
+	EXPECT(pthread_create(&t, NULL, churn_mremap, (void *)&cur) == 0);
+	while (!cur)
+		;
+	long chunks = 0;
+	for (long k = 0; k < 150000000; k++) {
+		char *p = cur;
+		struct allocmap_info i;
+		if (allocmap_query(p + 8, &i) != 0 || i.kind != ALLOCMAP_HEAP_CHUNK)
+			continue;
+		int big = (uintptr_t)i.site - (uintptr_t)alloc_here < 512 && i.requested == (size_t)1 << 20;
+		int small = (uintptr_t)i.site - (uintptr_t)shrink_realloc < 512 && i.requested == 100;
+		if (!big && !small)
+			fprintf(stderr, "chunk %p: size %zu requested %zu site %p\n", i.base, i.size, i.requested, i.site);
+		EXPECT(big || small);
+		chunks++;
+	}
+	top_stop = 1;
+	pthread_join(t, NULL);
+	EXPECT(chunks > 0);
+}
+
 __attribute__((noinline)) static void *do_memalign(size_t a, size_t n) { return memalign(a, n); }
 __attribute__((noinline)) static void *do_aligned_alloc(size_t a, size_t n) { return aligned_alloc(a, n); }
 __attribute__((noinline)) static void *do_realloc(void *p, size_t n) { return realloc(p, n); }
@@ -236,7 +315,8 @@ static const struct {
 	const char *name;
 	void (*run)(void);
 } scenarios[] = {{"nested", scenario_nested},   {"racetop", scenario_racetop},
-		 {"freedrace", scenario_freedrace},
+		 {"freedrace", scenario_freedrace},     {"neighbour", scenario_neighbour},
+		 {"mremaprace", scenario_mremaprace},
 		 {"slack", scenario_slack},     {"reallocfail", scenario_reallocfail},
 		 {"huge", scenario_huge}};
 
@@ -247,6 +327,6 @@ int main(int argc, char **argv)
 			scenarios[k].run();
 			return 0;
 		}
-	fprintf(stderr, "usage: %s nested|racetop|freedrace|slack|reallocfail|huge\n", argv[0]);
+	fprintf(stderr, "usage: %s nested|racetop|freedrace|neighbour|mremaprace|slack|reallocfail|huge\n", argv[0]);
 	return 2;
 }
