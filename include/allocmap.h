@@ -72,7 +72,10 @@ struct allocmap_info {
  * live at some moment during the call: a query racing with free(p) either
  * sees the chunk or answers at the mapping level (kind ALLOCMAP_BRK or
  * ALLOCMAP_ANON), never a freed chunk's stale size or site; one racing with
- * malloc may miss the new chunk. Chunk metadata is read from the arena
+ * malloc may miss the new chunk, one racing with realloc may miss the
+ * chunk while the call is under way (even if it fails), and one that
+ * waits too long for a mapping call in flight on the chunk's arena gives
+ * up and answers at the mapping level. Chunk metadata is read from the arena
  * itself, and a mapping call that takes memory away (munmap, mprotect,
  * mremap, MAP_FIXED, a shrinking brk) waits for queries reading that
  * arena, so a query never faults on memory being unmapped — except by a

@@ -126,6 +126,16 @@ static const char *const verdict_text[] = {
 	[BAD_SLACK] = "a chunk whose trailer's slack is larger than the chunk",
 };
 
+/* Whether the trailer at t, tpos bytes after its chunk's start, has a
+ * slack the chunk can hold (a big slack: its request word too). */
+static int slack_fits(uintptr_t t, size_t tpos)
+{
+	size_t slack = (size_t)(word_at(t) >> 48);
+	if (slack == AM_SLACK_BIG)
+		return tpos >= AM_SLACK_BIG && word_at(t - 8) <= tpos - 8;
+	return slack == SLACK_UNKNOWN || slack <= tpos;
+}
+
 static enum verdict judge(const struct facts *f, uintptr_t a, const struct am_map_view *v, uintptr_t prev_end)
 {
 	size_t size = f->w & ~(size_t)7, slack = (size_t)(f->trailer >> 48);
@@ -135,7 +145,9 @@ static enum verdict judge(const struct facts *f, uintptr_t a, const struct am_ma
 		return OVERLAP;
 	if (!(f->next_w & 1))
 		return FREE;
-	return slack != SLACK_UNKNOWN && slack > size - 16 ? BAD_SLACK : GOOD;
+	if (slack == AM_SLACK_BIG) /* its trailer lies size - 16 bytes in */
+		return size - 16 >= AM_SLACK_BIG ? GOOD : BAD_SLACK;
+	return slack == SLACK_UNKNOWN || slack <= size - 16 ? GOOD : BAD_SLACK;
 }
 
 /* Whether a verdict stands when read again: the chunk recorded before and
@@ -330,9 +342,14 @@ static void check_single(struct vcheck *c, const struct am_map_view *v)
 	uintptr_t hdr = v->seq_lo + AM_HEAP_SINGLE_OFF(v->heap);
 	if (hdr + 16 > v->hi || !(v->prot & PROT_READ))
 		return;
-	size_t w = word_at(hdr + 8);
-	if (!(w & 2) || (w & ~(size_t)7) > v->seq_hi - hdr)
+	size_t w = word_at(hdr + 8), size = w & ~(size_t)7;
+	if (!(w & 2) || size > v->seq_hi - hdr || size < 32) {
 		report(c, "an mmapped chunk whose size word does not fit its mapping", hdr + 16);
+		return;
+	}
+	uintptr_t t = hdr + size - AM_TRAILER; /* its trailer, AM_TRAILER below the usable end */
+	if (t + AM_TRAILER <= v->hi && !slack_fits(t, size - 16 - AM_TRAILER))
+		report(c, "an mmapped chunk whose trailer's slack is larger than the chunk", hdr + 16);
 }
 
 /* Map v's part of v->heap: its own arena's, or the brk heap's lane over a

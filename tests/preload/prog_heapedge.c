@@ -264,6 +264,11 @@ static void scenario_slack(void)
 	memset(b, 0x5a, malloc_usable_size(b));
 	expect_request(a, 10, (const void *)do_memalign);
 	expect_request(b, 1000, (const void *)do_aligned_alloc);
+	size_t *word = (size_t *)((char *)a + malloc_usable_size(a)), saved = *word; /* a's request, below its trailer */
+	*word = (size_t)1 << 40; /* forged: more than the chunk */
+	EXPECT(allocmap_check(-1) == 1);
+	*word = saved;
+	EXPECT(allocmap_check(2) == 0);
 	char *c = malloc((size_t)1 << 20); /* mmapped */
 	char *d = do_realloc(c, 100);      /* glibc keeps an mmapped chunk that shrinks */
 	expect_request(d, 100, (const void *)do_realloc);
