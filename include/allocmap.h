@@ -73,7 +73,8 @@ struct allocmap_info {
  * sees the chunk or answers at the mapping level (kind ALLOCMAP_BRK or
  * ALLOCMAP_ANON), never a freed chunk's stale size or site; one racing with
  * malloc may miss the new chunk, one racing with realloc may miss the
- * chunk while the call is under way (even if it fails), and one that
+ * chunk while the call is under way (even if it fails; in a forked child,
+ * a realloc another thread had under way at the fork), and one that
  * waits too long for a mapping call in flight on the chunk's arena gives
  * up and answers at the mapping level. Chunk metadata is read from the arena
  * itself, and a mapping call that takes memory away (munmap, mprotect,

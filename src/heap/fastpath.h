@@ -50,7 +50,8 @@ void am_heap_record_mmapped(void *p, size_t n, const void *site);
 /* An mmapped chunk's sequence is tagged as that one chunk (heap.h):
  * untagged while glibc resizes it in place, tagged again after. */
 void am_heap_tag_mmapped(void *p);
-void am_heap_untag_mmapped(void *p);
+/* 1 if p was tagged (it is not now). */
+int am_heap_untag_mmapped(void *p);
 void am_heap_forget_slow(void *p);
 void am_heap_mark_big(uint64_t *leaf, size_t bit, int set);
 /* The leaf and bit of chunk address a (made if `make`), or NULL; caches it. */
@@ -169,13 +170,14 @@ static inline __attribute__((always_inline)) void am_heap_record_fast(void *p, s
 }
 
 /* p, forgotten, is the program's again (a realloc failed): its trailer
- * was left alone; an mmapped chunk is tagged again. */
-static inline __attribute__((always_inline)) void am_heap_relive(void *p)
+ * was left alone; an mmapped chunk is tagged again if it was untagged. */
+static inline __attribute__((always_inline)) void am_heap_relive(void *p, int untagged)
 {
 	size_t w = am_glibc_size_word(p);
-	if (w & 2)
-		am_heap_tag_mmapped(p);
-	else if ((w & ~(size_t)7) <= AM_MARK_LIMIT) /* one too big was counted once */
+	if (w & 2) {
+		if (untagged)
+			am_heap_tag_mmapped(p);
+	} else if ((w & ~(size_t)7) <= AM_MARK_LIMIT) /* one too big was counted once */
 		am_heap_set_bits(p, w);
 }
 

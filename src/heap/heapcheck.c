@@ -102,19 +102,22 @@ static size_t word_at(uintptr_t a) { return *(const size_t *)a; }
 struct facts {
 	size_t w, next_w;
 	uint64_t trailer;
+	size_t request; /* a big slack's request word (else 0) */
 };
 
 static void read_facts(uintptr_t a, const struct am_map_view *v, struct facts *f)
 {
 	f->w = word_at(a - 8);
 	size_t size = f->w & ~(size_t)7;
-	f->next_w = 1, f->trailer = (uint64_t)SLACK_UNKNOWN << 48;
+	f->next_w = 1, f->trailer = (uint64_t)SLACK_UNKNOWN << 48, f->request = 0;
 	if (size < 32 || size > v->seq_hi - (a - 16))
 		return;
 	if (a + size - 8 < v->hi)
 		f->next_w = word_at(a + size - 8);
 	if (a + size - 8 <= v->hi)
 		f->trailer = word_at(a + size - 16);
+	if ((f->trailer >> 48) == AM_SLACK_BIG && size >= 32 + AM_SLACK_BIG)
+		f->request = word_at(a + size - 24);
 }
 
 enum verdict { GOOD, BAD_SIZE, OVERLAP, FREE, BAD_SLACK };
@@ -131,8 +134,8 @@ static const char *const verdict_text[] = {
 static int slack_fits(uintptr_t t, size_t tpos)
 {
 	size_t slack = (size_t)(word_at(t) >> 48);
-	if (slack == AM_SLACK_BIG)
-		return tpos >= AM_SLACK_BIG && word_at(t - 8) <= tpos - 8;
+	if (slack == AM_SLACK_BIG) /* written only for a slack of AM_SLACK_BIG or more */
+		return tpos >= AM_SLACK_BIG && word_at(t - 8) <= tpos - AM_SLACK_BIG;
 	return slack == SLACK_UNKNOWN || slack <= tpos;
 }
 
@@ -146,7 +149,7 @@ static enum verdict judge(const struct facts *f, uintptr_t a, const struct am_ma
 	if (!(f->next_w & 1))
 		return FREE;
 	if (slack == AM_SLACK_BIG) /* its trailer lies size - 16 bytes in */
-		return size - 16 >= AM_SLACK_BIG ? GOOD : BAD_SLACK;
+		return size - 16 >= AM_SLACK_BIG && f->request <= size - 16 - AM_SLACK_BIG ? GOOD : BAD_SLACK;
 	return slack == SLACK_UNKNOWN || slack <= size - 16 ? GOOD : BAD_SLACK;
 }
 
@@ -161,7 +164,8 @@ static int stands(struct vcheck *c, uintptr_t a, const struct facts *f, enum ver
 	if (!still_recorded(c, a))
 		return 0;
 	read_facts(a, c->view, &again);
-	if (again.w != f->w || again.next_w != f->next_w || again.trailer != f->trailer || !still_recorded(c, a))
+	if (again.w != f->w || again.next_w != f->next_w || again.trailer != f->trailer || again.request != f->request ||
+	    !still_recorded(c, a))
 		return 0;
 	return why != OVERLAP || (still_recorded(c, c->prev_a) && word_at(c->prev_a - 8) == c->prev_w);
 }

@@ -204,12 +204,11 @@ void am_heap_tag_mmapped(void *p)
 /* glibc is about to resize mmapped chunk p in place (mremap): it stores
  * the new size word before we store the new trailer, so queries must not
  * read p as a chunk until it is recorded again (am_heap_tag_mmapped). */
-void am_heap_untag_mmapped(void *p)
+int am_heap_untag_mmapped(void *p)
 {
 	uintptr_t lo, hi, hdr = (uintptr_t)p - 16, off = ((const size_t *)p)[-2];
 	struct am_seq *s = am_index_seq_at((uintptr_t)p, &lo, &hi);
-	if (s && lo == hdr - off)
-		am_index_clear_heap(s, AM_HEAP_SINGLE_AT(off));
+	return s && lo == hdr - off && am_index_clear_heap(s, AM_HEAP_SINGLE_AT(off));
 }
 
 void am_heap_record_mmapped(void *p, size_t n, const void *site)
@@ -316,8 +315,8 @@ static int read_trailer(const struct reads *r, uintptr_t base, size_t tpos, stru
 		return 0;
 	if (tpos < AM_SLACK_BIG || !readable(r, base + tpos - 8, 8))
 		return -1;
-	f->requested = *(const size_t *)(base + tpos - 8);
-	f->requested = f->requested <= f->size ? f->requested : f->size;
+	f->requested = *(const size_t *)(base + tpos - 8); /* written only with such a slack: */
+	f->requested = f->requested <= tpos - AM_SLACK_BIG ? f->requested : f->size;
 	return 0;
 }
 

@@ -154,13 +154,14 @@ API void *calloc(size_t n, size_t m)
  * chunk, which glibc may resize in place, is untagged. */
 static inline __attribute__((always_inline)) void *resize_glibc(void *p, size_t n, const void *site)
 {
+	int untagged = 0;
 	if (__builtin_expect(am_glibc_size_word(p) & 2, 0))
-		am_heap_untag_mmapped(p);
+		untagged = am_heap_untag_mmapped(p);
 	else
 		am_heap_forget_fast(p);
 	void *q = am_real.realloc(p, n + AM_TRAILER);
 	if (!q) {
-		am_heap_relive(p); /* still the caller's, as it was */
+		am_heap_relive(p, untagged); /* still the caller's, as it was */
 		return NULL;
 	}
 	return record(q, n, site);

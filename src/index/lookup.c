@@ -169,9 +169,9 @@ void *am_index_set_heap(struct am_seq *seq, void *h)
 	return expect;
 }
 
-void am_index_clear_heap(struct am_seq *seq, void *h)
+int am_index_clear_heap(struct am_seq *seq, void *h)
 {
-	__atomic_compare_exchange_n(&seq->heap, &h, NULL, 0, __ATOMIC_ACQ_REL, __ATOMIC_RELAXED);
+	return __atomic_compare_exchange_n(&seq->heap, &h, NULL, 0, __ATOMIC_ACQ_REL, __ATOMIC_RELAXED);
 }
 
 int am_index_each(int (*fn)(const struct am_map_view *m, void *arg), void *arg)

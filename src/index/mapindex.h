@@ -133,8 +133,8 @@ int am_index_read_retry(unsigned ticket);
 /* Sets seq->heap from NULL to h (one writer wins); returns the value now
  * in place. */
 void *am_index_set_heap(struct am_seq *seq, void *h);
-/* Sets seq->heap from h back to NULL, if it is still h. */
-void am_index_clear_heap(struct am_seq *seq, void *h);
+/* Sets seq->heap from h back to NULL, if it is still h: 1 if it was. */
+int am_index_clear_heap(struct am_seq *seq, void *h);
 
 /* Calls fn on each map in address order, under the index lock (fn must
  * not call back into the index or allocate). Stops when fn returns != 0. */

@@ -255,6 +255,26 @@ __attribute__((noinline)) static void *do_realloc(void *p, size_t n) { return re
 __attribute__((noinline)) static void *do_pvalloc(size_t n) { return pvalloc(n); }
 __attribute__((noinline)) static void *do_malloc(size_t n) { return malloc(n); }
 
+/* A big slack forged on an arena chunk (glibc's mmap off for it): the
+ * check must see its request word. */
+static void forge_arena_slack(void)
+{
+	if (getenv("EXPECT_OTHER_MALLOC"))
+		return; /* another malloc's trailer has no big slack */
+	EXPECT(mallopt(M_MMAP_THRESHOLD, 64 << 20) == 1);
+	char *p = malloc(200000);
+	size_t n = malloc_usable_size(p);
+	uint64_t *t = (uint64_t *)(p + n), saved = *t;
+	EXPECT(allocmap_check(2) == 0);
+	*t = (saved & 0xFFFFFFFFFFFFull) | (uint64_t)0xFFFE << 48;
+	*(size_t *)(p + n - 8) = (size_t)1 << 40;
+	EXPECT(allocmap_check(-1) == 1);
+	*t = saved;
+	EXPECT(allocmap_check(2) == 0);
+	free(p);
+	EXPECT(mallopt(M_MMAP_THRESHOLD, 128 << 10) == 1);
+}
+
 static void scenario_slack(void)
 {
 	void *a = do_memalign((size_t)1 << 20, 10), *b = do_aligned_alloc((size_t)1 << 18, 1000);
@@ -267,8 +287,11 @@ static void scenario_slack(void)
 	size_t *word = (size_t *)((char *)a + malloc_usable_size(a)), saved = *word; /* a's request, below its trailer */
 	*word = (size_t)1 << 40; /* forged: more than the chunk */
 	EXPECT(allocmap_check(-1) == 1);
+	*word = malloc_usable_size(a); /* forged: inside, but not with such a slack */
+	EXPECT(allocmap_check(-1) == 1);
 	*word = saved;
 	EXPECT(allocmap_check(2) == 0);
+	forge_arena_slack();
 	char *c = malloc((size_t)1 << 20); /* mmapped */
 	char *d = do_realloc(c, 100);      /* glibc keeps an mmapped chunk that shrinks */
 	expect_request(d, 100, (const void *)do_realloc);
