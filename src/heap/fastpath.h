@@ -101,6 +101,14 @@ static inline void am_bit_update(uint64_t *leaf, size_t i, int set)
 		__atomic_fetch_and(w, ~mask, __ATOMIC_RELEASE);
 }
 
+/* A trailer word (heap.h): the site's 48 bits, the 16-bit field above. */
+static inline uint64_t am_trailer_word(const void *site, uint64_t field)
+{
+	return ((uint64_t)(uintptr_t)site & 0xFFFFFFFFFFFFull) | field << 48;
+}
+
+static inline const void *am_trailer_site(uint64_t t) { return (const void *)(uintptr_t)(t & 0xFFFFFFFFFFFFull); }
+
 /* Writes the trailer (heap.h) of chunk p, whose underlying usable area is
  * `usable` bytes, for a request of n bytes at site. A slack of
  * AM_SLACK_BIG or more is written as AM_SLACK_BIG, with n itself in the 8
@@ -114,7 +122,7 @@ static inline void am_put_trailer(void *p, size_t usable, size_t n, const void *
 		t[-1] = n;
 		slack = AM_SLACK_BIG;
 	}
-	*t = ((uint64_t)(uintptr_t)site & 0xFFFFFFFFFFFFull) | slack << 48;
+	*t = am_trailer_word(site, slack);
 }
 
 /* The program-visible usable size of a chunk whose trailer t lies tpos

@@ -87,8 +87,7 @@ void am_foreign_record(void *p, size_t n, const void *site)
 {
 	uintptr_t a = (uintptr_t)p;
 	size_t u = am_foreign_request(n), bit, ebit;
-	*(uint64_t *)(a + u - AM_TRAILER) =
-		((uint64_t)(uintptr_t)site & 0xFFFFFFFFFFFFull) | (uint64_t)am_foreign_field(a, u, u - AM_TRAILER - n) << 48;
+	*(uint64_t *)(a + u - AM_TRAILER) = am_trailer_word(site, am_foreign_field(a, u, u - AM_TRAILER - n));
 	uint64_t *leaf = a % UNIT || u > MARK_LIMIT ? NULL : leaf_of(a, 1, &bit);
 	uint64_t *eleaf = leaf ? leaf_of(a + u - UNIT, 1, &ebit) : NULL;
 	if (!eleaf || (!one_leaf(leaf, bit, eleaf, ebit, u) && !findable(a, u, leaf, eleaf))) {
@@ -104,7 +103,7 @@ void am_foreign_relive(void *p, size_t extent)
 	uint64_t t = *(const uint64_t *)((char *)p + extent - AM_TRAILER);
 	long slack = am_foreign_slack(t, (uintptr_t)p, extent);
 	size_t usable = extent - AM_TRAILER;
-	am_foreign_record(p, slack >= 0 ? usable - (size_t)slack : usable, (const void *)(uintptr_t)(t & 0xFFFFFFFFFFFFull));
+	am_foreign_record(p, slack >= 0 ? usable - (size_t)slack : usable, am_trailer_site(t));
 }
 
 /* The recorded extent of chunk p, or 0; its start leaf and bit. */

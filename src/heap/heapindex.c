@@ -193,11 +193,21 @@ uint64_t *am_heap_leaf_slow(uintptr_t a, int make, size_t *bit)
 	return leaf;
 }
 
+/* The sequence mmapped chunk p is the one chunk of (its header lies *off
+ * bytes in, glibc's prev_size of an mmapped chunk), or NULL. */
+static struct am_seq *single_seq(void *p, uintptr_t *off)
+{
+	uintptr_t lo, hi, hdr = (uintptr_t)p - 16;
+	*off = ((const size_t *)p)[-2];
+	struct am_seq *s = am_index_seq_at((uintptr_t)p, &lo, &hi);
+	return s && lo == hdr - *off ? s : NULL;
+}
+
 void am_heap_tag_mmapped(void *p)
 {
-	uintptr_t lo, hi, hdr = (uintptr_t)p - 16, off = ((const size_t *)p)[-2];
-	struct am_seq *s = am_index_seq_at((uintptr_t)p, &lo, &hi);
-	if (s && lo == hdr - off)
+	uintptr_t off;
+	struct am_seq *s = single_seq(p, &off);
+	if (s)
 		am_index_set_heap(s, AM_HEAP_SINGLE_AT(off));
 }
 
@@ -206,9 +216,9 @@ void am_heap_tag_mmapped(void *p)
  * read p as a chunk until it is recorded again (am_heap_tag_mmapped). */
 int am_heap_untag_mmapped(void *p)
 {
-	uintptr_t lo, hi, hdr = (uintptr_t)p - 16, off = ((const size_t *)p)[-2];
-	struct am_seq *s = am_index_seq_at((uintptr_t)p, &lo, &hi);
-	return s && lo == hdr - off && am_index_clear_heap(s, AM_HEAP_SINGLE_AT(off));
+	uintptr_t off;
+	struct am_seq *s = single_seq(p, &off);
+	return s && am_index_clear_heap(s, AM_HEAP_SINGLE_AT(off));
 }
 
 void am_heap_record_mmapped(void *p, size_t n, const void *site)
@@ -305,8 +315,10 @@ static int read_trailer(const struct reads *r, uintptr_t base, size_t tpos, stru
 	f->t = *(const uint64_t *)(base + tpos);
 	if (r->foreign) {
 		long fs = am_foreign_slack(f->t, base, tpos + AM_TRAILER);
+		if (fs < 0)
+			return -1;
 		f->size = tpos, f->requested = tpos - (size_t)fs;
-		return fs < 0 ? -1 : 0;
+		return 0;
 	}
 	size_t slack = (size_t)(f->t >> 48);
 	f->size = am_visible_size(tpos, f->t);
@@ -325,7 +337,7 @@ static void put_chunk(const struct found *f, struct allocmap_info *out)
 	out->base = (const void *)f->base;
 	out->size = f->size;
 	out->requested = f->requested;
-	out->site = (const void *)(uintptr_t)(f->t & 0xFFFFFFFFFFFFull);
+	out->site = am_trailer_site(f->t);
 	out->kind = ALLOCMAP_HEAP_CHUNK;
 	out->allocator = "malloc";
 }
@@ -454,17 +466,19 @@ static int usable_at(const struct am_heapmeta *m, const struct start *st, const 
 	return 0;
 }
 
+/* Whether st's start bit is set now (an acquire load: what is read after
+ * it is read after it). */
+static int bit_now(const struct start *st)
+{
+	return (__atomic_load_n(&st->leaf[st->bit / 64], __ATOMIC_ACQUIRE) >> (st->bit % 64)) & 1;
+}
+
 /* Whether the chunk at st, read as (usable, size word w, trailer f->t),
  * is still so: its bit still set, then its trailer and its size word (or a
  * foreign chunk's end, read in pieces) unchanged. A chunk freed meanwhile
  * has glibc's or the program's data where its trailer was; one made again
  * with another size, another trailer. What passes was live when its bit
  * was seen set, or is the chunk made again identically. */
-static int bit_now(const struct start *st)
-{
-	return (__atomic_load_n(&st->leaf[st->bit / 64], __ATOMIC_ACQUIRE) >> (st->bit % 64)) & 1;
-}
-
 static int still_live(const struct am_heapmeta *m, const struct start *st, const struct reads *r, size_t usable,
 		      size_t w, const struct found *f)
 {
