@@ -3,8 +3,11 @@
  * [lo, hi); `wide` counts calls in flight that found no free slot (they
  * block every reader); `active` counts all calls in flight (it is raised
  * before a slot is filled, so a reader that sees it zero can skip the
- * slots); `readers` counts readers inside; a thread's in_read counts
- * the reads it is inside (a query in a signal handler can nest in one).
+ * slots); the readers inside are counted in STRIPES counters, a thread
+ * always in the same one (by its TLS address), each on its own cache
+ * line, so that threads querying at once do not contend for one line; a
+ * thread's in_read counts the reads it is inside (a query in a signal
+ * handler can nest in one).
  */
 #include "quiesce.h"
 
@@ -15,10 +18,32 @@ static struct {
 	uintptr_t lo, hi;
 	int used;
 } slots[SLOTS];
-static unsigned readers, wide, active; /* active: calls in flight, slotted or wide */
+#define STRIPES 16
+
+static struct {
+	unsigned n;
+} __attribute__((aligned(64))) readers[STRIPES];
+static unsigned wide, active; /* active: calls in flight, slotted or wide */
 __thread int am_quiesce_in_unmap, am_quiesce_in_read;
 #define in_unmap am_quiesce_in_unmap
 #define in_read am_quiesce_in_read
+
+/* This thread's readers counter: TLS blocks lie apart by at least a page. */
+static unsigned *my_readers(void)
+{
+	uint64_t h = ((uint64_t)(uintptr_t)&am_quiesce_in_read >> 12) * 0x9E3779B97F4A7C15ull;
+	return &readers[h >> 60].n;
+}
+
+/* Whether a reader other than this thread's own (in_read) is inside. */
+static int readers_inside(void)
+{
+	unsigned *mine = my_readers();
+	for (int i = 0; i < STRIPES; i++)
+		if (__atomic_load_n(&readers[i].n, __ATOMIC_SEQ_CST) > (&readers[i].n == mine ? (unsigned)in_read : 0))
+			return 1;
+	return 0;
+}
 
 static int claim(uintptr_t lo, uintptr_t hi)
 {
@@ -41,7 +66,7 @@ int am_quiesce_unmap_begin(uintptr_t lo, uintptr_t hi)
 	int ticket = claim(lo, hi > lo ? hi : lo + 1);
 	/* not counting a read this thread is in (a handler unmapping while it
 	 * interrupted a query here would otherwise wait for itself) */
-	while (__atomic_load_n(&readers, __ATOMIC_SEQ_CST) > (unsigned)in_read)
+	while (readers_inside())
 		__builtin_ia32_pause();
 	return ticket;
 }
@@ -74,12 +99,13 @@ static int overlaps_call(uintptr_t lo, uintptr_t hi)
 
 int am_quiesce_read_begin_threaded(uintptr_t lo, uintptr_t hi)
 {
+	unsigned *mine = my_readers();
 	for (int i = 0; i < READ_TRIES; i++) {
 		in_read++;
-		__atomic_fetch_add(&readers, 1, __ATOMIC_SEQ_CST);
+		__atomic_fetch_add(mine, 1, __ATOMIC_SEQ_CST);
 		if (!overlaps_call(lo, hi))
 			return 0;
-		__atomic_fetch_sub(&readers, 1, __ATOMIC_RELEASE);
+		__atomic_fetch_sub(mine, 1, __ATOMIC_RELEASE);
 		in_read--;
 		__builtin_ia32_pause();
 	}
@@ -88,7 +114,7 @@ int am_quiesce_read_begin_threaded(uintptr_t lo, uintptr_t hi)
 
 void am_quiesce_read_end_threaded(void)
 {
-	__atomic_fetch_sub(&readers, 1, __ATOMIC_RELEASE);
+	__atomic_fetch_sub(my_readers(), 1, __ATOMIC_RELEASE);
 	in_read--;
 }
 
@@ -96,6 +122,8 @@ void am_quiesce_reset_child(void)
 {
 	for (int i = 0; i < SLOTS; i++)
 		slots[i].hi = 0, slots[i].used = 0;
-	readers = wide = active = 0;
+	for (int i = 0; i < STRIPES; i++)
+		readers[i].n = 0;
+	wide = active = 0;
 	in_unmap = in_read = 0;
 }
