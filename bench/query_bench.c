@@ -26,6 +26,13 @@
  * Also timed: pointers into 256 of the live chunks only (the query's
  * own cost, with what it reads in cache).
  *
+ * Last (threads make the process multi-threaded, which costs queries an
+ * announcement to mapping calls on other threads, quiesce.h): pointers
+ * into 256 hot chunks again, queried by the main thread alone, then by
+ * one thread per CPU (2 to 8) at once, each timing its own batches: the
+ * median of the threads' medians. Threads querying at once should cost
+ * little more than one alone.
+ *
  * Other kinds, 2^16 random pointers each, same timing: inside 64 mmapped
  * chunks (256 KiB-4 MiB; kind HEAP_CHUNK, base exact), in this thread's
  * stack (kind STACK), in the text of libc and of this program (kind
@@ -38,6 +45,7 @@
 #include "benchutil.h"
 #include <dlfcn.h>
 #include <math.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -388,6 +396,85 @@ static void usage(void)
 	exit(2);
 }
 
+/* ---- queries from several threads ------------------------------------------ */
+
+struct querier {
+	const void *const *p;
+	size_t n;
+	pthread_barrier_t *start;
+	struct timing t;
+};
+
+static void *querier_main(void *arg)
+{
+	struct querier *q = arg;
+	pthread_barrier_wait(q->start);
+	q->t = time_batches(QUERIES, q->p, NULL, q->n, PASSES);
+	return NULL;
+}
+
+static void *idle(void *arg) { return arg; }
+
+static int cmp_timing(const void *a, const void *b)
+{
+	double x = ((const struct timing *)a)->median, y = ((const struct timing *)b)->median;
+	return (x > y) - (x < y);
+}
+
+/* nt threads query p[0..n) each, started together: their timings, sorted. */
+static void query_at_once(const void *const *p, size_t n, int nt, struct timing *t)
+{
+	pthread_t th[8];
+	struct querier q[8];
+	pthread_barrier_t start;
+	pthread_barrier_init(&start, NULL, (unsigned)nt);
+	for (int i = 0; i < nt; i++) {
+		q[i] = (struct querier){p, n, &start, {0, 0}};
+		if (pthread_create(&th[i], NULL, querier_main, &q[i]) != 0) {
+			fprintf(stderr, "query_bench: pthread_create failed\n");
+			exit(1);
+		}
+	}
+	for (int i = 0; i < nt; i++) {
+		pthread_join(th[i], NULL);
+		t[i] = q[i].t;
+	}
+	pthread_barrier_destroy(&start);
+	qsort(t, (size_t)nt, sizeof *t, cmp_timing);
+}
+
+static size_t thread_queries(size_t nq, uint64_t *rng)
+{
+	void *chunk[HOT];
+	size_t size[HOT];
+	for (int i = 0; i < HOT; i++)
+		if (!(chunk[i] = malloc(size[i] = log_uniform_size(rng)))) {
+			fprintf(stderr, "query_bench: malloc failed\n");
+			exit(1);
+		}
+	const void **p = map_or_die(nq * sizeof *p), **base = map_or_die(nq * sizeof *base);
+	size_t *req = map_or_die(nq * sizeof *req);
+	draw(chunk, size, HOT, nq, rng, p, base, req);
+	pthread_t th;
+	if (pthread_create(&th, NULL, idle, NULL) == 0)
+		pthread_join(th, NULL); /* the process is multi-threaded from now on */
+	size_t wrong = check_answers(p, base, req, nq, ALLOCMAP_HEAP_CHUNK, "heap, threads");
+	print_row("256 hot, threaded proc", nq * PASSES, time_batches(QUERIES, p, NULL, nq, PASSES), wrong,
+		  "the main thread alone, other threads having run");
+	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+	int nt = cpus < 2 ? 2 : cpus > 8 ? 8 : (int)cpus;
+	struct timing t[8];
+	query_at_once(p, nq, nt, t);
+	char what[32], note[64];
+	snprintf(what, sizeof what, "256 hot, %d at once", nt);
+	snprintf(note, sizeof note, "%d threads querying together; fastest %.1f", nt, t[0].median);
+	print_row(what, nq * PASSES * (size_t)nt, t[nt / 2], 0, note);
+	for (int i = 0; i < HOT; i++)
+		free(chunk[i]);
+	munmap(p, nq * sizeof *p), munmap(base, nq * sizeof *base), munmap(req, nq * sizeof *req);
+	return wrong;
+}
+
 int main(int argc, char **argv)
 {
 	const char *lib = NULL;
@@ -433,6 +520,7 @@ int main(int argc, char **argv)
 	wrong += text_queries("libc text", (const void *)&printf, &rng);
 	wrong += text_queries("program text", (const void *)&main, &rng);
 	wrong += unmapped_queries(&rng);
+	wrong += thread_queries(nq / 4, &rng);
 	int goal_met = heap[0].median <= GOAL_NS, many_met = heap[4].median <= GOAL_NS;
 	printf("\nheap chunks: median %.1f ns/query on random pointers (floors: %.1f independent, %.1f chained\n",
 	       heap[0].median, heap[1].median, heap[2].median);
