@@ -76,6 +76,12 @@ $(BUILD)/tests/prog_%: tests/preload/prog_%.c $(SO)
 	@mkdir -p $(@D)
 	$(CC) $(TEST_CFLAGS) $< -o $@ -L$(BUILD)/lib -Wl,-rpath,$(abspath $(BUILD)/lib) -lallocmap -lpthread -ldl
 
+# prog_mallocsem compares the malloc family with and without the library:
+# it reaches the library only through LD_PRELOAD.
+$(BUILD)/tests/prog_mallocsem: tests/preload/prog_mallocsem.c
+	@mkdir -p $(@D)
+	$(CC) $(TEST_CFLAGS) $< -o $@ -lpthread -ldl
+
 $(BUILD)/bench/%: bench/%.c $(AR_LIB)
 	@mkdir -p $(@D)
 	$(CC) $(BASE_CFLAGS) -O2 -Wno-missing-prototypes $< -o $@ $(AR_LIB) -lpthread -lm -ldl
