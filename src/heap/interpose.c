@@ -3,7 +3,13 @@
  * (glibc's: fastpath.h, heapindex.c; another malloc's: foreign.c); frees
  * forget the chunk first. Semantics are
  * glibc's: errno ENOMEM on failure, realloc(p, 0) frees and returns NULL,
- * posix_memalign returns EINVAL for a bad alignment.
+ * posix_memalign returns EINVAL for a bad alignment. A request too big to
+ * pad (over SIZE_MAX - 32, or whose size overflows) goes to the real
+ * allocator as it stands, which refuses it its own way (EINVAL before
+ * ENOMEM for a bad alignment with glibc; errno untouched by jemalloc's
+ * realloc and memalign, tcmalloc's calloc); a chunk it grants anyway
+ * (tcmalloc's memalign with an alignment not a power of two) is handed
+ * out unindexed, as it would be without the library.
  *
  * The hot path is malloc/free in glibc mode: one load of the mode, the
  * real call, and the inlined record/forget. Everything else — the first
@@ -105,7 +111,7 @@ __attribute__((noinline)) static void *alloc_slow(size_t n, const void *site)
 	if (!am_heap_indexed(am_heap_mode))
 		return am_real.malloc(n);
 	size_t m = padded(n);
-	return m ? keep(am_real.malloc(m), n, site) : too_big();
+	return m ? keep(am_real.malloc(m), n, site) : am_real.malloc(n);
 }
 
 static inline void *alloc(size_t n, const void *site)
@@ -140,13 +146,12 @@ API void cfree(void *p) { free(p); }
 
 API void *calloc(size_t n, size_t m)
 {
-	size_t total;
-	if (!ready() || __builtin_mul_overflow(n, m, &total))
+	size_t total, k;
+	if (!ready())
 		return too_big();
-	if (!am_heap_indexed(am_heap_mode))
+	if (!am_heap_indexed(am_heap_mode) || __builtin_mul_overflow(n, m, &total) || !(k = padded(total)))
 		return am_real.calloc(n, m);
-	size_t k = padded(total);
-	return k ? keep(am_real.calloc(1, k), total, SITE) : too_big();
+	return keep(am_real.calloc(1, k), total, SITE);
 }
 
 /* realloc of a glibc chunk to n (checked) bytes: its bit is cleared
@@ -190,8 +195,8 @@ __attribute__((noinline)) static void *resize_slow(void *p, size_t n, const void
 		return NULL;
 	}
 	size_t m = padded(n);
-	if (!m)
-		return too_big();
+	if (!m) /* p stays recorded: every allocator refuses this much */
+		return am_real.realloc(p, n);
 	return mo == AM_HEAP_GLIBC ? resize_glibc(p, n, site) : resize_foreign(p, n, m, site);
 }
 
@@ -222,7 +227,7 @@ static void *aligned(size_t align, size_t ask, size_t n, const void *site)
 	if (!am_heap_indexed(am_heap_mode))
 		return am_real.memalign(align, ask);
 	size_t m = padded(ask);
-	return m ? keep(am_real.memalign(align, m), n, site) : too_big();
+	return m ? keep(am_real.memalign(align, m), n, site) : am_real.memalign(align, ask);
 }
 
 API void *memalign(size_t align, size_t n) { return aligned(align, n, n, SITE); }
