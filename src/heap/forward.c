@@ -51,8 +51,11 @@ enum am_heap_mode am_heap_resolve(void)
 	am_real.calloc = next("calloc");
 	am_real.realloc = next("realloc");
 	am_real.memalign = next("memalign");
+	am_real.aligned_alloc = next("aligned_alloc");
+	am_real.posix_memalign = next("posix_memalign");
 	am_real.usable = next("malloc_usable_size");
-	if (!m || !am_real.free || !am_real.calloc || !am_real.realloc || !am_real.memalign) {
+	if (!m || !am_real.free || !am_real.calloc || !am_real.realloc || !am_real.memalign || !am_real.aligned_alloc ||
+	    !am_real.posix_memalign) {
 		am_log("cannot find the malloc to forward to; this process cannot run under allocmap");
 		am_real.malloc = m; /* the callers below fail loudly rather than recurse */
 		return publish(AM_HEAP_FORWARD);

@@ -71,6 +71,8 @@ struct am_real_malloc {
 	void *(*calloc)(size_t, size_t);
 	void *(*realloc)(void *, size_t);
 	void *(*memalign)(size_t, size_t);
+	void *(*aligned_alloc)(size_t, size_t); /* its own rules (C11, or glibc >= 2.38) */
+	int (*posix_memalign)(void **, size_t, size_t);
 	size_t (*usable)(void *);
 };
 

@@ -1,15 +1,20 @@
 /* The malloc family, interposed: each call forwards to the real allocator
  * (forward.c) asking for AM_TRAILER more bytes, then records the chunk
  * (glibc's: fastpath.h, heapindex.c; another malloc's: foreign.c); frees
- * forget the chunk first. Semantics are
- * glibc's: errno ENOMEM on failure, realloc(p, 0) frees and returns NULL,
- * posix_memalign returns EINVAL for a bad alignment. A request too big to
- * pad (over SIZE_MAX - 32, or whose size overflows) goes to the real
- * allocator as it stands, which refuses it its own way (EINVAL before
- * ENOMEM for a bad alignment with glibc; errno untouched by jemalloc's
- * realloc and memalign, tcmalloc's calloc); a chunk it grants anyway
- * (tcmalloc's memalign with an alignment not a power of two) is handed
- * out unindexed, as it would be without the library.
+ * forget the chunk first. Semantics are the real allocator's (the
+ * product promise: a program behaves as without the library): each call
+ * goes to its own counterpart there — aligned_alloc and posix_memalign
+ * too, whose rules can differ from memalign's — but those not every
+ * malloc defines are made as glibc makes them: valloc, pvalloc and
+ * __libc_memalign from its memalign, reallocarray from its realloc;
+ * realloc(p, 0) frees and returns NULL, as in glibc, jemalloc and
+ * tcmalloc. A request too big to pad (over SIZE_MAX - 32, or whose
+ * size overflows) goes to the real allocator as it stands, which refuses
+ * it its own way (EINVAL before ENOMEM for a bad alignment with glibc;
+ * errno untouched by jemalloc's realloc and memalign, tcmalloc's calloc);
+ * a chunk it grants anyway (tcmalloc's memalign with an alignment not a
+ * power of two) is handed out unindexed, as it would be without the
+ * library. If no real allocator is found, calls fail with ENOMEM.
  *
  * The hot path is malloc/free in glibc mode: one load of the mode, the
  * real call, and the inlined record/forget. Everything else — the first
@@ -219,35 +224,38 @@ API void *reallocarray(void *p, size_t n, size_t m)
 	return resize(p, total, SITE);
 }
 
-/* n bytes (at least `ask`, which is n or more) aligned to align. */
-static void *aligned(size_t align, size_t ask, size_t n, const void *site)
+/* n bytes (at least `ask`, which is n or more) aligned to align, by the
+ * real allocator's aligned_alloc if `c11` (its rules may differ: jemalloc
+ * sets errno where its memalign does not), else its memalign. */
+static void *aligned(size_t align, size_t ask, size_t n, int c11, const void *site)
 {
 	if (!ready())
 		return too_big();
-	if (!am_heap_indexed(am_heap_mode))
-		return am_real.memalign(align, ask);
-	size_t m = padded(ask);
-	return m ? keep(am_real.memalign(align, m), n, site) : am_real.memalign(align, ask);
+	void *(*real)(size_t, size_t) = c11 ? am_real.aligned_alloc : am_real.memalign;
+	size_t m = am_heap_indexed(am_heap_mode) ? padded(ask) : 0;
+	return m ? keep(real(align, m), n, site) : real(align, ask);
 }
 
-API void *memalign(size_t align, size_t n) { return aligned(align, n, n, SITE); }
-API void *__libc_memalign(size_t align, size_t n) { return aligned(align, n, n, SITE); }
-API void *aligned_alloc(size_t align, size_t n) { return aligned(align, n, n, SITE); }
+API void *memalign(size_t align, size_t n) { return aligned(align, n, n, 0, SITE); }
+API void *__libc_memalign(size_t align, size_t n) { return aligned(align, n, n, 0, SITE); }
+API void *aligned_alloc(size_t align, size_t n) { return aligned(align, n, n, 1, SITE); }
 
+/* The real allocator's own, for its rules: which alignments it refuses,
+ * errno, and *out on failure (malloc_debug's stores NULL there). */
 API int posix_memalign(void **out, size_t align, size_t n)
 {
-	if (align % sizeof(void *) || (align & (align - 1)) || align == 0)
-		return EINVAL;
-	int saved = errno;
-	void *p = aligned(align, n, n, SITE);
-	if (!p)
+	if (!ready())
 		return ENOMEM;
-	errno = saved;
-	*out = p;
-	return 0;
+	size_t m = am_heap_indexed(am_heap_mode) ? padded(n) : 0;
+	if (!m)
+		return am_real.posix_memalign(out, align, n);
+	int rc = am_real.posix_memalign(out, align, m);
+	if (rc == 0)
+		keep(*out, n, SITE);
+	return rc;
 }
 
-API void *valloc(size_t n) { return aligned((size_t)getpagesize(), n, n, SITE); }
+API void *valloc(size_t n) { return aligned((size_t)getpagesize(), n, n, 0, SITE); }
 
 API void *pvalloc(size_t n)
 {
@@ -257,7 +265,7 @@ API void *pvalloc(size_t n)
 	/* the request is n; another malloc's chunk is recorded with the
 	 * extent asked for, and pvalloc's usable size is whole pages */
 	size_t ask = (n + page - 1) & ~(page - 1);
-	return aligned(page, ask, mode() == AM_HEAP_FOREIGN ? ask : n, SITE);
+	return aligned(page, ask, mode() == AM_HEAP_FOREIGN ? ask : n, 0, SITE);
 }
 
 API size_t malloc_usable_size(void *p)
