@@ -47,8 +47,8 @@ for other in libc_malloc_debug.so.0 libjemalloc.so.2 libtcmalloc_minimal.so.4; d
 	fi
 	case $other in
 	libc_malloc_debug*) # glibc's malloc behind a wrapper (mtrace's home); with MALLOC_CHECK_=3, its checks
-		run_case "$other" "" "$debug" $check glibc-direct
-		run_case "$other, allocmap off" "" "$debug" ALLOCMAP_DISABLE=1 glibc-direct
+		run_case "$other" "" "$debug" $check no-glibc-extras glibc-direct
+		run_case "$other, allocmap off" "" "$debug" ALLOCMAP_DISABLE=1 no-glibc-extras glibc-direct
 		run_case "$other MALLOC_CHECK_=3" MALLOC_CHECK_=3 "$debug" $check no-glibc-extras
 		;;
 	libjemalloc*) run_case "$other" "" "$libdir/$other" $check no-glibc-extras ;;
