@@ -53,6 +53,8 @@ enum am_heap_mode am_heap_resolve(void)
 	am_real.memalign = next("memalign");
 	am_real.aligned_alloc = next("aligned_alloc");
 	am_real.posix_memalign = next("posix_memalign");
+	void *lm = next("__libc_memalign");
+	am_real.glibc_memalign = lm == am_elf_lookup("libc.so", "__libc_memalign", NULL) ? lm : NULL;
 	am_real.usable = next("malloc_usable_size");
 	if (!m || !am_real.free || !am_real.calloc || !am_real.realloc || !am_real.memalign || !am_real.aligned_alloc ||
 	    !am_real.posix_memalign) {

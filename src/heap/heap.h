@@ -73,6 +73,7 @@ struct am_real_malloc {
 	void *(*memalign)(size_t, size_t);
 	void *(*aligned_alloc)(size_t, size_t); /* its own rules (C11, or glibc >= 2.38) */
 	int (*posix_memalign)(void **, size_t, size_t);
+	void *(*glibc_memalign)(size_t, size_t); /* the next __libc_memalign if it is glibc's, or NULL */
 	size_t (*usable)(void *);
 };
 

@@ -5,16 +5,18 @@
  * product promise: a program behaves as without the library): each call
  * goes to its own counterpart there — aligned_alloc and posix_memalign
  * too, whose rules can differ from memalign's — but those not every
- * malloc defines are made as glibc makes them: valloc, pvalloc and
- * __libc_memalign from its memalign, reallocarray from its realloc;
- * realloc(p, 0) frees and returns NULL, as in glibc, jemalloc and
- * tcmalloc. A request too big to pad (over SIZE_MAX - 32, or whose
- * size overflows) goes to the real allocator as it stands, which refuses
- * it its own way (EINVAL before ENOMEM for a bad alignment with glibc;
- * errno untouched by jemalloc's realloc and memalign, tcmalloc's calloc);
- * a chunk it grants anyway (tcmalloc's memalign with an alignment not a
- * power of two) is handed out unindexed, as it would be without the
- * library. If no real allocator is found, calls fail with ENOMEM.
+ * malloc defines are made as glibc makes them: valloc and pvalloc from
+ * its memalign, reallocarray from its realloc, __libc_memalign from its
+ * memalign unless it is glibc's own (another malloc may call it to reach
+ * glibc's, see there); realloc(p, 0) frees and returns NULL, as in glibc,
+ * jemalloc and tcmalloc. A request too big to pad (over SIZE_MAX - 32, or
+ * whose size overflows) goes to the real allocator as it stands, which
+ * refuses it its own way (EINVAL before ENOMEM for a bad alignment with
+ * glibc; errno untouched by jemalloc's realloc and memalign, tcmalloc's
+ * calloc); a chunk it grants anyway (tcmalloc's memalign with an
+ * alignment not a power of two) is handed out unindexed, as it would be
+ * without the library. If no real allocator is found, calls fail with
+ * ENOMEM.
  *
  * The hot path is malloc/free in glibc mode: one load of the mode, the
  * real call, and the inlined record/forget. Everything else — the first
@@ -237,7 +239,19 @@ static void *aligned(size_t align, size_t ask, size_t n, int c11, const void *si
 }
 
 API void *memalign(size_t align, size_t n) { return aligned(align, n, n, 0, SITE); }
-API void *__libc_memalign(size_t align, size_t n) { return aligned(align, n, n, 0, SITE); }
+
+/* glibc's internal name, which a malloc wrapping glibc's calls to reach it
+ * (malloc_debug's memalign): unless the real malloc is glibc's, or defines
+ * __libc_memalign itself (tcmalloc), ours would call that malloc's
+ * memalign, which would call ours again, forever. So then it is glibc's,
+ * as without the library (its chunks go unindexed). */
+API void *__libc_memalign(size_t align, size_t n)
+{
+	if (ready() && mode() != AM_HEAP_GLIBC && am_real.glibc_memalign)
+		return am_real.glibc_memalign(align, n);
+	return aligned(align, n, n, 0, SITE);
+}
+
 API void *aligned_alloc(size_t align, size_t n) { return aligned(align, n, n, 1, SITE); }
 
 /* The real allocator's own, for its rules: which alignments it refuses,
