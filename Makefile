@@ -31,6 +31,9 @@ UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 SAN_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/asan/tests/%)
 HELPER_SRCS := $(sort $(wildcard tests/preload/prog_*.c))
 HELPER_BINS := $(HELPER_SRCS:tests/preload/%.c=$(BUILD)/tests/%)
+# Preloaded after the library into real programs (probe_real.sh); it looks
+# the API up at run time, so it does not link the library.
+PROBE := $(BUILD)/tests/probe.so
 BENCH_SRCS := $(sort $(wildcard bench/*.c))
 BENCH_BINS := $(BENCH_SRCS:bench/%.c=$(BUILD)/bench/%)
 CLI_SRCS := $(sort $(wildcard cli/*.c))
@@ -82,6 +85,10 @@ $(BUILD)/tests/prog_mallocsem: tests/preload/prog_mallocsem.c
 	@mkdir -p $(@D)
 	$(CC) $(TEST_CFLAGS) $< -o $@ -lpthread -ldl
 
+$(PROBE): tests/preload/probe.c include/allocmap.h
+	@mkdir -p $(@D)
+	$(CC) $(TEST_CFLAGS) -shared $< -o $@ -lpthread -ldl
+
 $(BUILD)/bench/%: bench/%.c $(AR_LIB)
 	@mkdir -p $(@D)
 	$(CC) $(BASE_CFLAGS) -O2 -Wno-missing-prototypes $< -o $@ $(AR_LIB) -lpthread -lm -ldl
@@ -90,7 +97,7 @@ $(BUILD)/bin/allocmap: $(CLI_SRCS) $(wildcard cli/*.h) include/allocmap.h
 	@mkdir -p $(@D)
 	$(CC) $(BASE_CFLAGS) -O2 $(CLI_SRCS) -o $@
 
-tests: $(UNIT_BINS) $(SAN_BINS) $(HELPER_BINS) $(SO) $(CLI)
+tests: $(UNIT_BINS) $(SAN_BINS) $(HELPER_BINS) $(PROBE) $(SO) $(CLI)
 
 check: tests
 	@BUILD=$(BUILD) tests/run-all.sh
