@@ -40,21 +40,27 @@ static int visit_start(uintptr_t q, void *arg)
 	return cv->fn(&info, cv->arg);
 }
 
+/* The walk goes on from `from`, the end of the map visited last: a map
+ * that grew during the callbacks (the brk heap, an arena's heap made
+ * accessible) comes back as the next one, and only its part from
+ * `from` on is new. */
 int allocmap_walk(unsigned flags, allocmap_walk_fn fn, void *arg)
 {
 	struct chunk_visit cv = {fn, arg};
 	struct am_map_view v;
 	struct allocmap_info info;
+	uintptr_t from = 0;
 	int rc = 0;
 	if (!fn || am_index_next(0, &v) != 0)
 		return -1;
 	do {
 		fill_sequence(&v, &info);
-		if ((flags & ALLOCMAP_WALK_SEQUENCES) && v.lo == v.seq_lo)
+		if ((flags & ALLOCMAP_WALK_SEQUENCES) && v.lo == v.seq_lo && v.lo >= from)
 			rc = fn(&info, arg);
 		if (!rc && (flags & ALLOCMAP_WALK_CHUNKS) && v.heap)
-			rc = am_heap_each_start(v.heap, v.lo, v.hi, v.seq_lo, visit_start, &cv);
-	} while (!rc && am_index_next(v.hi, &v) == 0);
+			rc = am_heap_each_start(v.heap, v.lo > from ? v.lo : from, v.hi, v.seq_lo, visit_start, &cv);
+		from = v.hi;
+	} while (!rc && am_index_next(from, &v) == 0);
 	return rc;
 }
 

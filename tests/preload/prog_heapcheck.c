@@ -22,6 +22,9 @@
  * corrupt  allocmap_check sees a heap chunk whose neighbour's header says
  *          it is free (as an overrun of the chunk before would leave it)
  *          and is clean again once the header is restored.
+ * walkgrow the walk's callback grows the brk heap (so the map being
+ *          walked) as it goes: each sequence and chunk is still visited
+ *          once, in address order.
  * many     allocmap_query_many gives, address by address, what
  *          allocmap_query gives: live chunks, freed ones, past-the-end,
  *          stack, text, NULL and unmapped addresses, in batches of every
@@ -489,6 +492,45 @@ static void scenario_walk(void)
 		free(p[k]);
 }
 
+struct grow_state {
+	uintptr_t prev_seq, prev_chunk;
+	int brk, bad, nkeep;
+	void *keep[64];
+};
+
+static int visit_grow(const struct allocmap_info *i, void *arg)
+{
+	struct grow_state *g = arg;
+	uintptr_t b = (uintptr_t)i->base;
+	if (i->kind != ALLOCMAP_HEAP_CHUNK) {
+		g->bad += b <= g->prev_seq;
+		g->prev_seq = b;
+		g->brk += i->kind == ALLOCMAP_BRK;
+		return 0;
+	}
+	g->bad += b <= g->prev_chunk || b < g->prev_seq;
+	g->prev_chunk = b;
+	if (g->nkeep < 64) /* the brk heap grows under the walk */
+		g->keep[g->nkeep++] = malloc(64 << 10);
+	return 0;
+}
+
+static void scenario_walkgrow(void)
+{
+	static struct grow_state g;
+	static void *small[100];
+	for (int k = 0; k < 100; k++)
+		small[k] = malloc(100);
+	EXPECT(allocmap_walk(ALLOCMAP_WALK_SEQUENCES | ALLOCMAP_WALK_CHUNKS, visit_grow, &g) == 0);
+	EXPECT(g.nkeep == 64);
+	EXPECT(g.brk == 1);
+	EXPECT(g.bad == 0);
+	while (g.nkeep)
+		free(g.keep[--g.nkeep]);
+	for (int k = 0; k < 100; k++)
+		free(small[k]);
+}
+
 int main(int argc, char **argv)
 {
 	if (argc > 1 && !strcmp(argv[1], "truth"))
@@ -499,6 +541,8 @@ int main(int argc, char **argv)
 		scenario_api();
 	else if (argc > 1 && !strcmp(argv[1], "walk"))
 		scenario_walk();
+	else if (argc > 1 && !strcmp(argv[1], "walkgrow"))
+		scenario_walkgrow();
 	else if (argc > 1 && !strcmp(argv[1], "racefree"))
 		scenario_racefree();
 	else if (argc > 1 && !strcmp(argv[1], "signals"))
@@ -514,6 +558,6 @@ int main(int argc, char **argv)
 	else if (argc > 1 && !strcmp(argv[1], "huge"))
 		scenario_huge();
 	else
-		return fprintf(stderr, "usage: %s truth|threads|api|walk|racefree|signals|many|fastpath|nobrk|corrupt|huge\n", argv[0]), 2;
+		return fprintf(stderr, "usage: %s truth|threads|api|walk|walkgrow|racefree|signals|many|fastpath|nobrk|corrupt|huge\n", argv[0]), 2;
 	return 0;
 }
