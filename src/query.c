@@ -37,6 +37,13 @@ static void fill_self(const void *p, enum am_origin o, struct allocmap_info *out
 	}
 }
 
+/* p is in no map: unless the main thread's stack grew over it (then the
+ * index catches up and the caller retries, -2). */
+static int not_found(const void *p)
+{
+	return am_index_stack_reaches((uintptr_t)p) && am_index_stack_catch_up() ? -2 : -1;
+}
+
 /* One attempt; -2 (or a changed ticket) makes the caller retry. */
 static int query_once(const void *p, unsigned ticket, struct allocmap_info *out)
 {
@@ -44,7 +51,7 @@ static int query_once(const void *p, unsigned ticket, struct allocmap_info *out)
 	memset(out, 0, sizeof *out);
 	out->kind = ALLOCMAP_UNKNOWN;
 	if (am_index_lookup_at((uintptr_t)p, ticket, &v) != 0)
-		return -1;
+		return not_found(p);
 	fill_mapping(&v, out);
 	if (v.origin == AM_ORIGIN_NOMMAP || v.origin == AM_ORIGIN_MMAPTIER)
 		fill_self(p, v.origin, out);

@@ -22,6 +22,8 @@ struct am_index {
 	uint64_t events[8];
 	uint64_t missed;
 	uintptr_t brk_start, brk_top; /* the brk heap as last seen; start 0 if unknown */
+	uintptr_t stack_top;          /* end of the main thread's stack ([stack]), or 0 */
+	uintptr_t stack_reach;        /* how far below stack_top it may grow (RLIMIT_STACK) */
 	int *holder;                  /* the holding thread's state, during a removal bracket */
 };
 
@@ -55,5 +57,10 @@ int am_ix_map_new(uintptr_t lo, uintptr_t hi, int prot, int flags, uint64_t off,
 		  enum am_origin origin, const void *caller, struct am_seq *seq);
 /* Re-reads /proc/self/maps; the caller is the writer. */
 int am_ix_resync_locked(void);
+/* stack.c, the caller being the writer: the kernel's [stack] entry ends
+ * at hi; it starts at low (extend: the main stack's lowest map down to
+ * low, if low lies between it and the map below; 1 if it did). */
+void am_ix_note_stack(uintptr_t hi);
+int am_ix_stack_extend(uintptr_t low);
 
 #endif

@@ -119,6 +119,15 @@ int am_index_lookup_at(uintptr_t p, unsigned ticket, struct am_map_view *out);
  * sequence cannot die (it holds a live chunk inside it). */
 struct am_seq *am_index_seq_at(uintptr_t p, uintptr_t *lo, uintptr_t *hi);
 
+/* The main thread's stack, which the kernel grows down on page faults
+ * (no call shows it). stack_reaches: p, in no map, lies within the
+ * stack's reach below it on a page the kernel has (one system call).
+ * stack_catch_up: as a writer, extends the stack's lowest map down to
+ * where the kernel's stack now starts; 1 if it did (look up again), 0 if
+ * not. Both async-signal-safe. */
+int am_index_stack_reaches(uintptr_t p);
+int am_index_stack_catch_up(void);
+
 /* The first map ending above addr, copied out under the index lock; 0, or
  * -1 when there is none. */
 int am_index_next(uintptr_t addr, struct am_map_view *out);

@@ -173,6 +173,8 @@ static void apply_piece(const struct am_maps_entry *e, uintptr_t lo, uintptr_t h
 static int apply_entry(const struct am_maps_entry *e, void *arg)
 {
 	uintptr_t *prev_hi = arg;
+	if (!strcmp(e->path, "[stack]"))
+		am_ix_note_stack(e->hi);
 	if (e->lo > *prev_hi)
 		am_ix_unmap(*prev_hi, e->lo); /* the kernel has nothing there */
 	for (uintptr_t pos = e->lo; pos < e->hi;) {

@@ -96,6 +96,15 @@ long am_sys_fstat(int fd, struct stat *st) { return sc6(SYS_fstat, fd, (long)st,
 
 long am_sys_getpid(void) { return sc6(SYS_getpid, 0, 0, 0, 0, 0, 0); }
 
+long am_sys_getrlimit(int res, uint64_t *cur)
+{
+	uint64_t lim[2]; /* struct rlimit64: soft, hard */
+	long r = sc6(SYS_prlimit64, 0, res, 0, (long)lim, 0, 0);
+	if (r == 0)
+		*cur = lim[0];
+	return r;
+}
+
 long am_sys_getppid(void) { return sc6(SYS_getppid, 0, 0, 0, 0, 0, 0); }
 
 long am_sys_gettid(void) { return sc6(SYS_gettid, 0, 0, 0, 0, 0, 0); }

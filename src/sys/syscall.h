@@ -49,6 +49,8 @@ long am_sys_getppid(void);
 long am_sys_gettid(void);
 long am_sys_futex(int *uaddr, int op, int val, const void *timeout);
 long am_sys_sched_yield(void);
+/* The soft limit of resource `res` (RLIMIT_*), or a negative errno. */
+long am_sys_getrlimit(int res, uint64_t *cur);
 
 /* Forwards a system call of the program's (the hook layer's replacements
  * of libc wrappers): not counted, since the counters are for the library's

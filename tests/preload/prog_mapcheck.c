@@ -308,6 +308,48 @@ static void scenario_growsdown(void)
 	check_clean("mprotect PROT_GROWSDOWN back");
 }
 
+/* The main thread's stack grows by page faults, which no call shows: a
+ * deep recursion takes it megabytes below where it was at start-up. Its
+ * new pages are the stack's, asked from this thread or another, and
+ * allocmap_check agrees with the kernel. */
+static void *query_from_thread(void *p)
+{
+	static struct allocmap_info i;
+	return allocmap_query(p, &i) == 0 ? &i : NULL;
+}
+
+static void deep(int n, uintptr_t *bottom)
+{
+	volatile char frame[64 << 10];
+	frame[0] = (char)n, frame[sizeof frame - 1] = (char)n;
+	if (n > 0) {
+		deep(n - 1, bottom);
+		return;
+	}
+	*bottom = (uintptr_t)frame;
+	struct allocmap_info i = q((const void *)*bottom);
+	EXPECT(i.kind == ALLOCMAP_STACK && !strcmp(i.allocator, "stack"));
+	EXPECT((uintptr_t)i.base <= *bottom && (uintptr_t)&n < (uintptr_t)i.base + i.size);
+	EXPECT(i.map_base == i.base && i.map_size == i.size && i.prot == (PROT_READ | PROT_WRITE));
+	pthread_t t;
+	void *r;
+	EXPECT(pthread_create(&t, NULL, query_from_thread, (void *)(*bottom + 1000)) == 0 && pthread_join(t, &r) == 0);
+	EXPECT(r && ((struct allocmap_info *)r)->kind == ALLOCMAP_STACK && ((struct allocmap_info *)r)->base == i.base);
+	check_clean("the main stack grew");
+}
+
+static void scenario_stackgrow(void)
+{
+	int local = 0;
+	struct allocmap_info before = q(&local);
+	uintptr_t bottom = 0;
+	EXPECT(before.kind == ALLOCMAP_STACK);
+	deep(48, &bottom); /* 3 MiB */
+	EXPECT(bottom + (2 << 20) < (uintptr_t)before.base);
+	EXPECT(q(&local).base < before.base);
+	check_clean("the main stack grew, back up");
+}
+
 /* Run under a small RLIMIT_AS: the page index reservation is refused and
  * lookups use the fallback search; answers must be the same. */
 static void scenario_fallback(void)
@@ -385,6 +427,7 @@ int main(int argc, char **argv)
 		   {"large_malloc", scenario_large_malloc}, {"getpwnam", scenario_getpwnam},
 		   {"fork", scenario_fork}, {"forkstress", scenario_forkstress}, {"self", scenario_self},
 		   {"rawsyscall", scenario_rawsyscall}, {"growsdown", scenario_growsdown},
+		   {"stackgrow", scenario_stackgrow},
 		   {"fallback", scenario_fallback}};
 	for (size_t k = 0; k < sizeof all / sizeof *all; k++)
 		if (argc > 1 && !strcmp(argv[1], all[k].name)) {
