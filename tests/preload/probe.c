@@ -15,8 +15,9 @@
  *     requested <= size; a chunk 16-byte aligned; a mapping-level answer is
  *     its mapping; strings readable;
  *   - against the kernel and other answers, which races can excuse, so a
- *     mismatch is checked again (fresh /proc/self/maps, fresh queries) up to
- *     VERIFY_TRIES times and fails only if it persists: -1 only outside every
+ *     mismatch is checked again (fresh /proc/self/maps, fresh queries) and
+ *     fails only if it persists over VERIFY_EVIDENCE rounds in which the
+ *     index did not change (verify()): -1 only outside every
  *     mapping, 0 only inside one; the page's protection; the mapping's ends
  *     mapped; a chunk's site in executable memory; querying base again
  *     gives the same base and size; query_many agrees with single queries.
@@ -56,7 +57,8 @@
 #define MAPS_BUF (4u << 20)
 #define BATCH 64
 #define RECENT 64
-#define VERIFY_TRIES 5
+#define VERIFY_ROUNDS 8
+#define VERIFY_EVIDENCE 3
 #define MAX_REPORTS 20
 
 typedef int (*query_fn)(const void *, struct allocmap_info *);
@@ -91,7 +93,7 @@ struct tstate {
 	struct chunkref recent[RECENT];
 	unsigned nrecent;
 	const void *batch[BATCH];
-	struct allocmap_info single[BATCH], many[BATCH];
+	struct allocmap_info single[BATCH], many[BATCH], again[BATCH];
 	pthread_t tid;
 	int started;
 };
@@ -106,7 +108,7 @@ static uint64_t seed;
 
 /* Counters, all threads (relaxed atomics). */
 static uint64_t n_queries, n_kind[ALLOCMAP_SELF + 1], n_many, n_many_addrs, n_walks, n_walk_seqs, n_walk_chunks;
-static uint64_t n_races, n_fail, n_sites, n_snaps, n_harvested;
+static uint64_t n_races, n_unsettled, n_fail, n_sites, n_snaps, n_harvested;
 
 #define ADD(c, k) __atomic_fetch_add(&(c), (k), __ATOMIC_RELAXED)
 #define GET(c) __atomic_load_n(&(c), __ATOMIC_RELAXED)
@@ -255,14 +257,21 @@ static int string_ok(const char *s, char *b, size_t max)
 	return n > 0 && memchr(b, 0, n) != NULL && b[0] != 0;
 }
 
+/* Allocator strings have static storage: one seen right stays right. */
+static __thread const char *known[16];
+
 static int known_allocator(const char *a)
 {
 	char b[32];
+	if (known[(uintptr_t)a % 16] == a)
+		return 1;
 	if (!string_ok(a, b, sizeof b))
 		return 0;
 	for (size_t k = 0; k < sizeof allocators / sizeof allocators[0]; k++)
-		if (!strcmp(b, allocators[k]))
+		if (!strcmp(b, allocators[k])) {
+			known[(uintptr_t)a % 16] = a;
 			return 1;
+		}
 	return 0;
 }
 
@@ -327,19 +336,33 @@ static int same_answer(const struct allocmap_info *x, const struct allocmap_info
 }
 
 /* Answer i for p against the kernel's maps s; NULL if they agree. */
-static const char *kernel_wrong(const struct snap *s, const void *p, int rc, const struct allocmap_info *i)
+/* Whether the kernel has page a: as snapshot s says, or (s NULL) now, as
+ * mincore says (it fails on an unmapped page). */
+static int mapped(const struct snap *s, uintptr_t a)
+{
+	unsigned char v;
+	if (s)
+		return region_at(s, a) != NULL;
+	return mincore((void *)(a & ~(uintptr_t)4095), 4096, &v) == 0;
+}
+
+/* Answer i for p against the kernel: its mappings as in s, or (exact)
+ * as they are now, and the protection as in s; NULL if they agree. */
+static const char *kernel_wrong(const struct snap *s, int exact, const void *p, int rc,
+				const struct allocmap_info *i)
 {
 	uintptr_t a = (uintptr_t)p;
+	const struct snap *m = exact ? NULL : s;
 	const struct region *r = region_at(s, a);
 	if (!user_addr(a))
 		return NULL;
 	if (rc != 0)
-		return r ? "-1 for a mapped address" : NULL;
-	if (!r)
+		return mapped(m, a) ? "-1 for a mapped address" : NULL;
+	if (!mapped(m, a))
 		return "found an unmapped address";
-	if (r->prot != i->prot)
+	if (r && r->prot != i->prot)
 		return "prot differs from the kernel's";
-	if (!region_at(s, (uintptr_t)i->map_base) || !region_at(s, (uintptr_t)i->map_base + i->map_size - 1))
+	if (!mapped(m, (uintptr_t)i->map_base) || !mapped(m, (uintptr_t)i->map_base + i->map_size - 1))
 		return "mapping's ends not mapped";
 	char b[4096]; /* valid while the mapping is: it is */
 	if (i->path && !string_ok(i->path, b, sizeof b))
@@ -347,13 +370,16 @@ static const char *kernel_wrong(const struct snap *s, const void *p, int rc, con
 	return NULL;
 }
 
-/* The allocation at base again: same base and size? NULL if so. */
+/* The allocation at base again, and at its last byte: the same base and
+ * size? NULL if so. */
 static const char *requery_wrong(const struct allocmap_info *i)
 {
 	struct allocmap_info j;
 	if (i->kind == ALLOCMAP_HEAP_CHUNK || i->kind == ALLOCMAP_SELF) {
 		if (q_query(i->base, &j) != 0 || !same_alloc(i, &j))
 			return "base answers another allocation";
+		if (i->size && (q_query((const char *)i->base + i->size - 1, &j) != 0 || !same_alloc(i, &j)))
+			return "its last byte answers another allocation";
 		return NULL;
 	}
 	if (q_query(i->map_base, &j) != 0 || j.map_base != i->map_base || j.map_size != i->map_size)
@@ -374,54 +400,112 @@ static const char *site_wrong(const struct allocmap_info *i)
 	return NULL;
 }
 
-static const char *related_wrong(struct tstate *t, const void *p, int rc, const struct allocmap_info *i)
-{
-	const char *why = kernel_wrong(&t->snap, p, rc, i);
-	if (!why && rc == 0)
-		why = requery_wrong(i);
-	if (!why && rc == 0)
-		why = site_wrong(i);
-	return why;
-}
-
 static void pause_ms(long ms)
 {
 	struct timespec d = {0, ms * 1000000};
 	nanosleep(&d, NULL);
 }
 
-/* A mismatch seen: ask again, with the kernel's maps read afresh, until
- * it goes (a race: counted) or VERIFY_TRIES show it (a failure). */
+static uint64_t index_events(void)
+{
+	struct allocmap_index_stats st;
+	return q_istats(&st) == 0 ? st.events + st.resyncs : 0;
+}
+
+/* Answer i for p against the kernel (kernel_wrong) and against what it
+ * leads to. */
+static const char *others_wrong(const struct snap *s, int exact, const void *p, int rc,
+				const struct allocmap_info *i)
+{
+	const char *why = kernel_wrong(s, exact, p, rc, i);
+	if (!why && rc == 0)
+		why = requery_wrong(i);
+	if (!why && rc == 0)
+		why = site_wrong(i);
+	if (why && !strcmp(why, "-1 for a mapped address") && q_istats) {
+		struct allocmap_index_stats st;
+		if (q_istats(&st) == 0 && st.missed)
+			why = NULL; /* documented: ranges left out answer -1 */
+	}
+	return why;
+}
+
+/* Whether p's page has the same protection in both snapshots. */
+static int same_prot(const struct snap *a, const struct snap *b, uintptr_t p)
+{
+	const struct region *x = region_at(a, p), *y = region_at(b, p);
+	return x && y && x->prot == y->prot;
+}
+
+/* The pause before verification round k: 1 ms, then 10, 20, 40 ms. A
+ * thread of the program can be preempted for tens of milliseconds in a
+ * mapping call, between the kernel's change and the index's. */
+static long pause_of(int k) { return k == 1 ? 1 : k == 2 ? 10 : k == 3 ? 20 : 40; }
+
+/* Evidence of a mismatch, gathered round by round: a round counts if
+ * the index did not change during it, nor since the first counted round,
+ * and the answer is the one of the round before. Otherwise a mapping call
+ * completed, or may be under way (a program that grows and trims its brk
+ * heap all the time: the kernel shows a change before the call returns
+ * and the index has it; the call can take milliseconds, more if its
+ * thread is preempted): counting starts again. */
+struct evidence {
+	int n;
+	uint64_t events;
+	struct allocmap_info last;
+};
+
+static void weigh(struct evidence *e, int mismatch, uint64_t before, uint64_t after, const struct allocmap_info *i)
+{
+	int quiet = before == after && (!e->n || before == e->events);
+	if (mismatch && quiet && (!e->n || same_answer(i, &e->last))) {
+		e->events = before, e->last = *i;
+		e->n++;
+	} else {
+		e->n = 0;
+	}
+}
+
+/* A mismatch seen: ask again, against the kernel as it is (mincore) and
+ * its maps read afresh, until it goes (a race: counted) or
+ * VERIFY_EVIDENCE rounds, further and further apart (pause_of), make
+ * evidence of it (a failure). Out of rounds, the mismatch counts as
+ * unsettled. */
 static void verify(struct tstate *t, const void *p, const char *first)
 {
 	struct allocmap_info i;
+	struct evidence e = {0, 0, {0}};
 	int rc = -1;
 	const char *why = first;
-	for (int k = 0; k < VERIFY_TRIES && why; k++) {
+	for (int k = 0; k < VERIFY_ROUNDS && why && e.n < VERIFY_EVIDENCE; k++) {
 		if (k)
-			pause_ms(k);
+			pause_ms(pause_of(k));
+		uint64_t before = index_events();
 		read_maps(&t->fresh);
 		rc = q_query(p, &i);
-		why = alone_wrong(p, rc, &i);
-		if (!why)
-			why = kernel_wrong(&t->fresh, p, rc, &i);
-		if (!why && rc == 0)
-			why = requery_wrong(&i);
-		if (!why && rc == 0)
-			why = site_wrong(&i);
-		if (why && !strcmp(why, "-1 for a mapped address") && q_istats) {
-			struct allocmap_index_stats st;
-			if (q_istats(&st) == 0 && st.missed)
-				why = NULL; /* documented: ranges left out answer -1 */
+		if ((why = alone_wrong(p, rc, &i))) {
+			failed(why, p, rc, &i);
+			return;
 		}
+		why = others_wrong(&t->fresh, 1, p, rc, &i);
+		if (why && !strcmp(why, "prot differs from the kernel's")) {
+			read_maps(&t->snap); /* a second look */
+			why = same_prot(&t->fresh, &t->snap, (uintptr_t)p) ? why : NULL;
+		}
+		weigh(&e, why != NULL, before, index_events(), &i);
+		if (verbose > 1 && why)
+			say("probe: round %d: %s (evidence %d)\n", k, why, e.n);
 	}
-	if (why) {
+	if (e.n >= VERIFY_EVIDENCE) {
 		failed(why, p, rc, &i);
 		return;
 	}
-	ADD(n_races, 1);
+	if (why)
+		ADD(n_unsettled, 1);
+	else
+		ADD(n_races, 1);
 	if (verbose)
-		say("probe: race: %s at %p\n", first, p);
+		say("probe: %s: %s at %p\n", why ? "unsettled" : "race", first, p);
 }
 
 static void note_chunk(struct tstate *t, const struct allocmap_info *i)
@@ -439,7 +523,7 @@ static void check_answer(struct tstate *t, const void *p, int rc, const struct a
 		failed(why, p, rc, i);
 		return;
 	}
-	if ((why = related_wrong(t, p, rc, i)))
+	if ((why = others_wrong(&t->snap, 1, p, rc, i)))
 		verify(t, p, why);
 	else if (rc == 0)
 		note_chunk(t, i);
@@ -543,6 +627,35 @@ static void fill_batch(struct tstate *t)
 
 /* ---- query_many against single queries ---- */
 
+/* Batch answer k differs from the single one: the batch again between
+ * two single queries, until all three agree (a race) or VERIFY_EVIDENCE
+ * rounds make evidence (weigh) of the batch differing from two single
+ * answers that agree (a failure). A chunk freed and made again alike in
+ * between cannot do that round after round, apart in time. */
+static void verify_many(struct tstate *t, int k)
+{
+	const void *p = t->batch[k];
+	struct allocmap_info one, two;
+	struct evidence e = {0, 0, {0}};
+	int differ = 1;
+	for (int r = 0; r < VERIFY_ROUNDS && differ && e.n < VERIFY_EVIDENCE; r++) {
+		if (r)
+			pause_ms(pause_of(r));
+		uint64_t before = index_events();
+		int rc = q_query(p, &one);
+		q_many(t->batch, BATCH, t->again);
+		q_query(p, &two);
+		differ = !same_answer(&one, &t->again[k]) || (rc != 0) != (t->again[k].kind == ALLOCMAP_UNKNOWN);
+		weigh(&e, differ && same_answer(&one, &two), before, index_events(), &t->again[k]);
+	}
+	if (e.n >= VERIFY_EVIDENCE)
+		failed("query_many differs from allocmap_query", p, 0, &t->again[k]);
+	else if (differ)
+		ADD(n_unsettled, 1);
+	else
+		ADD(n_races, 1);
+}
+
 static void check_many(struct tstate *t)
 {
 	size_t found = q_many(t->batch, BATCH, t->many), count = 0;
@@ -551,25 +664,10 @@ static void check_many(struct tstate *t)
 		const struct allocmap_info *m = &t->many[k];
 		count += m->kind != ALLOCMAP_UNKNOWN;
 		const char *why = alone_wrong(t->batch[k], m->kind != ALLOCMAP_UNKNOWN ? 0 : -1, m);
-		if (why) {
+		if (why)
 			failed(why, t->batch[k], 0, m);
-			continue;
-		}
-		if (same_answer(m, &t->single[k]))
-			continue;
-		/* a race, unless single and batched answers keep differing */
-		int differ = 1;
-		for (int r = 0; r < VERIFY_TRIES && differ; r++) {
-			struct allocmap_info one, batched[1];
-			pause_ms(r);
-			int rc = q_query(t->batch[k], &one);
-			q_many(&t->batch[k], 1, batched);
-			differ = !same_answer(&one, batched) || (rc != 0) != (batched->kind == ALLOCMAP_UNKNOWN);
-		}
-		if (differ)
-			failed("query_many differs from allocmap_query", t->batch[k], 0, m);
-		else
-			ADD(n_races, 1);
+		else if (!same_answer(m, &t->single[k]))
+			verify_many(t, k);
 	}
 	if (found != count)
 		failed("query_many's count differs from its answers", NULL, (int)found, &t->many[0]);
@@ -689,7 +787,7 @@ static void start_threads(void)
 static void reset_counts(void)
 {
 	n_queries = n_many = n_many_addrs = n_walks = n_walk_seqs = n_walk_chunks = 0;
-	n_races = n_fail = n_sites = n_snaps = n_harvested = 0;
+	n_races = n_unsettled = n_fail = n_sites = n_snaps = n_harvested = 0;
 	memset(n_kind, 0, sizeof n_kind);
 }
 
@@ -722,7 +820,7 @@ __attribute__((constructor)) static void probe_init(void)
 	int fd = fcntl(2, F_DUPFD_CLOEXEC, 200);
 	err_fd = fd >= 0 ? fd : 2;
 	nthreads = (int)env_long("PROBE_THREADS", 2, 0, MAX_THREADS);
-	verbose = (int)env_long("PROBE_VERBOSE", 0, 0, 1);
+	verbose = (int)env_long("PROBE_VERBOSE", 0, 0, 2);
 	seed = (uint64_t)env_long("PROBE_SEED", (long)(now_ms() ^ (uint64_t)probe_pid * 7919), 0, 0x7fffffffffffffffL);
 	if (env_long("PROBE_FORK", 1, 0, 1))
 		pthread_atfork(NULL, NULL, in_child);
@@ -756,11 +854,11 @@ __attribute__((destructor)) static void probe_fini(void)
 	comm(name, sizeof name);
 	say("probe: pid %d (%s): %lu queries (unknown %lu, chunk %lu, anon %lu, file %lu, object %lu, brk %lu, "
 	    "stack %lu, self %lu), %lu query_many of %lu, %lu walks (%lu sequences, %lu chunks), %lu harvested, "
-	    "%lu sites, %lu maps reads, %lu races, %lu inconsistencies\n",
+	    "%lu sites, %lu maps reads, %lu races, %lu unsettled, %lu inconsistencies\n",
 	    (int)probe_pid, name, GET(n_queries), GET(n_kind[0]), GET(n_kind[1]), GET(n_kind[2]), GET(n_kind[3]),
 	    GET(n_kind[4]), GET(n_kind[5]), GET(n_kind[6]), GET(n_kind[7]), GET(n_many), GET(n_many_addrs),
 	    GET(n_walks), GET(n_walk_seqs), GET(n_walk_chunks), GET(n_harvested), GET(n_sites), GET(n_snaps),
-	    GET(n_races), GET(n_fail));
+	    GET(n_races), GET(n_unsettled), GET(n_fail));
 	if (GET(n_fail))
 		say("PROBE FAIL\n");
 }
