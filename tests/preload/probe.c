@@ -33,8 +33,12 @@
  * read of the maps), so the program's heap is the program's.
  * In a forked child (PROBE_FORK=0 turns it off) the counts start again and
  * the threads are started again.
- * Environment: PROBE_THREADS (0-4), PROBE_FORK, PROBE_SEED, PROBE_VERBOSE=1
- * (describe each mismatch that went away: a race).
+ * With PROBE_SIGNALS=MS, every MS milliseconds a random thread of the
+ * program gets SIGURG, whose handler queries the addresses in the
+ * registers it interrupted (on_signal), wherever that thread was.
+ * Environment: PROBE_THREADS (0-4), PROBE_FORK, PROBE_SEED, PROBE_SIGNALS,
+ * PROBE_VERBOSE=1 (describe each mismatch that went away: a race; 2: each
+ * verification round).
  */
 #include <dlfcn.h>
 #include <errno.h>
@@ -45,8 +49,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
 #include <sys/mman.h>
+#include <sys/syscall.h>
 #include <sys/uio.h>
+#include <ucontext.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -722,6 +729,122 @@ static void walk(struct tstate *t)
 	ADD(n_walks, 1), ADD(n_walk_seqs, w.seqs), ADD(n_walk_chunks, w.chunks);
 }
 
+/* ---- queries from signal handlers (PROBE_SIGNALS=ms) ---- */
+
+/* SIGURG: ignored by default, so one still pending when a thread execs
+ * does nothing; programs seldom use it (if one takes it over, the probe
+ * stops sending it). */
+#define SIG_PROBE SIGURG
+#define SIG_BAD 8
+
+static int sig_every_ms;
+static uint64_t n_signals, n_sig_queries;
+static struct {
+	const char *why;
+	const void *p;
+	int rc;
+	struct allocmap_info i;
+} sig_bad[SIG_BAD];
+static unsigned sig_nbad, sig_reported;
+
+static void sig_note(const char *why, const void *p, int rc, const struct allocmap_info *i)
+{
+	unsigned j = __atomic_fetch_add(&sig_nbad, 1, __ATOMIC_RELAXED);
+	if (j < SIG_BAD)
+		sig_bad[j].why = why, sig_bad[j].p = p, sig_bad[j].rc = rc, sig_bad[j].i = *i;
+}
+
+/* The interrupted thread's registers are addresses to ask about (a chunk
+ * being worked on, its stack, its code), wherever it was: inside malloc,
+ * a mapping call, the library, a query. Each answer is checked on its
+ * own (alone_wrong: queries and process_vm_readv, async-signal-safe),
+ * single and batched. */
+static void on_signal(int sig, siginfo_t *si, void *ucv)
+{
+	const ucontext_t *uc = ucv;
+	const void *ps[NGREG];
+	struct allocmap_info many[NGREG], one;
+	int saved = errno;
+	size_t found, count = 0;
+	(void)sig, (void)si;
+	for (int k = 0; k < NGREG; k++)
+		ps[k] = (const void *)uc->uc_mcontext.gregs[k];
+	found = q_many(ps, NGREG, many);
+	for (int k = 0; k < NGREG; k++) {
+		int rc = q_query(ps[k], &one);
+		const char *why = alone_wrong(ps[k], rc, &one);
+		count += many[k].kind != ALLOCMAP_UNKNOWN;
+		if (why)
+			sig_note(why, ps[k], rc, &one);
+		else if ((why = alone_wrong(ps[k], many[k].kind != ALLOCMAP_UNKNOWN ? 0 : -1, &many[k])))
+			sig_note(why, ps[k], 0, &many[k]);
+	}
+	if (found != count)
+		sig_note("query_many's count differs from its answers (in a handler)", NULL, (int)found, &many[0]);
+	ADD(n_sig_queries, 2 * NGREG);
+	errno = saved;
+}
+
+static int handler_ours(void)
+{
+	struct sigaction now;
+	return sigaction(SIG_PROBE, NULL, &now) == 0 && (now.sa_flags & SA_SIGINFO) && now.sa_sigaction == on_signal;
+}
+
+/* A thread of this process, picked at random from /proc/self/task
+ * (getdents64: no opendir, which allocates); 0 if none. */
+static pid_t any_thread(struct tstate *t)
+{
+	char buf[8192];
+	pid_t tids[512];
+	int n = 0, fd = open("/proc/self/task", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	long len = fd >= 0 ? syscall(SYS_getdents64, fd, buf, sizeof buf) : -1;
+	if (fd >= 0)
+		close(fd);
+	for (long off = 0; off < len && n < 512;) {
+		unsigned short reclen;
+		memcpy(&reclen, buf + off + 16, sizeof reclen);
+		const char *name = buf + off + 19;
+		if (name[0] >= '1' && name[0] <= '9')
+			tids[n++] = (pid_t)strtol(name, NULL, 10);
+		off += reclen;
+	}
+	return n ? tids[below(t, (uint64_t)n)] : 0;
+}
+
+static void send_signal(struct tstate *t)
+{
+	pid_t tid = any_thread(t);
+	if (!tid || !handler_ours())
+		return;
+	if (syscall(SYS_tgkill, probe_pid, tid, SIG_PROBE) == 0)
+		ADD(n_signals, 1);
+}
+
+/* What handlers found, reported from a thread (say is not async-signal-safe). */
+static void sig_report(void)
+{
+	unsigned n = __atomic_load_n(&sig_nbad, __ATOMIC_RELAXED);
+	for (; sig_reported < n; sig_reported++) {
+		if (sig_reported < SIG_BAD)
+			failed(sig_bad[sig_reported].why, sig_bad[sig_reported].p, sig_bad[sig_reported].rc,
+			       &sig_bad[sig_reported].i);
+		else
+			ADD(n_fail, 1);
+	}
+}
+
+static void sig_init(void)
+{
+	struct sigaction sa;
+	memset(&sa, 0, sizeof sa);
+	sa.sa_sigaction = on_signal;
+	sa.sa_flags = SA_SIGINFO | SA_RESTART;
+	sigfillset(&sa.sa_mask);
+	if (sig_every_ms && sigaction(SIG_PROBE, &sa, NULL) != 0)
+		sig_every_ms = 0;
+}
+
 /* ---- the threads ---- */
 
 static uint64_t now_ms(void)
@@ -753,7 +876,7 @@ static void round_of(struct tstate *t)
 static void *probe_thread(void *arg)
 {
 	struct tstate *t = arg;
-	uint64_t last_snap = 0;
+	uint64_t last_snap = 0, last_sig = now_ms();
 	__atomic_fetch_add(&running, 1, __ATOMIC_SEQ_CST);
 	while (!stop && !library_started())
 		pause_ms(1);
@@ -762,6 +885,12 @@ static void *probe_thread(void *arg)
 			read_maps(&t->snap);
 			last_snap = now_ms();
 		}
+		if (sig_every_ms && t == &ts[0] && now_ms() - last_sig >= (uint64_t)sig_every_ms) {
+			send_signal(t);
+			last_sig = now_ms();
+		}
+		if (t == &ts[0])
+			sig_report();
 		round_of(t);
 		if (round % 64 == 63 && !stop)
 			walk(t);
@@ -788,11 +917,13 @@ static void reset_counts(void)
 {
 	n_queries = n_many = n_many_addrs = n_walks = n_walk_seqs = n_walk_chunks = 0;
 	n_races = n_unsettled = n_fail = n_sites = n_snaps = n_harvested = 0;
+	n_signals = n_sig_queries = 0;
 	memset(n_kind, 0, sizeof n_kind);
 }
 
 static void in_child(void)
 {
+	sig_every_ms = 0; /* a child may exec at once: keep to the first image */
 	probe_pid = getpid();
 	running = 0;
 	reset_counts();
@@ -821,6 +952,8 @@ __attribute__((constructor)) static void probe_init(void)
 	err_fd = fd >= 0 ? fd : 2;
 	nthreads = (int)env_long("PROBE_THREADS", 2, 0, MAX_THREADS);
 	verbose = (int)env_long("PROBE_VERBOSE", 0, 0, 2);
+	sig_every_ms = (int)env_long("PROBE_SIGNALS", 0, 0, 1000);
+	sig_init();
 	seed = (uint64_t)env_long("PROBE_SEED", (long)(now_ms() ^ (uint64_t)probe_pid * 7919), 0, 0x7fffffffffffffffL);
 	if (env_long("PROBE_FORK", 1, 0, 1))
 		pthread_atfork(NULL, NULL, in_child);
@@ -851,14 +984,16 @@ __attribute__((destructor)) static void probe_fini(void)
 	int hung = __atomic_load_n(&running, __ATOMIC_SEQ_CST);
 	if (hung)
 		failed("a probe thread did not stop within 5 s (a hang?)", NULL, hung, &(struct allocmap_info){0});
+	sig_report();
 	comm(name, sizeof name);
 	say("probe: pid %d (%s): %lu queries (unknown %lu, chunk %lu, anon %lu, file %lu, object %lu, brk %lu, "
 	    "stack %lu, self %lu), %lu query_many of %lu, %lu walks (%lu sequences, %lu chunks), %lu harvested, "
-	    "%lu sites, %lu maps reads, %lu races, %lu unsettled, %lu inconsistencies\n",
+	    "%lu sites, %lu maps reads, %lu signals (%lu queries in handlers), %lu races, %lu unsettled, "
+	    "%lu inconsistencies\n",
 	    (int)probe_pid, name, GET(n_queries), GET(n_kind[0]), GET(n_kind[1]), GET(n_kind[2]), GET(n_kind[3]),
 	    GET(n_kind[4]), GET(n_kind[5]), GET(n_kind[6]), GET(n_kind[7]), GET(n_many), GET(n_many_addrs),
 	    GET(n_walks), GET(n_walk_seqs), GET(n_walk_chunks), GET(n_harvested), GET(n_sites), GET(n_snaps),
-	    GET(n_races), GET(n_unsettled), GET(n_fail));
+	    GET(n_signals), GET(n_sig_queries), GET(n_races), GET(n_unsettled), GET(n_fail));
 	if (GET(n_fail))
 		say("PROBE FAIL\n");
 }

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Real programs under LD_PRELOAD="liballocmap.so probe.so" (probe.c: threads
 # that query the program's own addresses while it runs and check every
-# answer) with ALLOCMAP_CHECK_AT_EXIT=1. Each case: stdout and exit status
+# answer; and every 2 ms a signal to one of the program's threads, whose
+# handler queries the registers it interrupted) with ALLOCMAP_CHECK_AT_EXIT=1. Each case: stdout and exit status
 # identical to a run without either library; on stderr, a summary from
 # every process the probe ran in, no "PROBE FAIL" and no discrepancy.
 # Programs not installed are skipped (said, not counted).
@@ -11,18 +12,23 @@ work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
 # Totals of the probe's summary lines in file $1: processes, queries,
-# chunks answered, mismatches excused as races and left unsettled.
+# chunks answered, signals sent (handlers query), mismatches excused as
+# races and left unsettled.
 totals() {
 	awk '/^probe: pid/ { n++; q += $5; c += $10
-	                     for (i = 1; i < NF; i++) { if ($(i + 1) ~ /^races/) r += $i; if ($(i + 1) ~ /^unsettled/) u += $i } }
-	     END { printf "%d processes, %d queries, %d chunks, %d races, %d unsettled", n, q, c, r, u }' "$1"
+	                     for (i = 1; i < NF; i++) {
+	                         if ($(i + 1) ~ /^signals/) s += $i
+	                         if ($(i + 1) ~ /^races/) r += $i
+	                         if ($(i + 1) ~ /^unsettled/) u += $i } }
+	     END { printf "%d processes, %d queries, %d chunks, %d signals, %d races, %d unsettled", n, q, c, s, r, u }' "$1"
 }
 
 probe_case() { # name command...
 	local name=$1; shift
 	"$@" >"$work/plain.out" 2>/dev/null </dev/null
 	local ra=$?
-	timeout 60 env LD_PRELOAD="$LIB $PROBE" ALLOCMAP_CHECK_AT_EXIT=1 "$@" >"$work/probe.out" 2>"$work/probe.err" </dev/null
+	timeout 60 env LD_PRELOAD="$LIB $PROBE" ALLOCMAP_CHECK_AT_EXIT=1 PROBE_SIGNALS=2 "$@" \
+		>"$work/probe.out" 2>"$work/probe.err" </dev/null
 	local rb=$?
 	if ! cmp -s "$work/plain.out" "$work/probe.out" || [ $ra -ne $rb ]; then
 		fail "$name (exit $ra vs $rb, or stdout differs)"
