@@ -407,10 +407,18 @@ static const char *site_wrong(const struct allocmap_info *i)
 	return NULL;
 }
 
+static uint64_t now_ms(void)
+{
+	struct timespec n;
+	clock_gettime(CLOCK_MONOTONIC, &n);
+	return (uint64_t)n.tv_sec * 1000 + (uint64_t)n.tv_nsec / 1000000;
+}
+
 static void pause_ms(long ms)
 {
-	struct timespec d = {0, ms * 1000000};
-	nanosleep(&d, NULL);
+	struct timespec d = {ms / 1000, ms % 1000 * 1000000};
+	while (nanosleep(&d, &d) != 0 && errno == EINTR) /* the probe's own signals */
+		;
 }
 
 static uint64_t index_events(void)
@@ -501,7 +509,8 @@ static void verify(struct tstate *t, const void *p, const char *first)
 		}
 		weigh(&e, why != NULL, before, index_events(), &i);
 		if (verbose > 1 && why)
-			say("probe: round %d: %s (evidence %d)\n", k, why, e.n);
+			say("probe: round %d at %lu ms: %s (evidence %d, events %lu, brk %p)\n", k, now_ms() % 100000, why,
+			    e.n, index_events(), sbrk(0));
 	}
 	if (e.n >= VERIFY_EVIDENCE) {
 		failed(why, p, rc, &i);
@@ -847,12 +856,6 @@ static void sig_init(void)
 
 /* ---- the threads ---- */
 
-static uint64_t now_ms(void)
-{
-	struct timespec n;
-	clock_gettime(CLOCK_MONOTONIC, &n);
-	return (uint64_t)n.tv_sec * 1000 + (uint64_t)n.tv_nsec / 1000000;
-}
 
 /* Until the library has started, its answers are "not found" (allocmap.h). */
 static int library_started(void)
