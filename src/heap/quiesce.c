@@ -97,6 +97,8 @@ static int overlaps_call(uintptr_t lo, uintptr_t hi)
 	return 0;
 }
 
+/* A reader that finds a call in flight on its arena waits for it
+ * uncounted (quiesce.h). */
 int am_quiesce_read_begin_threaded(uintptr_t lo, uintptr_t hi)
 {
 	unsigned *mine = my_readers();
@@ -107,7 +109,8 @@ int am_quiesce_read_begin_threaded(uintptr_t lo, uintptr_t hi)
 			return 0;
 		__atomic_fetch_sub(mine, 1, __ATOMIC_RELEASE);
 		in_read--;
-		__builtin_ia32_pause();
+		while (overlaps_call(lo, hi) && ++i < READ_TRIES)
+			__builtin_ia32_pause();
 	}
 	return -1;
 }

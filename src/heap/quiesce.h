@@ -6,10 +6,15 @@
  * A mapping call publishes the range it changes, then waits until no
  * reader is inside (reads are a few loads long). A reader announces
  * itself, then reads only if no published range overlaps the arena it
- * reads from; otherwise it steps back and retries. With sequentially
- * consistent atomics on both sides one always sees the other. Readers
- * wait only for calls on their own arena, so unrelated mapping traffic
- * never starves them.
+ * reads from; otherwise it steps back, waits unannounced until that is
+ * no longer so (announced, it would keep the call waiting for it: a few
+ * threads querying an arena being trimmed held the trims for seconds),
+ * and retries. With sequentially consistent atomics on both sides one
+ * always sees the other. Readers wait only for calls on their own arena,
+ * so unrelated mapping traffic never starves them; a call waits for an
+ * instant with no reader inside, which queries on other arenas, one
+ * after another, can delay (calls that take nothing away, brk growth
+ * and mmap without MAP_FIXED, do not wait).
  * While the process has one thread no other thread can unmap, so readers
  * skip the announcement.
  * Async-signal-safe: a reader on a thread that is itself inside a mapping

@@ -4,7 +4,7 @@
  * errno preserved across the report — and return the kernel's raw result
  * (a negative errno on failure), for the caller to turn into its own
  * error convention. Calls that can take memory away first wait for heap
- * queries reading that memory (heap/quiesce.h).
+ * queries reading that memory (heap/quiesce.h); the others do not.
  */
 #include <errno.h>
 #include <stdint.h>
@@ -99,17 +99,25 @@ long am_do_mremap(void *old, size_t old_len, size_t new_len, int flags, void *ne
 	return r;
 }
 
-long am_do_brk(long addr, long old, const void *caller)
+static long brk_call(long addr, long old, const void *caller)
 {
-	/* asking (0) or growing takes nothing away; shrinking takes [addr, old) */
-	uintptr_t lo = addr && addr < old ? (uintptr_t)addr : 0, hi = lo ? (uintptr_t)old : 0;
-	GUARD(lo, hi);
 	long now = am_sys_forward(SYS_brk, addr, 0, 0, 0, 0, 0);
 	if (now != old) {
 		int saved = errno;
 		am_ev_brk((void *)old, (void *)now, caller);
 		errno = saved;
 	}
+	return now;
+}
+
+long am_do_brk(long addr, long old, const void *caller)
+{
+	/* asking (0) or growing takes nothing away: no query to wait for (a
+	 * stream of them, reading other arenas, could keep it waiting) */
+	if (!addr || addr >= old)
+		return brk_call(addr, old, caller);
+	GUARD((uintptr_t)addr, (uintptr_t)old); /* shrinking takes [addr, old) */
+	long now = brk_call(addr, old, caller);
 	UNGUARD();
 	return now;
 }

@@ -25,6 +25,10 @@
  * walkgrow the walk's callback grows the brk heap (so the map being
  *          walked) as it goes: each sequence and chunk is still visited
  *          once, in address order.
+ * unmapwait 6 threads query the brk heap without pause while the main
+ *          thread grows and trims it 500 times: each trim (and each
+ *          growth) waits for the queries reading the heap, and they must
+ *          let it through (20 s for what takes about 2).
  * many     allocmap_query_many gives, address by address, what
  *          allocmap_query gives: live chunks, freed ones, past-the-end,
  *          stack, text, NULL and unmapped addresses, in batches of every
@@ -41,6 +45,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/time.h>
+#include <time.h>
 #include <unistd.h>
 
 /* The tests free and then query, and ask for impossible sizes, on purpose. */
@@ -492,6 +497,49 @@ static void scenario_walk(void)
 		free(p[k]);
 }
 
+static volatile int query_stop;
+static char *query_from;
+
+static void *query_brk_heap(void *arg)
+{
+	struct allocmap_info i;
+	for (size_t n = 0; !query_stop; n++) {
+		size_t span = (size_t)((char *)sbrk(0) - query_from);
+		allocmap_query(query_from + n * 4096 % span, &i);
+	}
+	return arg;
+}
+
+static double seconds(void)
+{
+	struct timespec t;
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
+}
+
+static void scenario_unmapwait(void)
+{
+	enum { READERS = 6 };
+	pthread_t t[READERS];
+	void *p[64];
+	int r = 0;
+	query_from = do_malloc(100);
+	for (int k = 0; k < READERS; k++)
+		EXPECT(pthread_create(&t[k], NULL, query_brk_heap, NULL) == 0);
+	usleep(50000);
+	for (double end = seconds() + 20; r < 500 && seconds() < end; r++) {
+		for (int k = 0; k < 64; k++)
+			p[k] = do_malloc((size_t)(1000 + (r * 7 + k * 131) % 60000));
+		for (int k = 63; k >= 0; k--)
+			free(p[k]); /* the last frees trim the brk heap */
+	}
+	query_stop = 1;
+	for (int k = 0; k < READERS; k++)
+		pthread_join(t[k], NULL);
+	free(query_from);
+	EXPECT(r == 500);
+}
+
 struct grow_state {
 	uintptr_t prev_seq, prev_chunk;
 	int brk, bad, nkeep;
@@ -541,6 +589,8 @@ int main(int argc, char **argv)
 		scenario_api();
 	else if (argc > 1 && !strcmp(argv[1], "walk"))
 		scenario_walk();
+	else if (argc > 1 && !strcmp(argv[1], "unmapwait"))
+		scenario_unmapwait();
 	else if (argc > 1 && !strcmp(argv[1], "walkgrow"))
 		scenario_walkgrow();
 	else if (argc > 1 && !strcmp(argv[1], "racefree"))
@@ -558,6 +608,6 @@ int main(int argc, char **argv)
 	else if (argc > 1 && !strcmp(argv[1], "huge"))
 		scenario_huge();
 	else
-		return fprintf(stderr, "usage: %s truth|threads|api|walk|walkgrow|racefree|signals|many|fastpath|nobrk|corrupt|huge\n", argv[0]), 2;
+		return fprintf(stderr, "usage: %s truth|threads|api|walk|walkgrow|unmapwait|racefree|signals|many|fastpath|nobrk|corrupt|huge\n", argv[0]), 2;
 	return 0;
 }
