@@ -16,8 +16,8 @@
  *     its mapping; strings readable;
  *   - against the kernel and other answers, which races can excuse, so a
  *     mismatch is checked again (fresh /proc/self/maps, fresh queries) and
- *     fails only if it persists over VERIFY_EVIDENCE rounds in which the
- *     index did not change (verify()): -1 only outside every
+ *     fails only if it persists over VERIFY_EVIDENCE rounds and half a
+ *     second in which the index did not change (verify()): -1 only outside every
  *     mapping, 0 only inside one; the page's protection; the mapping's ends
  *     mapped; a chunk's site in executable memory; querying base again
  *     gives the same base and size; query_many agrees with single queries.
@@ -64,8 +64,9 @@
 #define MAPS_BUF (4u << 20)
 #define BATCH 64
 #define RECENT 64
-#define VERIFY_ROUNDS 8
+#define VERIFY_ROUNDS 10
 #define VERIFY_EVIDENCE 3
+#define VERIFY_SPAN_MS 500
 #define MAX_REPORTS 20
 
 typedef int (*query_fn)(const void *, struct allocmap_info *);
@@ -452,21 +453,22 @@ static int same_prot(const struct snap *a, const struct snap *b, uintptr_t p)
 	return x && y && x->prot == y->prot;
 }
 
-/* The pause before verification round k: 1 ms, then 10, 20, 40 ms. A
- * thread of the program can be preempted for tens of milliseconds in a
- * mapping call, between the kernel's change and the index's. */
-static long pause_of(int k) { return k == 1 ? 1 : k == 2 ? 10 : k == 3 ? 20 : 40; }
+/* The pause before verification round k: 1 ms, then 10, 20, 40 ... up
+ * to 320 ms. */
+static long pause_of(int k) { return k == 1 ? 1 : 10L << (k < 7 ? k - 2 : 5); }
 
 /* Evidence of a mismatch, gathered round by round: a round counts if
  * the index did not change during it, nor since the first counted round,
  * and the answer is the one of the round before. Otherwise a mapping call
  * completed, or may be under way (a program that grows and trims its brk
  * heap all the time: the kernel shows a change before the call returns
- * and the index has it; the call can take milliseconds, more if its
- * thread is preempted): counting starts again. */
+ * and the index has it): counting starts again. The evidence is made
+ * (settled) by VERIFY_EVIDENCE rounds over VERIFY_SPAN_MS: a brk call
+ * took up to 180 ms, its thread preempted or the kernel waiting on its
+ * mmap lock, with 4 probe threads on 2 CPUs. */
 struct evidence {
 	int n;
-	uint64_t events;
+	uint64_t events, since;
 	struct allocmap_info last;
 };
 
@@ -474,11 +476,17 @@ static void weigh(struct evidence *e, int mismatch, uint64_t before, uint64_t af
 {
 	int quiet = before == after && (!e->n || before == e->events);
 	if (mismatch && quiet && (!e->n || same_answer(i, &e->last))) {
+		if (!e->n++)
+			e->since = now_ms();
 		e->events = before, e->last = *i;
-		e->n++;
 	} else {
 		e->n = 0;
 	}
+}
+
+static int settled(const struct evidence *e)
+{
+	return e->n >= VERIFY_EVIDENCE && now_ms() - e->since >= VERIFY_SPAN_MS;
 }
 
 /* A mismatch seen: ask again, against the kernel as it is (mincore) and
@@ -489,10 +497,10 @@ static void weigh(struct evidence *e, int mismatch, uint64_t before, uint64_t af
 static void verify(struct tstate *t, const void *p, const char *first)
 {
 	struct allocmap_info i;
-	struct evidence e = {0, 0, {0}};
+	struct evidence e = {0, 0, 0, {0}};
 	int rc = -1;
 	const char *why = first;
-	for (int k = 0; k < VERIFY_ROUNDS && why && e.n < VERIFY_EVIDENCE; k++) {
+	for (int k = 0; k < VERIFY_ROUNDS && why && !settled(&e) && !stop; k++) {
 		if (k)
 			pause_ms(pause_of(k));
 		uint64_t before = index_events();
@@ -512,7 +520,7 @@ static void verify(struct tstate *t, const void *p, const char *first)
 			say("probe: round %d at %lu ms: %s (evidence %d, events %lu, brk %p)\n", k, now_ms() % 100000, why,
 			    e.n, index_events(), sbrk(0));
 	}
-	if (e.n >= VERIFY_EVIDENCE) {
+	if (settled(&e)) {
 		failed(why, p, rc, &i);
 		return;
 	}
@@ -652,9 +660,9 @@ static void verify_many(struct tstate *t, int k)
 {
 	const void *p = t->batch[k];
 	struct allocmap_info one, two;
-	struct evidence e = {0, 0, {0}};
+	struct evidence e = {0, 0, 0, {0}};
 	int differ = 1;
-	for (int r = 0; r < VERIFY_ROUNDS && differ && e.n < VERIFY_EVIDENCE; r++) {
+	for (int r = 0; r < VERIFY_ROUNDS && differ && !settled(&e) && !stop; r++) {
 		if (r)
 			pause_ms(pause_of(r));
 		uint64_t before = index_events();
@@ -664,7 +672,7 @@ static void verify_many(struct tstate *t, int k)
 		differ = !same_answer(&one, &t->again[k]) || (rc != 0) != (t->again[k].kind == ALLOCMAP_UNKNOWN);
 		weigh(&e, differ && same_answer(&one, &two), before, index_events(), &t->again[k]);
 	}
-	if (e.n >= VERIFY_EVIDENCE)
+	if (settled(&e))
 		failed("query_many differs from allocmap_query", p, 0, &t->again[k]);
 	else if (differ)
 		ADD(n_unsettled, 1);
