@@ -52,6 +52,20 @@ static uintptr_t kernel_low(uintptr_t floor, uintptr_t lo)
 	return lo;
 }
 
+/* Whether the kernel has every page of [lo, hi): a mapping the index
+ * cannot see (a raw system call) below the stack would break
+ * kernel_low's search, and then not all would be. */
+static int all_mapped(uintptr_t lo, uintptr_t hi)
+{
+	unsigned char v[256];
+	for (uintptr_t a = lo, n; a < hi; a += n) {
+		n = hi - a < sizeof v * PAGE ? hi - a : sizeof v * PAGE;
+		if (am_sys_mincore((void *)a, n, v) != 0)
+			return 0;
+	}
+	return 1;
+}
+
 /* The stack's lowest map, and the end of the map below it (the floor). */
 static struct am_map *lowest_map(uintptr_t *floor)
 {
@@ -76,16 +90,19 @@ int am_ix_stack_extend(uintptr_t low)
 	return 1;
 }
 
+/* The kernel is asked (kernel_low, all_mapped) before the index is
+ * entered: no system call under its lock. The search assumes nothing
+ * lies below the stack within its reach; all_mapped and the floor that
+ * am_ix_stack_extend checks catch a mapping there. */
 int am_index_stack_catch_up(void)
 {
-	uintptr_t floor = 0;
-	int grown = 0;
-	if (!am_ix.ready || !am_ix.stack_top || am_ix_begin() != 0)
+	uintptr_t top = __atomic_load_n(&am_ix.stack_top, __ATOMIC_RELAXED), lo, hi;
+	if (!top || !am_index_seq_at(top - 1, &lo, &hi))
 		return 0;
-	struct am_map *m = lowest_map(&floor);
-	uintptr_t reach = am_ix.stack_top - am_ix.stack_reach;
-	if (m)
-		grown = am_ix_stack_extend(kernel_low(floor > reach ? floor : reach, m->lo));
+	uintptr_t low = kernel_low(top - __atomic_load_n(&am_ix.stack_reach, __ATOMIC_RELAXED), lo);
+	if (low >= lo || !all_mapped(low, lo) || am_ix_begin() != 0)
+		return 0;
+	int grown = am_ix_stack_extend(low);
 	am_ix_end();
 	return grown;
 }
