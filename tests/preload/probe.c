@@ -379,7 +379,7 @@ static const char *kernel_wrong(const struct snap *s, int exact, const void *p, 
 }
 
 /* The allocation at base again, and at its last byte: the same base and
- * size? NULL if so. */
+ * size? A chunk's mapping: the brk heap or anonymous. NULL if so. */
 static const char *requery_wrong(const struct allocmap_info *i)
 {
 	struct allocmap_info j;
@@ -388,6 +388,10 @@ static const char *requery_wrong(const struct allocmap_info *i)
 			return "base answers another allocation";
 		if (i->size && (q_query((const char *)i->base + i->size - 1, &j) != 0 || !same_alloc(i, &j)))
 			return "its last byte answers another allocation";
+		if (i->kind == ALLOCMAP_HEAP_CHUNK &&
+		    (q_query(i->map_base, &j) != 0 || (j.kind != ALLOCMAP_BRK && j.kind != ALLOCMAP_ANON) ||
+		     j.map_base != i->map_base || j.map_size != i->map_size))
+			return "a chunk's mapping is not the brk heap or an anonymous mapping";
 		return NULL;
 	}
 	if (q_query(i->map_base, &j) != 0 || j.map_base != i->map_base || j.map_size != i->map_size)
