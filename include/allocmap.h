@@ -105,7 +105,9 @@ struct allocmap_tier_stats {
 	size_t peak_footprint;
 	size_t in_use;        /* usable bytes in live blocks */
 	size_t peak_in_use;
-	size_t resident;      /* bytes of the footprint resident in RAM */
+	size_t resident;      /* bytes of the footprint resident in RAM, and
+				 (the no-mmap tier) of its block bitmap, which
+				 lies before the footprint: this can exceed it */
 	uint64_t live_blocks;
 	uint64_t failed;      /* requests that returned NULL */
 	uint64_t bad_frees;   /* frees of pointers the tier does not own */
