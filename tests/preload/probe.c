@@ -73,11 +73,15 @@ typedef int (*query_fn)(const void *, struct allocmap_info *);
 typedef size_t (*many_fn)(const void *const *, size_t, struct allocmap_info *);
 typedef int (*walk_fn)(unsigned, allocmap_walk_fn, void *);
 typedef int (*istats_fn)(struct allocmap_index_stats *);
+typedef int (*tstats_fn)(enum allocmap_tier, struct allocmap_tier_stats *);
+typedef int (*hstats_fn)(struct allocmap_heap_stats *);
 
 static query_fn q_query;
 static many_fn q_many;
 static walk_fn q_walk;
 static istats_fn q_istats;
+static tstats_fn q_tstats;
+static hstats_fn q_hstats;
 
 struct region {
 	uintptr_t lo, hi;
@@ -744,8 +748,40 @@ static int walk_cb(const struct allocmap_info *i, void *arg)
 	return stop ? 1 : 0;
 }
 
+/* The statistics, from any thread at any time: each tier's figures are
+ * one snapshot (taken under its lock; the no-mmap tier's resident bytes
+ * count its bitmap too), the index's never break stratification, the
+ * heap's chunks have at least 8 usable bytes. */
+static const char *stats_wrong(void)
+{
+	struct allocmap_tier_stats ts_;
+	struct allocmap_index_stats is;
+	struct allocmap_heap_stats hs;
+	for (int k = ALLOCMAP_TIER_NOMMAP; k <= ALLOCMAP_TIER_MMAP; k++) {
+		if (q_tstats((enum allocmap_tier)k, &ts_) != 0)
+			return "allocmap_tier_stats failed";
+		size_t bitmap = k == ALLOCMAP_TIER_NOMMAP ? ts_.reserved / 128 + 4096 : 0; /* one bit per 16 bytes */
+		if (ts_.in_use > ts_.footprint || ts_.footprint > ts_.peak_footprint || ts_.in_use > ts_.peak_in_use ||
+		    ts_.resident > ts_.footprint + bitmap || (ts_.live_blocks && !ts_.in_use) || ts_.bad_frees) {
+			if (verbose)
+				say("probe: tier %d: reserved %zu footprint %zu/%zu in_use %zu/%zu resident %zu live %lu "
+				    "bad frees %lu\n", k, ts_.reserved, ts_.footprint, ts_.peak_footprint, ts_.in_use,
+				    ts_.peak_in_use, ts_.resident, ts_.live_blocks, ts_.bad_frees);
+			return "a tier's figures disagree (or it saw a bad free)";
+		}
+	}
+	if (q_istats(&is) != 0 || is.depth_violations || is.max_depth > 1)
+		return "the index's stratification broke";
+	if (q_hstats(&hs) != 0 || hs.live_bytes < 8 * hs.live_chunks)
+		return "allocmap_heap_stats failed or its bytes are too few";
+	return NULL;
+}
+
 static void walk(struct tstate *t)
 {
+	const char *why = stats_wrong();
+	if (why)
+		failed(why, NULL, 0, &(struct allocmap_info){0});
 	struct walkstate w = {t, 0, 0, 0, 0, 0};
 	unsigned flags = below(t, 3) == 0 ? ALLOCMAP_WALK_SEQUENCES : ALLOCMAP_WALK_SEQUENCES | ALLOCMAP_WALK_CHUNKS;
 	int rc = q_walk(flags, walk_cb, &w);
@@ -962,7 +998,9 @@ __attribute__((constructor)) static void probe_init(void)
 	q_many = (many_fn)dlsym(RTLD_DEFAULT, "allocmap_query_many");
 	q_walk = (walk_fn)dlsym(RTLD_DEFAULT, "allocmap_walk");
 	q_istats = (istats_fn)dlsym(RTLD_DEFAULT, "allocmap_index_stats");
-	if (!q_query || !q_many || !q_walk || !q_istats) {
+	q_tstats = (tstats_fn)dlsym(RTLD_DEFAULT, "allocmap_tier_stats");
+	q_hstats = (hstats_fn)dlsym(RTLD_DEFAULT, "allocmap_heap_stats");
+	if (!q_query || !q_many || !q_walk || !q_istats || !q_tstats || !q_hstats) {
 		say("probe: allocmap not loaded (preload liballocmap.so before probe.so)\nPROBE FAIL\n");
 		return;
 	}
