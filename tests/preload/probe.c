@@ -15,14 +15,16 @@
  *     requested <= size; a chunk 16-byte aligned; a mapping-level answer is
  *     its mapping; strings readable;
  *   - against the kernel and other answers, which races can excuse, so a
- *     mismatch is checked again (fresh /proc/self/maps, fresh queries) and
- *     fails only if it persists over VERIFY_EVIDENCE rounds and half a
- *     second in which the index did not change (verify()): -1 only outside every
- *     mapping, 0 only inside one; the page's protection; the mapping's ends
- *     mapped; a chunk's site in executable memory; querying base again
- *     gives the same base and size; query_many agrees with single queries.
+ *     mismatch is checked again (mincore, /proc/self/maps read afresh,
+ *     fresh queries) and fails only if it persists over VERIFY_EVIDENCE
+ *     rounds and half a second in which the index did not change
+ *     (verify()): -1 only where the kernel has no page, 0 only where it
+ *     has one; the page's protection; the mapping's first and last pages
+ *     mapped; a path readable; a chunk's site in executable memory; base
+ *     and the last byte answer the same allocation; a chunk's mapping is
+ *     the brk heap or anonymous; query_many agrees with single queries.
  * The walk's callback checks each answer on its own, their address order,
- * and counts them.
+ * and counts them; each walk also checks the statistics (stats_wrong).
  * At exit (destructor) the threads are stopped (one that does not stop is
  * a hang) and one line goes to stderr:
  *   probe: pid N (comm): Q queries (...by kind...), ... , F inconsistencies
