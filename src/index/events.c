@@ -33,7 +33,7 @@ void am_ev_mmap(void *addr, size_t len, int prot, int flags, int fd, long off, c
 	if (!(flags & MAP_ANONYMOUS) && fd >= 0)
 		path = fd_path(fd, buf, sizeof buf);
 	enum am_origin o = flags & (MAP_STACK | MAP_GROWSDOWN) ? AM_ORIGIN_STACK : AM_ORIGIN_MMAP;
-	int keep = MAP_SHARED | MAP_PRIVATE | MAP_ANONYMOUS;
+	int keep = MAP_SHARED | MAP_PRIVATE | MAP_ANONYMOUS | MAP_GROWSDOWN; /* it may grow: resync.c */
 	am_index_map((uintptr_t)addr, (uintptr_t)addr + len, prot, flags & keep, (uint64_t)off, path, o,
 		     caller);
 }

@@ -50,6 +50,10 @@ uint64_t am_strat_violations(void);
 
 size_t am_ix_first_above(uintptr_t addr);
 int am_ix_insert(struct am_map *m);
+/* Widens map m to [lo, hi), which contains its extent and overlaps no
+ * other map (a kernel growth the index could not see). 0, or -1 if the
+ * page index could not take it (the range is then missed). */
+int am_ix_extend(struct am_map *m, uintptr_t lo, uintptr_t hi);
 void am_ix_unmap(uintptr_t lo, uintptr_t hi);
 void am_ix_protect(uintptr_t lo, uintptr_t hi, int prot);
 void am_ix_missed(uintptr_t lo, uintptr_t hi);

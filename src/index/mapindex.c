@@ -134,6 +134,22 @@ int am_ix_insert(struct am_map *m)
 	return 0;
 }
 
+int am_ix_extend(struct am_map *m, uintptr_t lo, uintptr_t hi)
+{
+	uintptr_t olo = m->lo, ohi = m->hi;
+	m->lo = lo, m->hi = hi;
+	if (lo < m->seq->lo)
+		m->seq->lo = lo;
+	if (hi > m->seq->hi)
+		m->seq->hi = hi;
+	uint32_t ref = am_ref_of(m);
+	if ((lo < olo && am_pageindex_set(lo, olo, ref) != 0) || (hi > ohi && am_pageindex_set(ohi, hi, ref) != 0)) {
+		am_ix_missed(lo, hi);
+		return -1;
+	}
+	return 0;
+}
+
 /* A map [lo, hi) of s just left the array from slot i: an extent edge it
  * held moves to s's nearest remaining map. Maps are sorted, so the search
  * stops at the first map of s on that side — the neighbour, unless other

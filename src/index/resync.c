@@ -6,8 +6,14 @@
  * The writer holds the index lock for the whole walk of /proc/self/maps.
  * A thread whose mapping call races with the walk applies its own event
  * after the walk (it waits for the lock), so the end state is exact.
- * Entries the index already describes exactly (same extent, same
- * protection) keep their records — and so their origin and caller.
+ * Maps the index has where the kernel has a mapping keep their records —
+ * sequence, origin, caller, heap bitmap — whatever extent and protection
+ * the kernel shows for them (it splits and merges mappings at will, and
+ * an mprotect racing the walk shows before its event): a protection that
+ * differs is changed in place, a hole is filled (by the growth of the map
+ * next to it, for a stack or the brk heap; else by a new sequence). Only
+ * the pieces of a loaded object that ld.so mapped as plain mmaps are
+ * recorded anew, into the object's sequence.
  */
 #include <link.h>
 #include <string.h>
@@ -155,19 +161,83 @@ static void note_brk(enum am_origin o, uintptr_t lo, uintptr_t hi)
 		am_ix.brk_top = hi;
 }
 
+/* The flags a map of entry e gets: the main stack grows down. */
+static int entry_flags(const struct am_maps_entry *e)
+{
+	int anon = e->inode == 0 && e->path[0] != '/';
+	return (e->shared ? MAP_SHARED : MAP_PRIVATE) | (anon ? MAP_ANONYMOUS : 0) |
+	       (!strncmp(e->path, "[stack]", 7) ? MAP_GROWSDOWN : 0);
+}
+
+/* Records [lo, hi) of entry e anew: in its object's sequence, or a new one. */
+static void record_piece(const struct am_maps_entry *e, uintptr_t lo, uintptr_t hi, enum am_origin o)
+{
+	struct am_path *path = am_path_new(e->path[0] == '[' ? NULL : e->path);
+	struct am_seq *seq = o == AM_ORIGIN_OBJECT ? object_seq(object_at(lo), path) : NULL;
+	am_ix_unmap(lo, hi);
+	am_ix_map_new(lo, hi, e->prot, entry_flags(e), e->offset + (lo - e->lo), path, o, NULL, seq);
+	am_path_unref(path);
+	note_brk(o, lo, hi);
+}
+
+/* [lo, hi) of entry e, which the index lacks, is the kernel's growth of
+ * the map next to it in the same entry — a stack (MAP_GROWSDOWN) down
+ * from hi, the brk heap up from lo: that map is extended. 0 if it was. */
+static int grow_neighbour(const struct am_maps_entry *e, uintptr_t lo, uintptr_t hi)
+{
+	size_t i = am_ix_first_above(hi);
+	if (hi < e->hi && i < am_ix.n && am_ix.arr[i]->lo == hi && (am_ix.arr[i]->flags & MAP_GROWSDOWN)) {
+		am_ix_extend(am_ix.arr[i], lo, am_ix.arr[i]->hi);
+		return 0;
+	}
+	i = am_ix_first_above(lo - 1);
+	if (lo > e->lo && i < am_ix.n && am_ix.arr[i]->hi == lo && am_ix.arr[i]->seq->origin == AM_ORIGIN_BRK &&
+	    am_ix.arr[i]->prot == e->prot) {
+		note_brk(AM_ORIGIN_BRK, lo, hi);
+		am_ix_extend(am_ix.arr[i], am_ix.arr[i]->lo, hi);
+		return 0;
+	}
+	return -1;
+}
+
+/* Whether the index has maps in [lo, hi) that are not a loaded object's. */
+static int has_foreign(uintptr_t lo, uintptr_t hi)
+{
+	for (size_t i = am_ix_first_above(lo); i < am_ix.n && am_ix.arr[i]->lo < hi; i++)
+		if (am_ix.arr[i]->seq->origin != AM_ORIGIN_OBJECT)
+			return 1;
+	return 0;
+}
+
+/* Makes the index agree with the kernel's [lo, hi) while keeping the maps
+ * it has there — their sequences, sites and heap bitmaps: a protection
+ * that differs (an mprotect racing the walk) is changed in place, a hole
+ * is filled (a neighbour's growth, or a mapping not seen). */
+static void patch_piece(const struct am_maps_entry *e, uintptr_t lo, uintptr_t hi, enum am_origin o)
+{
+	for (uintptr_t pos = lo; pos < hi;) {
+		size_t i = am_ix_first_above(pos);
+		struct am_map *m = i < am_ix.n && am_ix.arr[i]->lo < hi ? am_ix.arr[i] : NULL;
+		uintptr_t end = !m ? hi : m->lo > pos ? m->lo : m->hi < hi ? m->hi : hi;
+		if ((!m || m->lo > pos) && grow_neighbour(e, pos, end) != 0)
+			record_piece(e, pos, end, o);
+		else if (m && m->lo <= pos && m->prot != e->prot)
+			am_ix_protect(pos, end, e->prot);
+		pos = end;
+	}
+}
+
 static void apply_piece(const struct am_maps_entry *e, uintptr_t lo, uintptr_t hi)
 {
 	enum am_origin o = classify(e, lo);
 	if (agrees(lo, hi, e->prot, o == AM_ORIGIN_OBJECT))
 		return;
-	int anon = e->inode == 0 && e->path[0] != '/';
-	int flags = (e->shared ? MAP_SHARED : MAP_PRIVATE) | (anon ? MAP_ANONYMOUS : 0);
-	struct am_path *path = am_path_new(e->path[0] == '[' ? NULL : e->path);
-	struct am_seq *seq = o == AM_ORIGIN_OBJECT ? object_seq(object_at(lo), path) : NULL;
-	am_ix_unmap(lo, hi);
-	am_ix_map_new(lo, hi, e->prot, flags, e->offset + (lo - e->lo), path, o, NULL, seq);
-	am_path_unref(path);
-	note_brk(o, lo, hi);
+	/* ld.so's own mmaps of an object arrive as plain mmaps: the walk
+	 * regroups them into the object */
+	if (o == AM_ORIGIN_OBJECT && has_foreign(lo, hi))
+		record_piece(e, lo, hi, o);
+	else
+		patch_piece(e, lo, hi, o);
 }
 
 static int apply_entry(const struct am_maps_entry *e, void *arg)
