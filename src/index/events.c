@@ -61,7 +61,7 @@ void am_ev_brk(void *old_end, void *new_end, const void *caller)
 	am_index_brk((uintptr_t)old_end, (uintptr_t)new_end, caller);
 }
 
-void am_ev_loader(void) { am_index_resync(); }
+void am_ev_loader(void) { am_index_loader_resync(); }
 
 int am_ev_removal_begin(void) { return am_index_hold(); }
 

@@ -97,6 +97,9 @@ int am_index_brk(uintptr_t start, uintptr_t end, const void *caller);
 /* Re-reads /proc/self/maps and makes the index agree with it; plugs
  * holes in loaded objects. 0, or the maps reader's error. */
 int am_index_resync(void);
+/* The resync after a dlopen or dlclose (the loader's hook): a new
+ * object's RELRO, about to become read-only, is indexed so already. */
+int am_index_loader_resync(void);
 uint64_t am_index_holes_plugged(void);
 
 /* A removal's bracket (munmap, mremap): the index lock is held from

@@ -286,7 +286,11 @@ static void plug_holes(struct object *o)
 		plug(o, pos, o->hi);
 }
 
-int am_ix_resync_locked(void)
+/* A walk of the maps; at_loader: the loader's link map just became
+ * consistent (am_ev_loader), so a new object's RELRO is about to become
+ * read-only. Any other walk can come while a dlopen is under way, before
+ * the object is relocated: there the kernel's protection stands. */
+static int resync_locked(int at_loader)
 {
 	uintptr_t prev_hi = 0;
 	nobjects = 0;
@@ -302,21 +306,27 @@ int am_ix_resync_locked(void)
 		plug_holes(&objects[i]);
 		/* ld.so applies RELRO after telling the debugger hook; a new
 		 * object's RELRO is about to become read-only */
-		if (objects[i].is_new && objects[i].relro_lo < objects[i].relro_hi)
+		if (at_loader && objects[i].is_new && objects[i].relro_lo < objects[i].relro_hi)
 			am_ix_protect(objects[i].relro_lo, objects[i].relro_hi, PROT_READ);
 	}
 	am_ix.events[AM_EV_RESYNC]++;
 	return rc;
 }
 
-int am_index_resync(void)
+int am_ix_resync_locked(void) { return resync_locked(0); }
+
+static int resync(int at_loader)
 {
 	if (!am_ix.ready || am_ix_begin() != 0)
 		return am_ix_dropped();
-	int rc = am_ix_resync_locked();
+	int rc = resync_locked(at_loader);
 	am_ix_end();
 	return rc;
 }
+
+int am_index_resync(void) { return resync(0); }
+
+int am_index_loader_resync(void) { return resync(1); }
 
 uint64_t am_index_holes_plugged(void) { return holes_plugged; }
 
