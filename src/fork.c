@@ -6,13 +6,19 @@
  * takes its malloc arena locks after the prepare handlers, and a thread
  * inside malloc holds an arena lock while its mapping call waits for the
  * index lock — a lock-order inversion (it deadlocked). So nothing is
- * taken before the fork. In the child, if every lock was free at the fork
- * the state is consistent and kept; otherwise the tiers are reset and the
+ * taken before the fork. In the child, if no thread was changing the
+ * index or the tiers at the fork (a lock held across a removal's system
+ * call leaves the index whole) the state is consistent and kept; otherwise
+ * the tiers are reset and the
  * index is rebuilt from /proc/self/maps (chunks allocated before the fork
- * then answer at the mapping level). A child of a multi-threaded parent
- * re-reads the maps in any case: another thread may have been between a
- * mapping call and its report at the fork; and clears the big-chunk marks
- * a thread cut off between a mark and its chunk's bit left behind.
+ * then answer at the mapping level). Any child re-reads the maps: the
+ * kernel leaves out of it what was marked MADV_DONTFORK, and in a child
+ * of a multi-threaded parent another thread may have been between a
+ * mapping call and its report at the fork; such a child also clears the
+ * big-chunk marks a thread cut off between a mark and its chunk's bit
+ * left behind. The child's walks of the maps take the loaded objects from
+ * a snapshot made in prepare (mapindex.h: its dl_iterate_phdr could wait
+ * for a loader lock held by a thread it does not have).
  */
 #include <pthread.h>
 #include <sys/single_threaded.h>
@@ -28,7 +34,11 @@ static int tier_held(const struct am_tier *t) { return t->lock.state != 0; }
 
 static int parent_threaded;
 
-static void prepare(void) { parent_threaded = !__libc_single_threaded; }
+static void prepare(void)
+{
+	parent_threaded = !__libc_single_threaded;
+	am_index_prefork();
+}
 
 static void child(void)
 {
@@ -37,11 +47,12 @@ static void child(void)
 	am_palloc_atfork_child(&am_tier_nommap);
 	am_palloc_atfork_child(&am_tier_mmap);
 	am_quiesce_reset_child();
+	am_index_forked_child();
 	if (!torn) {
-		if (parent_threaded) {
-			am_index_resync();
+		am_index_unlock_child();
+		am_index_resync();
+		if (parent_threaded)
 			am_heap_repair_marks();
-		}
 		return;
 	}
 	am_palloc_reset_child(&am_tier_mmap);

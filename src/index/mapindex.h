@@ -98,7 +98,8 @@ int am_index_brk(uintptr_t start, uintptr_t end, const void *caller);
  * holes in loaded objects. 0, or the maps reader's error. */
 int am_index_resync(void);
 /* The resync after a dlopen or dlclose (the loader's hook): a new
- * object's RELRO, about to become read-only, is indexed so already. */
+ * object's RELRO, about to become read-only, is indexed so already; and
+ * the loader is known to work (see am_index_prefork). */
 int am_index_loader_resync(void);
 uint64_t am_index_holes_plugged(void);
 
@@ -171,9 +172,21 @@ enum allocmap_kind am_origin_kind(enum am_origin o, int has_path);
  * first and last page. Returns the number broken. */
 size_t am_index_validate(void);
 
-/* In a forked child: 1 if a thread of the parent was inside the index at
- * the fork (its lock was held), so its structures cannot be trusted. */
+/* fork: walks of the maps need the loaded objects, but in a forked child
+ * dl_iterate_phdr waits forever if a thread of the parent held the
+ * loader's lock at the fork. am_index_prefork (the prepare handler)
+ * snapshots them; am_index_forked_child (in the child) makes walks use
+ * that snapshot until the loader is seen working again (a dlopen or
+ * dlclose: am_index_loader_resync). */
+void am_index_prefork(void);
+void am_index_forked_child(void);
+
+/* In a forked child: 1 if a thread of the parent was changing the index
+ * at the fork, so its structures cannot be trusted. One that only held
+ * its lock (across a removal's system call, am_index_hold) left them
+ * whole: am_index_unlock_child frees the lock it held. */
 int am_index_held_at_fork(void);
+void am_index_unlock_child(void);
 /* In a forked child: forgets every record and rebuilds the index from
  * /proc/self/maps (after the no-mmap tier was reset). Mapping origins and
  * callers known before are lost; everything is indexed as found. */

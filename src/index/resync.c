@@ -39,11 +39,21 @@ struct object {
 static struct object objects[MAX_OBJECTS];
 static int nobjects;
 static uint64_t holes_plugged;
+/* The objects as a fork's prepare handler saw them, and whether walks use
+ * that snapshot (in a forked child, until the loader is seen working). */
+static struct object forked[MAX_OBJECTS];
+static int nforked, use_forked;
+
+struct object_list {
+	struct object *o;
+	int *n;
+};
 
 static int collect_object(struct dl_phdr_info *info, size_t size, void *arg)
 {
+	struct object_list *l = arg;
 	uintptr_t lo = UINTPTR_MAX, hi = 0, rlo = 0, rhi = 0;
-	(void)size, (void)arg;
+	(void)size;
 	for (int i = 0; i < info->dlpi_phnum; i++) {
 		const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
 		uintptr_t a = info->dlpi_addr + ph->p_vaddr, b = a + ph->p_memsz;
@@ -54,11 +64,36 @@ static int collect_object(struct dl_phdr_info *info, size_t size, void *arg)
 		lo = a < lo ? a : lo;
 		hi = b > hi ? b : hi;
 	}
-	if (hi > lo && nobjects < MAX_OBJECTS)
-		objects[nobjects++] = (struct object){lo & ~(uintptr_t)4095, (hi + 4095) & ~(uintptr_t)4095,
-						      rlo, rhi, info->dlpi_name, NULL, 0};
+	if (hi > lo && *l->n < MAX_OBJECTS)
+		l->o[(*l->n)++] = (struct object){lo & ~(uintptr_t)4095, (hi + 4095) & ~(uintptr_t)4095,
+						  rlo, rhi, info->dlpi_name, NULL, 0};
 	return 0;
 }
+
+/* The loaded objects into objects[]: from the loader, or in a forked
+ * child from the snapshot its parent took (dl_iterate_phdr there would
+ * wait forever for the loader's lock if a thread the child does not have
+ * held it at the fork). */
+static void collect_objects(void)
+{
+	if (__atomic_load_n(&use_forked, __ATOMIC_ACQUIRE)) {
+		memcpy(objects, forked, (size_t)nforked * sizeof *objects);
+		nobjects = nforked;
+		return;
+	}
+	nobjects = 0;
+	dl_iterate_phdr(collect_object, &(struct object_list){objects, &nobjects});
+}
+
+void am_index_prefork(void)
+{
+	if (!am_ix.ready)
+		return;
+	nforked = 0;
+	dl_iterate_phdr(collect_object, &(struct object_list){forked, &nforked});
+}
+
+void am_index_forked_child(void) { __atomic_store_n(&use_forked, 1, __ATOMIC_RELEASE); }
 
 static struct object *object_at(uintptr_t a)
 {
@@ -293,8 +328,7 @@ static void plug_holes(struct object *o)
 static int resync_locked(int at_loader)
 {
 	uintptr_t prev_hi = 0;
-	nobjects = 0;
-	dl_iterate_phdr(collect_object, NULL);
+	collect_objects();
 	int rc = am_procmaps_read(apply_entry, &prev_hi);
 	if (rc == 0)
 		am_ix_unmap(prev_hi, AM_USER_TOP);
@@ -326,7 +360,11 @@ static int resync(int at_loader)
 
 int am_index_resync(void) { return resync(0); }
 
-int am_index_loader_resync(void) { return resync(1); }
+int am_index_loader_resync(void)
+{
+	__atomic_store_n(&use_forked, 0, __ATOMIC_RELEASE); /* a dlopen or dlclose got the lock */
+	return resync(1);
+}
 
 uint64_t am_index_holes_plugged(void) { return holes_plugged; }
 
@@ -344,7 +382,16 @@ int am_index_init(void)
 	return rc;
 }
 
-int am_index_held_at_fork(void) { return am_ix.lock.state != 0; }
+/* A writer makes seq odd while it changes anything (internal.h); a lock
+ * held with seq even is a removal's bracket, or a writer before or after
+ * its change: the structures are whole. */
+int am_index_held_at_fork(void) { return am_ix.lock.state != 0 && (am_ix.seq & 1); }
+
+void am_index_unlock_child(void)
+{
+	am_ix.lock.state = 0;
+	am_ix.holder = NULL;
+}
 
 void am_index_rebuild_child(void)
 {
