@@ -68,7 +68,11 @@ struct allocmap_info {
  * is, the call returns -1.
  *
  * Lock-free and wait-free unless a mapping change is in flight (then it
- * retries); async-signal-safe. A heap chunk is reported only if it was
+ * retries); async-signal-safe. From a signal handler that interrupted a
+ * mapping call of its own thread it may answer -1 (the index may be
+ * changing on that thread, which cannot be waited for), and the mappings
+ * the handler itself makes or removes may show only once that call has
+ * returned (see allocmap_index_stats, dropped). A heap chunk is reported only if it was
  * live at some moment during the call: a query racing with free(p) either
  * sees the chunk or answers at the mapping level (kind ALLOCMAP_BRK or
  * ALLOCMAP_ANON), never a freed chunk's stale size or site; one racing with
@@ -126,9 +130,11 @@ struct allocmap_index_stats {
 	uint64_t events;           /* address-space changes applied: mmap, munmap,
 				      mprotect, mremap, brk, loader changes */
 	uint64_t resyncs;          /* re-reads of /proc/self/maps */
-	uint64_t dropped;          /* changes that came while the same thread was
-				      already inside the index (a signal handler),
-				      made good by a later re-read */
+	uint64_t dropped;          /* changes a signal handler made while its
+				      thread was inside the index, or inside a
+				      mapping call over the same memory, or inside
+				      a query while another thread held the
+				      index: made good by a later re-read */
 	uint64_t missed;           /* ranges left out of the index because no record
 				      could be allocated (the no-mmap tier is full:
 				      see ALLOCMAP_MAX_SEQUENCES); queries there

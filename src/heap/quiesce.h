@@ -27,6 +27,12 @@
  * two announcements (to its thread, then to all), it waits for all the
  * other threads' readers but one. That, and calls the hooks do not see
  * (inline syscall instructions), are outside this guarantee.
+ * A mapping call waits for readers while it may hold the index lock, so a
+ * handler's mapping call on a thread inside a read never waits for that
+ * lock: its change is dropped and made good by a later re-read
+ * (index/mapindex.c). A handler that interrupts a read and blocks on any
+ * other lock a thread holds while it unmaps (glibc's arena lock, taken
+ * by a free that trims the heap) deadlocks with that thread.
  */
 #ifndef AM_HEAP_QUIESCE_H
 #define AM_HEAP_QUIESCE_H

@@ -11,6 +11,7 @@
 #include <string.h>
 #include <sys/mman.h>
 
+#include "../heap/quiesce.h"
 #include "../log.h"
 #include "../palloc/palloc.h"
 #include "internal.h"
@@ -27,6 +28,18 @@ static int missed_logged, unknowable_logged;
 
 int am_ix_inside(void) { return inside_index == WRITING; }
 
+/* Takes the index lock; but not waiting for it on a thread inside a
+ * heap query's read (a signal handler interrupted it): the holder may be
+ * waiting for that very read to end (heap/quiesce.h). 1 if taken. */
+static int lock_index(void)
+{
+	if (!am_quiesce_in_read) {
+		am_lock(&am_ix.lock);
+		return 1;
+	}
+	return am_trylock(&am_ix.lock);
+}
+
 int am_ix_begin(void)
 {
 	am_strat_index_entry();
@@ -35,8 +48,10 @@ int am_ix_begin(void)
 	int held = inside_index == HOLDING;
 	inside_index = WRITING;
 	__atomic_signal_fence(__ATOMIC_SEQ_CST);
-	if (!held)
-		am_lock(&am_ix.lock);
+	if (!held && !lock_index()) {
+		inside_index = OUT; /* the caller drops its event: made good by a re-read */
+		return -1;
+	}
 	__atomic_store_n(&am_ix.seq, am_ix.seq + 1, __ATOMIC_RELAXED);
 	__atomic_thread_fence(__ATOMIC_SEQ_CST);
 	return 0; /* inside a removal bracket, am_ix_end keeps the lock */
@@ -70,7 +85,10 @@ int am_index_hold(void)
 		return 0; /* before start-up, or re-entered: the removal is applied as usual */
 	inside_index = HOLDING;
 	__atomic_signal_fence(__ATOMIC_SEQ_CST);
-	am_lock(&am_ix.lock);
+	if (!lock_index()) {
+		inside_index = OUT; /* no bracket: the event may be dropped, see lock_index */
+		return 0;
+	}
 	am_ix.holder = &inside_index;
 	return 1;
 }
