@@ -51,6 +51,15 @@ void am_ev_brk(void *old_end, void *new_end, const void *caller);
  * PROT_READ, and unmap /etc/ld.so.cache; with ld.so's wrappers patched
  * (ldso.c) those arrive as am_ev_mprotect / am_ev_munmap after this. */
 void am_ev_loader(void);
+/* Bracket every mapping call: begin before anything else, with the range
+ * the call may change (empty for a mapping the kernel places), end last.
+ * A call nested in another of the same thread (a signal handler's)
+ * reports as usual; if it touches that range the index drops its event
+ * and re-reads the maps when the outer call ends (it may come between the
+ * outer call's system call and its report: applied then, it would come
+ * before the change it followed). */
+void am_ev_call_begin(uintptr_t lo, uintptr_t hi);
+void am_ev_call_end(void);
 /* Bracket a removal (munmap, mremap): begin before its system call, end
  * after its am_ev_* report (or its failure). See am_index_hold. */
 int am_ev_removal_begin(void);

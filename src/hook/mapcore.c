@@ -4,7 +4,9 @@
  * errno preserved across the report — and return the kernel's raw result
  * (a negative errno on failure), for the caller to turn into its own
  * error convention. Calls that can take memory away first wait for heap
- * queries reading that memory (heap/quiesce.h); the others do not.
+ * queries reading that memory (heap/quiesce.h); the others do not. Each
+ * call is bracketed for the index (am_ev_call_begin/end), so that one a
+ * signal handler makes inside another is recognised.
  */
 #include <errno.h>
 #include <stdint.h>
@@ -32,7 +34,7 @@ static void report_mmap(long r, size_t len, int prot, int flags, int fd, long of
 	errno = saved;
 }
 
-long am_do_mmap(void *addr, size_t len, int prot, int flags, int fd, long off, const void *caller)
+static long do_mmap(void *addr, size_t len, int prot, int flags, int fd, long off, const void *caller)
 {
 	long a = (long)addr, n = (long)len, fl = (unsigned)flags, r;
 	if (!(flags & MAP_FIXED)) { /* takes nothing away */
@@ -47,7 +49,7 @@ long am_do_mmap(void *addr, size_t len, int prot, int flags, int fd, long off, c
 	return r;
 }
 
-long am_do_munmap(void *addr, size_t len)
+static long do_munmap(void *addr, size_t len)
 {
 	int removal = am_ev_removal_begin();
 	GUARD((uintptr_t)addr, end_of(addr, len));
@@ -62,7 +64,7 @@ long am_do_munmap(void *addr, size_t len)
 	return r;
 }
 
-long am_do_mprotect(void *addr, size_t len, int prot)
+static long do_mprotect(void *addr, size_t len, int prot)
 {
 	GUARD((uintptr_t)addr, end_of(addr, len));
 	long r = am_sys_forward(SYS_mprotect, (long)addr, (long)len, prot, 0, 0, 0);
@@ -78,14 +80,21 @@ long am_do_mprotect(void *addr, size_t len, int prot)
 	return r;
 }
 
-long am_do_mremap(void *old, size_t old_len, size_t new_len, int flags, void *new_addr, const void *caller)
+/* The old range, and with MREMAP_FIXED the new one it replaces: their span. */
+static void mremap_span(void *old, size_t old_len, size_t new_len, int flags, void *new_addr, uintptr_t *lo,
+			uintptr_t *hi)
 {
-	/* the old range, and with MREMAP_FIXED the new one it replaces: their span */
-	uintptr_t lo = (uintptr_t)old, hi = end_of(old, old_len);
+	*lo = (uintptr_t)old, *hi = end_of(old, old_len);
 	if (flags & MREMAP_FIXED) {
-		lo = (uintptr_t)new_addr < lo ? (uintptr_t)new_addr : lo;
-		hi = end_of(new_addr, new_len) > hi ? end_of(new_addr, new_len) : hi;
+		*lo = (uintptr_t)new_addr < *lo ? (uintptr_t)new_addr : *lo;
+		*hi = end_of(new_addr, new_len) > *hi ? end_of(new_addr, new_len) : *hi;
 	}
+}
+
+static long do_mremap(void *old, size_t old_len, size_t new_len, int flags, void *new_addr, const void *caller)
+{
+	uintptr_t lo, hi;
+	mremap_span(old, old_len, new_len, flags, new_addr, &lo, &hi);
 	int removal = am_ev_removal_begin();
 	GUARD(lo, hi);
 	long r = am_sys_forward(SYS_mremap, (long)old, (long)old_len, (long)new_len, flags, (long)new_addr, 0);
@@ -110,7 +119,7 @@ static long brk_call(long addr, long old, const void *caller)
 	return now;
 }
 
-long am_do_brk(long addr, long old, const void *caller)
+static long do_brk(long addr, long old, const void *caller)
 {
 	/* asking (0) or growing takes nothing away: no query to wait for (a
 	 * stream of them, reading other arenas, could keep it waiting) */
@@ -120,4 +129,56 @@ long am_do_brk(long addr, long old, const void *caller)
 	long now = brk_call(addr, old, caller);
 	UNGUARD();
 	return now;
+}
+
+/* Every call is bracketed for the index (hook.h: a signal handler's call
+ * nested in another is made good after it); errno survives the end. */
+static void call_end(void)
+{
+	int saved = errno;
+	am_ev_call_end();
+	errno = saved;
+}
+
+long am_do_mmap(void *addr, size_t len, int prot, int flags, int fd, long off, const void *caller)
+{
+	uintptr_t lo = flags & MAP_FIXED ? (uintptr_t)addr : 0; /* else the kernel places it */
+	am_ev_call_begin(lo, lo ? end_of(addr, len) : 0);
+	long r = do_mmap(addr, len, prot, flags, fd, off, caller);
+	call_end();
+	return r;
+}
+
+long am_do_munmap(void *addr, size_t len)
+{
+	am_ev_call_begin((uintptr_t)addr, end_of(addr, len));
+	long r = do_munmap(addr, len);
+	call_end();
+	return r;
+}
+
+long am_do_mprotect(void *addr, size_t len, int prot)
+{
+	am_ev_call_begin((uintptr_t)addr, end_of(addr, len));
+	long r = do_mprotect(addr, len, prot);
+	call_end();
+	return r;
+}
+
+long am_do_mremap(void *old, size_t old_len, size_t new_len, int flags, void *new_addr, const void *caller)
+{
+	uintptr_t lo, hi;
+	mremap_span(old, old_len, new_len, flags, new_addr, &lo, &hi);
+	am_ev_call_begin(lo, hi);
+	long r = do_mremap(old, old_len, new_len, flags, new_addr, caller);
+	call_end();
+	return r;
+}
+
+long am_do_brk(long addr, long old, const void *caller)
+{
+	am_ev_call_begin((uintptr_t)(addr < old ? addr : old), (uintptr_t)(addr < old ? old : addr));
+	long r = do_brk(addr, old, caller);
+	call_end();
+	return r;
 }

@@ -63,6 +63,10 @@ void am_ev_brk(void *old_end, void *new_end, const void *caller)
 
 void am_ev_loader(void) { am_index_loader_resync(); }
 
+void am_ev_call_begin(uintptr_t lo, uintptr_t hi) { am_index_call_begin(lo, hi); }
+
+void am_ev_call_end(void) { am_index_call_end(); }
+
 int am_ev_removal_begin(void) { return am_index_hold(); }
 
 void am_ev_removal_end(int token) { am_index_release(token); }

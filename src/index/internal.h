@@ -34,6 +34,10 @@ extern struct am_index am_ix;
  * end keeps it. */
 int am_ix_begin(void);
 void am_ix_end(void);
+/* am_ix_begin for an event over [lo, hi); fails (-1) too for one a signal
+ * handler's call makes over the range of a call it interrupted (its
+ * order with that call's own event is unknown: mapindex.c). */
+int am_ix_begin_event(uintptr_t lo, uintptr_t hi);
 /* An event that could not be applied (handler re-entry): counts it and
  * schedules a resync. Returns -1. */
 int am_ix_dropped(void);

@@ -24,6 +24,15 @@ struct am_index am_ix = {.lock = AM_LOCK_INIT};
  * a removal's system call (structures consistent), or changing it. */
 enum { OUT, HOLDING, WRITING };
 static __thread int inside_index;
+/* The mapping calls this thread is inside, and the range the outermost
+ * one may change: more than one call when a signal handler's interrupted
+ * one, perhaps between its system call and its event. A handler's event
+ * over that range, applied first, would be applied before the change it
+ * followed (a munmap of what an interrupted mremap had just moved there
+ * would erase the moved map): it is dropped, and the re-read of the maps
+ * made when the outer call ends puts it in. Elsewhere order is moot. */
+static __thread int calls;
+static __thread uintptr_t call_lo, call_hi;
 static int missed_logged, unknowable_logged;
 
 int am_ix_inside(void) { return inside_index == WRITING; }
@@ -68,7 +77,10 @@ int am_ix_dropped(void)
 
 static void end_writing(int keep_lock)
 {
-	if (__atomic_exchange_n(&am_ix.resync_pending, 0, __ATOMIC_ACQUIRE))
+	/* not from a handler's call inside another call: it may sit between
+	 * that call's system call and its event, which a re-read now would
+	 * leave with nothing to apply to */
+	if (calls <= 1 && __atomic_exchange_n(&am_ix.resync_pending, 0, __ATOMIC_ACQUIRE))
 		am_ix_resync_locked();
 	__atomic_store_n(&am_ix.seq, am_ix.seq + 1, __ATOMIC_RELEASE);
 	if (!keep_lock)
@@ -78,6 +90,30 @@ static void end_writing(int keep_lock)
 }
 
 void am_ix_end(void) { end_writing(am_ix.holder == &inside_index); }
+
+int am_ix_begin_event(uintptr_t lo, uintptr_t hi)
+{
+	if (calls > 2 || (calls == 2 && lo < call_hi && call_lo < hi))
+		return -1; /* a handler's change over the interrupted call's range */
+	return am_ix_begin();
+}
+
+void am_index_call_begin(uintptr_t lo, uintptr_t hi)
+{
+	if (calls == 0)
+		call_lo = lo, call_hi = hi;
+	__atomic_signal_fence(__ATOMIC_SEQ_CST);
+	calls++;
+	__atomic_signal_fence(__ATOMIC_SEQ_CST);
+}
+
+void am_index_call_end(void)
+{
+	__atomic_signal_fence(__ATOMIC_SEQ_CST);
+	if (--calls == 0 && __atomic_load_n(&am_ix.resync_pending, __ATOMIC_ACQUIRE) && am_ix.ready &&
+	    am_ix_begin() == 0)
+		am_ix_end(); /* its end makes the pending re-read */
+}
 
 int am_index_hold(void)
 {
@@ -289,7 +325,7 @@ static uintptr_t page_up(uintptr_t a) { return (a + 4095) & ~(uintptr_t)4095; }
 int am_index_map(uintptr_t lo, uintptr_t hi, int prot, int flags, uint64_t off, const char *path,
 		 enum am_origin origin, const void *caller)
 {
-	if (!am_ix.ready || am_ix_begin() != 0)
+	if (!am_ix.ready || am_ix_begin_event(lo, hi) != 0)
 		return am_ix_dropped();
 	lo = page_down(lo), hi = page_up(hi);
 	am_ix_unmap(lo, hi);
@@ -303,7 +339,7 @@ int am_index_map(uintptr_t lo, uintptr_t hi, int prot, int flags, uint64_t off, 
 
 int am_index_unmap(uintptr_t lo, uintptr_t hi)
 {
-	if (!am_ix.ready || am_ix_begin() != 0)
+	if (!am_ix.ready || am_ix_begin_event(lo, hi) != 0)
 		return am_ix_dropped();
 	am_ix_unmap(page_down(lo), page_up(hi));
 	am_ix.events[AM_EV_MUNMAP]++;
@@ -337,7 +373,7 @@ static void protect_unknowable(uintptr_t lo, uintptr_t hi)
 
 int am_index_protect_prefix(uintptr_t lo, uintptr_t hi, int prot)
 {
-	if (!am_ix.ready || am_ix_begin() != 0)
+	if (!am_ix.ready || am_ix_begin_event(lo, hi) != 0)
 		return am_ix_dropped();
 	lo = page_down(lo), hi = page_up(hi);
 	uintptr_t end = mapped_run_end(lo, hi);
@@ -364,7 +400,7 @@ static uintptr_t run_start(uintptr_t lo)
 
 int am_index_protect(uintptr_t lo, uintptr_t hi, int prot)
 {
-	if (!am_ix.ready || am_ix_begin() != 0)
+	if (!am_ix.ready || am_ix_begin_event(lo, hi) != 0)
 		return am_ix_dropped();
 	lo = page_down(lo);
 	if (prot & PROT_GROWSDOWN) /* the kernel applies it down to the mapping's start */

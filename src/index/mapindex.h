@@ -103,6 +103,15 @@ int am_index_resync(void);
 int am_index_loader_resync(void);
 uint64_t am_index_holes_plugged(void);
 
+/* Around every mapping call (its system call and its event), from the
+ * hooks and the library's own mappings; [lo, hi) is what the call may
+ * change before its event (empty for a mapping the kernel places). An
+ * event of a call nested in another on the same thread (a signal
+ * handler's) over that range is dropped and made good by a re-read of the
+ * maps when the outer call ends. */
+void am_index_call_begin(uintptr_t lo, uintptr_t hi);
+void am_index_call_end(void);
+
 /* A removal's bracket (munmap, mremap): the index lock is held from
  * before the system call until after its event is applied, so a mapping
  * another thread makes in the freed range — its system call necessarily

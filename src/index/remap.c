@@ -84,7 +84,8 @@ static void remap_moved(uintptr_t old, size_t old_len, uintptr_t new_addr, size_
 
 int am_index_remap(uintptr_t old, size_t old_len, uintptr_t new_addr, size_t new_len, int dontunmap)
 {
-	if (!am_ix.ready || am_ix_begin() != 0)
+	uintptr_t lo = old < new_addr ? old : new_addr, hi = old + old_len > new_addr + new_len ? old + old_len : new_addr + new_len;
+	if (!am_ix.ready || am_ix_begin_event(lo, hi) != 0)
 		return am_ix_dropped();
 	old_len = page_up(old_len), new_len = page_up(new_len);
 	if (new_addr != old)
@@ -109,7 +110,7 @@ static void brk_grow(uintptr_t top, uintptr_t end, const void *caller)
 
 int am_index_brk(uintptr_t start, uintptr_t end, const void *caller)
 {
-	if (!am_ix.ready || am_ix_begin() != 0)
+	if (!am_ix.ready || am_ix_begin_event(start < end ? start : end, start < end ? end : start) != 0)
 		return am_ix_dropped();
 	if (!am_ix.brk_start)
 		am_ix.brk_start = am_ix.brk_top = page_up(start);

@@ -28,7 +28,7 @@ void am_selfmap_init(void)
 	next_hint = code > 2 * WINDOW_GAP ? (code - WINDOW_GAP) & ~(GIB - 1) : 0;
 }
 
-void *am_selfmap_map(size_t len, enum am_origin origin)
+static void *map_call(size_t len, enum am_origin origin)
 {
 	int flags = MAP_PRIVATE | MAP_ANONYMOUS;
 	uintptr_t hint = next_hint ? __atomic_fetch_add(&next_hint, len, __ATOMIC_RELAXED) : 0;
@@ -48,10 +48,22 @@ void *am_selfmap_map(size_t len, enum am_origin origin)
 	return (void *)r;
 }
 
+/* Bracketed as mapping calls (mapindex.h): one a signal handler makes
+ * inside another call is made good after it. */
+void *am_selfmap_map(size_t len, enum am_origin origin)
+{
+	am_index_call_begin(0, 0); /* a new mapping: nothing to order against */
+	void *p = map_call(len, origin);
+	am_index_call_end();
+	return p;
+}
+
 void am_selfmap_unmap(void *p, size_t len)
 {
+	am_index_call_begin((uintptr_t)p, (uintptr_t)p + len);
 	am_sys_munmap(p, len);
 	am_index_unmap((uintptr_t)p, (uintptr_t)p + len);
+	am_index_call_end();
 }
 
 /* The mmap tier's chunks: one level of recursion into the index (strat.c). */
