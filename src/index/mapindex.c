@@ -21,8 +21,10 @@
 struct am_index am_ix = {.lock = AM_LOCK_INIT};
 
 /* This thread's relation to the index: not in it, holding its lock across
- * a removal's system call (structures consistent), or changing it. */
-enum { OUT, HOLDING, WRITING };
+ * a removal's system call (structures consistent), changing it, or taking
+ * or giving back the lock for a removal (a signal handler's event then
+ * can neither take the lock as its own nor wait for it: it is dropped). */
+enum { OUT, HOLDING, WRITING, BUSY };
 static __thread int inside_index;
 /* The mapping calls this thread is inside, and the range the outermost
  * one may change: more than one call when a signal handler's interrupted
@@ -52,7 +54,7 @@ static int lock_index(void)
 int am_ix_begin(void)
 {
 	am_strat_index_entry();
-	if (inside_index == WRITING)
+	if (inside_index == WRITING || inside_index == BUSY)
 		return -1; /* a handler interrupted a writer on this thread */
 	int held = inside_index == HOLDING;
 	inside_index = WRITING;
@@ -119,13 +121,15 @@ int am_index_hold(void)
 {
 	if (!am_ix.ready || inside_index != OUT)
 		return 0; /* before start-up, or re-entered: the removal is applied as usual */
-	inside_index = HOLDING;
+	inside_index = BUSY;
 	__atomic_signal_fence(__ATOMIC_SEQ_CST);
 	if (!lock_index()) {
 		inside_index = OUT; /* no bracket: the event may be dropped, see lock_index */
 		return 0;
 	}
 	am_ix.holder = &inside_index;
+	__atomic_signal_fence(__ATOMIC_SEQ_CST);
+	inside_index = HOLDING;
 	return 1;
 }
 
@@ -133,6 +137,8 @@ void am_index_release(int held)
 {
 	if (!held)
 		return;
+	inside_index = BUSY;
+	__atomic_signal_fence(__ATOMIC_SEQ_CST);
 	am_ix.holder = NULL;
 	am_unlock(&am_ix.lock);
 	__atomic_signal_fence(__ATOMIC_SEQ_CST);
