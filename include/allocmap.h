@@ -99,7 +99,9 @@ ALLOCMAP_API size_t allocmap_query_many(const void *const *ps, size_t n, struct 
 
 /* Compares the index with /proc/self/maps and the heap. Returns the number
  * of discrepancies (0 when exact), or -1 if the check could not run. When
- * fd >= 0, writes one line per discrepancy to fd. */
+ * fd >= 0, writes one line per discrepancy to fd. A stack's growth, which
+ * the kernel makes on a fault with no call to see, is not one: the index
+ * takes it in here. */
 ALLOCMAP_API int allocmap_check(int fd);
 
 /* Figures for one tier of the private allocator. */

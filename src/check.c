@@ -5,9 +5,13 @@
  *
  * Holds the index lock while it reads the maps, so the index cannot move
  * under it; other threads' mapping calls in flight at that moment can
- * show up as discrepancies — run it when the program is quiescent.
+ * show up as discrepancies — run it when the program is quiescent. A
+ * stack's growth, which the kernel makes on a fault with no call to see,
+ * is not one: the index follows it here (and at every re-read of the
+ * maps, index/resync.c).
  */
 #include <string.h>
+#include <sys/mman.h>
 
 #include "../include/allocmap.h"
 #include "heap/heap.h"
@@ -52,6 +56,17 @@ static void skip_stale(struct check *c, uintptr_t lo)
 	}
 }
 
+/* The kernel grows a stack (the main thread's, a MAP_GROWSDOWN mapping)
+ * on a fault, with no call to see: when entry e starts below such a map
+ * of the index, with nothing indexed between, the map follows it down. */
+static void follow_growth(struct check *c, const struct am_maps_entry *e)
+{
+	struct am_map *m = c->cursor < am_ix.n ? am_ix.arr[c->cursor] : NULL;
+	if (m && (m->flags & MAP_GROWSDOWN) && e->lo < m->lo && m->lo < e->hi && m->prot == e->prot &&
+	    (c->cursor == 0 || am_ix.arr[c->cursor - 1]->hi <= e->lo))
+		am_ix_extend(m, e->lo, m->hi);
+}
+
 static int compare_entry(const struct am_maps_entry *e, void *arg)
 {
 	struct check *c = arg;
@@ -59,6 +74,7 @@ static int compare_entry(const struct am_maps_entry *e, void *arg)
 	if (!strcmp(e->path, "[stack]")) /* the kernel grew it by faults, which no call shows */
 		am_ix_stack_extend(e->lo);
 	skip_stale(c, e->lo);
+	follow_growth(c, e);
 	if (c->cursor < am_ix.n && am_ix.arr[c->cursor]->lo < e->lo && c->prev_hi < e->lo)
 		report_stale(c, am_ix.arr[c->cursor], c->prev_hi, e->lo);
 	c->prev_hi = e->hi;
