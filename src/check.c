@@ -8,7 +8,8 @@
  * show up as discrepancies — run it when the program is quiescent. A
  * stack's growth, which the kernel makes on a fault with no call to see,
  * is not one: the index follows it here (and at every re-read of the
- * maps, index/resync.c).
+ * maps, index/resync.c). A re-read the index has pending (a dropped
+ * event, a forked child) is made first.
  */
 #include <string.h>
 #include <sys/mman.h>
@@ -102,6 +103,8 @@ static int check_maps(int fd)
 	struct check c = {fd, 0, 0, 0};
 	if (am_ix_begin() != 0)
 		return -1;
+	if (__atomic_exchange_n(&am_ix.resync_pending, 0, __ATOMIC_ACQUIRE))
+		am_ix_resync_locked(); /* what the index knows it must re-read, first */
 	int rc = am_procmaps_read(compare_entry, &c);
 	skip_stale(&c, UINTPTR_MAX);
 	am_ix_end();

@@ -12,11 +12,13 @@
  * the tiers are reset and the
  * index is rebuilt from /proc/self/maps (chunks allocated before the fork
  * then answer at the mapping level). Any child re-reads the maps: the
- * kernel leaves out of it what was marked MADV_DONTFORK, and in a child
- * of a multi-threaded parent another thread may have been between a
- * mapping call and its report at the fork; such a child also clears the
- * big-chunk marks a thread cut off between a mark and its chunk's bit
- * left behind. The child's walks of the maps take the loaded objects from
+ * kernel leaves out of it what was marked MADV_DONTFORK (the child of a
+ * single-threaded parent does so at its first change of the index or
+ * check, as only those ranges can differ), and in a child of a
+ * multi-threaded parent another thread may have been between a mapping
+ * call and its report at the fork; such a child re-reads at once, and
+ * clears the big-chunk marks a thread cut off between a mark and its
+ * chunk's bit left behind. The child's walks of the maps take the loaded objects from
  * a snapshot made in prepare (mapindex.h: its dl_iterate_phdr could wait
  * for a loader lock held by a thread it does not have).
  */
@@ -50,9 +52,12 @@ static void child(void)
 	am_index_forked_child();
 	if (!torn) {
 		am_index_unlock_child();
+		if (!parent_threaded) {
+			am_index_resync_later(); /* most children exec first: no cost then */
+			return;
+		}
 		am_index_resync();
-		if (parent_threaded)
-			am_heap_repair_marks();
+		am_heap_repair_marks();
 		return;
 	}
 	am_palloc_reset_child(&am_tier_mmap);

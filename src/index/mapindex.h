@@ -97,6 +97,9 @@ int am_index_brk(uintptr_t start, uintptr_t end, const void *caller);
 /* Re-reads /proc/self/maps and makes the index agree with it; plugs
  * holes in loaded objects. 0, or the maps reader's error. */
 int am_index_resync(void);
+/* The same, at the next change of the index or check (a forked child of a
+ * single-threaded parent: only MADV_DONTFORK ranges can differ). */
+void am_index_resync_later(void);
 /* The resync after a dlopen or dlclose (the loader's hook): a new
  * object's RELRO, about to become read-only, is indexed so already; and
  * the loader is known to work (see am_index_prefork). */

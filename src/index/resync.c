@@ -360,6 +360,8 @@ static int resync(int at_loader)
 
 int am_index_resync(void) { return resync(0); }
 
+void am_index_resync_later(void) { __atomic_store_n(&am_ix.resync_pending, 1, __ATOMIC_RELEASE); }
+
 int am_index_loader_resync(void)
 {
 	__atomic_store_n(&use_forked, 0, __ATOMIC_RELEASE); /* a dlopen or dlclose got the lock */

@@ -1090,11 +1090,11 @@ static void vma_dontfork(void)
 	check_clean("MADV_DONTFORK");
 	pid_t pid = fork();
 	CHECK(pid >= 0);
-	if (pid == 0) {
+	if (pid == 0) { /* the child re-reads the maps at its check at the latest (README, fork) */
+		check_clean("fork, in the child, after MADV_DONTFORK");
 		CHECK(unknown(p + 2 * PAGE) && unknown(whole));
 		struct allocmap_info i;
 		CHECK(am_query(p, &i) == 0 && am_query(p + 5 * PAGE, &i) == 0);
-		check_clean("fork, in the child, after MADV_DONTFORK");
 		_exit(0);
 	}
 	wait_ok(pid, 0);
