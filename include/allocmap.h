@@ -69,9 +69,9 @@ struct allocmap_info {
  *
  * Lock-free and wait-free unless a mapping change is in flight (then it
  * retries); async-signal-safe. From a signal handler that interrupted a
- * mapping call of its own thread it may answer -1 (the index may be
- * changing on that thread, which cannot be waited for), and the mappings
- * the handler itself makes or removes may show only once that call has
+ * mapping call or a query of its own thread it may answer -1 (the index
+ * may be changing, and that thread cannot wait), and the mappings the
+ * handler itself makes or removes may show only once that call has
  * returned (see allocmap_index_stats, dropped). A heap chunk is reported only if it was
  * live at some moment during the call: a query racing with free(p) either
  * sees the chunk or answers at the mapping level (kind ALLOCMAP_BRK or

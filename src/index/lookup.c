@@ -8,6 +8,7 @@
  */
 #include <string.h>
 
+#include "../heap/quiesce.h"
 #include "../palloc/palloc.h"
 #include "internal.h"
 #include "pageindex.h"
@@ -148,8 +149,11 @@ unsigned am_index_read_begin(void)
 {
 	unsigned s;
 	while ((s = __atomic_load_n(&am_ix.seq, __ATOMIC_ACQUIRE)) & 1) {
-		if (am_ix_inside())
-			return s; /* a handler interrupted this thread's own change: odd */
+		/* a handler interrupted this thread's own change, or its heap
+		 * read, which the writer's thread may be waiting for (a handler
+		 * of its own unmapping: heap/quiesce.h): odd, nothing is read */
+		if (am_ix_inside() || am_quiesce_in_read)
+			return s;
 		__builtin_ia32_pause();
 	}
 	return s;

@@ -745,8 +745,16 @@ static void scenario_signals(void)
 	sigset_t all;
 	sigfillset(&all);
 	pthread_sigmask(SIG_BLOCK, &all, NULL);
-	if (sig_bad || getenv("LIFECYCLE_VERBOSE"))
-		say("signals: %ld handled, %ld saw -1, wrong answers %#x\n", sig_hits, sig_unknown, (unsigned)sig_bad);
+	if (sig_bad || getenv("LIFECYCLE_VERBOSE")) {
+		int (*stats)(struct allocmap_index_stats *) =
+			(int (*)(struct allocmap_index_stats *))dlsym(RTLD_DEFAULT, "allocmap_index_stats");
+		struct allocmap_index_stats st = {0};
+		if (stats)
+			stats(&st);
+		say("signals: %ld handled, %ld saw -1, wrong answers %#x; %llu events, %llu dropped, %llu re-reads\n",
+		    sig_hits, sig_unknown, (unsigned)sig_bad, (unsigned long long)st.events,
+		    (unsigned long long)st.dropped, (unsigned long long)st.resyncs);
+	}
 	CHECK(sig_bad == 0 && sig_hits > 100);
 	check_clean("signal handlers mapping, querying and mallocing");
 }
