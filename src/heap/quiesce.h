@@ -30,9 +30,12 @@
  * A mapping call waits for readers while it may hold the index lock, so a
  * handler's mapping call on a thread inside a read never waits for that
  * lock: its change is dropped and made good by a later re-read
- * (index/mapindex.c). A handler that interrupts a read and blocks on any
- * other lock a thread holds while it unmaps (glibc's arena lock, taken
- * by a free that trims the heap) deadlocks with that thread.
+ * (index/mapindex.c), and a query it makes does not wait for a writer
+ * (index/lookup.c). Not solved: a handler that interrupts a read and
+ * blocks on a lock another thread holds while it unmaps (glibc's arena
+ * lock, taken by a free that trims the heap) deadlocks with that thread;
+ * so do handlers that unmap on two threads each inside a read, each
+ * waiting for the other's read (prog_lifecycle sigpark).
  */
 #ifndef AM_HEAP_QUIESCE_H
 #define AM_HEAP_QUIESCE_H
