@@ -150,9 +150,11 @@ unsigned am_index_read_begin(void)
 	unsigned s;
 	while ((s = __atomic_load_n(&am_ix.seq, __ATOMIC_ACQUIRE)) & 1) {
 		/* a handler interrupted this thread's own change, or its heap
-		 * read, which the writer's thread may be waiting for (a handler
-		 * of its own unmapping: heap/quiesce.h): odd, nothing is read */
-		if (am_ix_inside() || am_quiesce_in_read)
+		 * read (the writer's thread may be waiting for it: a handler of
+		 * its own unmapping, heap/quiesce.h), or its use of a private
+		 * tier (the writer may be waiting for the tier's lock): odd,
+		 * nothing is read */
+		if (am_ix_inside() || am_quiesce_in_read || am_palloc_inside())
 			return s;
 		__builtin_ia32_pause();
 	}

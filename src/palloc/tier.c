@@ -34,6 +34,8 @@ static void drain_deferred(struct am_tier *t)
 	}
 }
 
+int am_palloc_inside(void) { return inside_mask != 0; }
+
 int am_tier_enter(struct am_tier *t)
 {
 	if (inside_mask & t->inside_bit)
