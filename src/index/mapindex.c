@@ -40,11 +40,12 @@ static int missed_logged, unknowable_logged;
 int am_ix_inside(void) { return inside_index == WRITING; }
 
 /* Takes the index lock; but not waiting for it on a thread inside a
- * heap query's read (a signal handler interrupted it): the holder may be
- * waiting for that very read to end (heap/quiesce.h). 1 if taken. */
+ * heap query's read or a private tier (a signal handler interrupted it):
+ * the holder may be waiting for that very read to end (heap/quiesce.h),
+ * or for that tier's lock (the writer's records). 1 if taken. */
 static int lock_index(void)
 {
-	if (!am_quiesce_in_read) {
+	if (!am_quiesce_in_read && !am_palloc_inside()) {
 		am_lock(&am_ix.lock);
 		return 1;
 	}
