@@ -177,7 +177,9 @@ long am_do_mremap(void *old, size_t old_len, size_t new_len, int flags, void *ne
 
 long am_do_brk(long addr, long old, const void *caller)
 {
-	am_ev_call_begin((uintptr_t)(addr < old ? addr : old), (uintptr_t)(addr < old ? old : addr));
+	/* what it can change: [addr, old) or [old, addr); nothing when asking (0) */
+	long lo = addr && addr < old ? addr : old, hi = addr > old ? addr : old;
+	am_ev_call_begin((uintptr_t)lo, (uintptr_t)hi);
 	long r = do_brk(addr, old, caller);
 	call_end();
 	return r;
