@@ -11,7 +11,6 @@
  * maps, index/resync.c). A re-read the index has pending (a dropped
  * event, a forked child) is made first.
  */
-#include <string.h>
 #include <sys/mman.h>
 
 #include "../include/allocmap.h"
@@ -72,8 +71,6 @@ static int compare_entry(const struct am_maps_entry *e, void *arg)
 {
 	struct check *c = arg;
 	uintptr_t pos = e->lo;
-	if (!strcmp(e->path, "[stack]")) /* the kernel grew it by faults, which no call shows */
-		am_ix_stack_extend(e->lo);
 	skip_stale(c, e->lo);
 	follow_growth(c, e);
 	if (c->cursor < am_ix.n && am_ix.arr[c->cursor]->lo < e->lo && c->prev_hi < e->lo)

@@ -66,9 +66,7 @@ int am_ix_map_new(uintptr_t lo, uintptr_t hi, int prot, int flags, uint64_t off,
 /* Re-reads /proc/self/maps; the caller is the writer. */
 int am_ix_resync_locked(void);
 /* stack.c, the caller being the writer: the kernel's [stack] entry ends
- * at hi; it starts at low (extend: the main stack's lowest map down to
- * low, if low lies between it and the map below; 1 if it did). */
+ * at hi. */
 void am_ix_note_stack(uintptr_t hi);
-int am_ix_stack_extend(uintptr_t low);
 
 #endif

@@ -1,7 +1,8 @@
 /* The main thread's stack: the kernel grows it down on page faults, which
- * no call shows, so the index catches up when asked — by a query that
- * finds nothing at an address the stack may have grown over, and by
- * allocmap_check.
+ * no call shows, so the index catches up when a query finds nothing at
+ * an address the stack may have grown over (allocmap_check and the
+ * re-read of the maps follow any MAP_GROWSDOWN map's growth themselves:
+ * check.c, resync.c).
  *
  * Invariant: the kernel's stack is one mapping from its start up to
  * stack_top, and nothing the index has lies between the stack's lowest
@@ -12,7 +13,6 @@
 
 #include "../sys/syscall.h"
 #include "internal.h"
-#include "pageindex.h"
 
 #define PAGE ((uintptr_t)4096)
 
@@ -78,22 +78,22 @@ static struct am_map *lowest_map(uintptr_t *floor)
 	return i < am_ix.n && am_ix.arr[i]->seq == s && am_ix.arr[i]->lo == s->lo ? am_ix.arr[i] : NULL;
 }
 
-int am_ix_stack_extend(uintptr_t low)
+/* As the writer: the main stack's lowest map down to low, if low lies
+ * between it and the map below; 1 if it did. */
+static int extend_stack(uintptr_t low)
 {
 	uintptr_t floor = 0;
 	struct am_map *m = am_ix.stack_top ? lowest_map(&floor) : NULL;
 	if (!m || low < floor || low >= m->lo)
 		return 0;
-	if (am_pageindex_set(low, m->lo, am_ref_of(m)) != 0)
-		am_ix_missed(low, m->lo);
-	m->lo = m->seq->lo = low;
+	am_ix_extend(m, low, m->hi);
 	return 1;
 }
 
 /* The kernel is asked (kernel_low, all_mapped) before the index is
  * entered: no system call under its lock. The search assumes nothing
  * lies below the stack within its reach; all_mapped and the floor that
- * am_ix_stack_extend checks catch a mapping there. */
+ * extend_stack checks catch a mapping there. */
 int am_index_stack_catch_up(void)
 {
 	uintptr_t top = __atomic_load_n(&am_ix.stack_top, __ATOMIC_RELAXED), lo, hi;
@@ -102,7 +102,7 @@ int am_index_stack_catch_up(void)
 	uintptr_t low = kernel_low(top - __atomic_load_n(&am_ix.stack_reach, __ATOMIC_RELAXED), lo);
 	if (low >= lo || !all_mapped(low, lo) || am_ix_begin() != 0)
 		return 0;
-	int grown = am_ix_stack_extend(low);
+	int grown = extend_stack(low);
 	am_ix_end();
 	return grown;
 }
