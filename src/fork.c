@@ -8,19 +8,20 @@
  * index lock — a lock-order inversion (it deadlocked). So nothing is
  * taken before the fork. In the child, if no thread was changing the
  * index or the tiers at the fork (a lock held across a removal's system
- * call leaves the index whole) the state is consistent and kept; otherwise
- * the tiers are reset and the
- * index is rebuilt from /proc/self/maps (chunks allocated before the fork
- * then answer at the mapping level). Any child re-reads the maps: the
+ * call leaves the index whole) the state is consistent and kept;
+ * otherwise the tiers are reset and the index is rebuilt from
+ * /proc/self/maps (chunks allocated before the fork then answer at the
+ * mapping level). Any child re-reads the maps: the
  * kernel leaves out of it what was marked MADV_DONTFORK (the child of a
  * single-threaded parent does so at its first change of the index or
  * check, as only those ranges can differ), and in a child of a
  * multi-threaded parent another thread may have been between a mapping
  * call and its report at the fork; such a child re-reads at once, and
  * clears the big-chunk marks a thread cut off between a mark and its
- * chunk's bit left behind. The child's walks of the maps take the loaded objects from
- * a snapshot made in prepare (mapindex.h: its dl_iterate_phdr could wait
- * for a loader lock held by a thread it does not have).
+ * chunk's bit left behind. The child's walks of the maps take the loaded
+ * objects from a snapshot made in prepare (mapindex.h: its
+ * dl_iterate_phdr could wait for a loader lock held by a thread it does
+ * not have).
  */
 #include <pthread.h>
 #include <sys/single_threaded.h>

@@ -84,7 +84,8 @@ static void remap_moved(uintptr_t old, size_t old_len, uintptr_t new_addr, size_
 
 int am_index_remap(uintptr_t old, size_t old_len, uintptr_t new_addr, size_t new_len, int dontunmap)
 {
-	uintptr_t lo = old < new_addr ? old : new_addr, hi = old + old_len > new_addr + new_len ? old + old_len : new_addr + new_len;
+	uintptr_t lo = old < new_addr ? old : new_addr;
+	uintptr_t hi = old + old_len > new_addr + new_len ? old + old_len : new_addr + new_len;
 	if (!am_ix.ready || am_ix_begin_event(lo, hi) != 0)
 		return am_ix_dropped();
 	old_len = page_up(old_len), new_len = page_up(new_len);
