@@ -16,7 +16,7 @@
 #include "../include/allocmap.h"
 #include "heap/heap.h"
 #include "index/internal.h"
-#include "log.h"
+#include "sys/log.h"
 #include "palloc/palloc.h"
 #include "sys/procmaps.h"
 #include "sys/syscall.h"

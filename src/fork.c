@@ -27,10 +27,10 @@
 #include <sys/single_threaded.h>
 
 #include "heap/heap.h"
-#include "heap/quiesce.h"
+#include "index/quiesce.h"
 #include "index/mapindex.h"
 #include "init.h"
-#include "log.h"
+#include "sys/log.h"
 #include "palloc/palloc.h"
 
 static int tier_held(const struct am_tier *t) { return t->lock.state != 0; }

@@ -19,7 +19,7 @@
 #include "init.h"
 #include "index/mapindex.h"
 #include "index/selfmap.h"
-#include "log.h"
+#include "sys/log.h"
 #include "options.h"
 #include "palloc/palloc.h"
 #include "report/report.h"
@@ -36,7 +36,7 @@ void am_init_once(void)
 {
 	if (started++)
 		return;
-	am_heap_resolve();
+	am_hook_resolve_malloc();
 	if (am_env_bool("ALLOCMAP_DISABLE", 0) || am_nommap_init(&am_tier_nommap, nommap_reserve()) != 0) {
 		am_heap_forward_only();
 		return;
@@ -44,6 +44,7 @@ void am_init_once(void)
 	am_mmaptier_init(&am_tier_mmap);
 	am_selfmap_init();
 	am_selfmap_install();
+	am_heap_start();
 	if (am_index_init() != 0)
 		am_log("could not read /proc/self/maps; the index starts incomplete");
 	if (am_hook_install() != 0)

@@ -3,7 +3,7 @@
 
 #include <stdint.h>
 
-#include "log.h"
+#include "sys/log.h"
 
 extern char **environ;
 

@@ -17,6 +17,7 @@
 #include <stdint.h>
 #include <sys/single_threaded.h>
 
+#include "chunk.h"
 #include "heap.h"
 
 #define AM_LEAF_SHIFT 24 /* a bitmap leaf covers 16 MiB of arena */
@@ -58,7 +59,6 @@ void am_heap_mark_big(uint64_t *leaf, size_t bit, int set);
 uint64_t *am_heap_leaf_slow(uintptr_t a, int make, size_t *bit);
 void am_heap_note_unindexed(void);
 
-static inline size_t am_glibc_size_word(const void *p) { return ((const size_t *)p)[-1]; }
 
 /* Whether a lies in the brk heap's cover; then its leaf (NULL if not made
  * yet) and bit. */
@@ -141,7 +141,7 @@ static inline size_t am_visible_size(size_t tpos, uint64_t t)
 static inline void am_chunk_bits(uint64_t *leaf, size_t i, size_t w, int set)
 {
 	int big = __builtin_expect(w >= AM_BIG_CHUNK, 0);
-	if (big && (w & ~(size_t)7) > AM_MARK_LIMIT) {
+	if (big && am_chunk_size(w) > AM_MARK_LIMIT) {
 		if (set)
 			am_heap_note_unindexed();
 		return;
@@ -168,12 +168,12 @@ static inline __attribute__((always_inline)) void am_heap_set_bits(void *p, size
 /* p came from glibc for n bytes (plus the trailer) at site. */
 static inline __attribute__((always_inline)) void am_heap_record_fast(void *p, size_t n, const void *site)
 {
-	size_t w = am_glibc_size_word(p);
-	if (w & 2) {
+	size_t w = am_chunk_word(p);
+	if (am_chunk_mmapped(w)) {
 		am_heap_record_mmapped(p, n, site);
 		return;
 	}
-	am_put_trailer(p, (w & ~(size_t)7) - 8, n, site); /* an arena chunk's usable size */
+	am_put_trailer(p, am_chunk_size(w) - 8, n, site); /* an arena chunk's usable size */
 	am_heap_set_bits(p, w);
 }
 
@@ -181,19 +181,19 @@ static inline __attribute__((always_inline)) void am_heap_record_fast(void *p, s
  * was left alone; an mmapped chunk is tagged again if it was untagged. */
 static inline __attribute__((always_inline)) void am_heap_relive(void *p, int untagged)
 {
-	size_t w = am_glibc_size_word(p);
-	if (w & 2) {
+	size_t w = am_chunk_word(p);
+	if (am_chunk_mmapped(w)) {
 		if (untagged)
 			am_heap_tag_mmapped(p);
-	} else if ((w & ~(size_t)7) <= AM_MARK_LIMIT) /* one too big was counted once */
+	} else if (am_chunk_size(w) <= AM_MARK_LIMIT) /* one too big was counted once */
 		am_heap_set_bits(p, w);
 }
 
 /* p goes back to glibc. */
 static inline __attribute__((always_inline)) void am_heap_forget_fast(void *p)
 {
-	size_t w = am_glibc_size_word(p), i;
-	if (w & 2)
+	size_t w = am_chunk_word(p), i;
+	if (am_chunk_mmapped(w))
 		return; /* its munmap removes the whole sequence */
 	uint64_t *leaf = am_leaf_lookup((uintptr_t)p, &i);
 	if (!leaf) {

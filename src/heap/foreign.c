@@ -24,7 +24,7 @@
  * chunks over MARK_LIMIT (4 GiB, as far as an end mark is looked for) are
  * not indexed (counted) and answer at the mapping level.
  */
-#include "../bitmap.h"
+#include "../sys/bitmap.h"
 #include "fastpath.h"
 #include "heap.h"
 #include "heapmeta.h"

@@ -77,11 +77,12 @@ struct am_real_malloc {
 	size_t (*usable)(void *);
 };
 
-/* forward.c */
+/* mode.c */
 extern struct am_real_malloc am_real;
 extern enum am_heap_mode am_heap_mode;
-/* Resolves the allocator to forward to; idempotent, no allocation. */
-enum am_heap_mode am_heap_resolve(void);
+/* Stores m, only over UNRESOLVED, after am_real is filled in (the mode
+ * says whether am_real is ready); returns the mode now in force. */
+enum am_heap_mode am_heap_publish_mode(enum am_heap_mode m);
 /* The library is off (disabled, or no memory for its tiers): forward only. */
 void am_heap_forward_only(void);
 
@@ -100,8 +101,10 @@ size_t am_foreign_forget(void *p);
 /* heapindex.c. Recording and forgetting chunks: fastpath.h. */
 /* The program-visible usable size of a recorded chunk. */
 size_t am_heap_usable(void *p);
-/* The mapping sequence of an arena died (called under the index lock). */
-void am_heap_seq_gone(void *heap);
+/* Registers with the mapping index what the heap index does when an
+ * arena's sequence dies. Call once at start-up, before the index reads the
+ * maps. */
+void am_heap_start(void);
 
 /* Fills out with the live chunk holding p, given the view of p's map (its
  * sequence's heap data and extent, the map's own extent and protection)

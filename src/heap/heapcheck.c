@@ -38,15 +38,16 @@
 #include <sys/mman.h>
 #include <time.h>
 
-#include "../bitmap.h"
+#include "chunk.h"
+#include "../sys/bitmap.h"
 
-#include "../log.h"
+#include "../sys/log.h"
 #include "../index/mapindex.h"
 #include "../sys/syscall.h"
 #include "heap.h"
 #include "heapmeta.h"
 #include "heapwalk.h"
-#include "quiesce.h"
+#include "../index/quiesce.h"
 
 #define SUSPECTS 16 /* end bits judged again later, at most */
 #define RECHECKS 3  /* times they are, each after the CPU idled */
@@ -108,7 +109,7 @@ struct facts {
 static void read_facts(uintptr_t a, const struct am_map_view *v, struct facts *f)
 {
 	f->w = word_at(a - 8);
-	size_t size = f->w & ~(size_t)7;
+	size_t size = am_chunk_size(f->w);
 	f->next_w = 1, f->trailer = (uint64_t)SLACK_UNKNOWN << 48, f->request = 0;
 	if (size < 32 || size > v->seq_hi - (a - 16))
 		return;
@@ -141,12 +142,12 @@ static int slack_fits(uintptr_t t, size_t tpos)
 
 static enum verdict judge(const struct facts *f, uintptr_t a, const struct am_map_view *v, uintptr_t prev_end)
 {
-	size_t size = f->w & ~(size_t)7, slack = (size_t)(f->trailer >> 48);
-	if ((f->w & 2) || size < 32 || size > v->seq_hi - (a - 16))
+	size_t size = am_chunk_size(f->w), slack = (size_t)(f->trailer >> 48);
+	if (am_chunk_mmapped(f->w) || size < AM_CHUNK_MIN || size > v->seq_hi - (a - 16))
 		return BAD_SIZE;
 	if (a < prev_end)
 		return OVERLAP;
-	if (!(f->next_w & 1))
+	if (!am_chunk_prev_inuse(f->next_w))
 		return FREE;
 	if (slack == AM_SLACK_BIG) /* its trailer lies size - 16 bytes in */
 		return size - 16 >= AM_SLACK_BIG && f->request <= size - 16 - AM_SLACK_BIG ? GOOD : BAD_SLACK;
@@ -197,7 +198,7 @@ static void check_chunk(struct vcheck *c, uintptr_t a)
 			report(c, verdict_text[why], a);
 		return;
 	}
-	c->prev_a = a, c->prev_w = f.w, c->prev_end = a + (f.w & ~(size_t)7);
+	c->prev_a = a, c->prev_w = f.w, c->prev_end = a + am_chunk_size(f.w);
 	if (f.w >= AM_BIG_CHUNK && !page_marked(c, a) && still_recorded(c, a) && word_at(a - 8) == f.w &&
 	    !page_marked(c, a))
 		report(c, "a big chunk whose page is not marked", a);
@@ -346,8 +347,8 @@ static void check_single(struct vcheck *c, const struct am_map_view *v)
 	uintptr_t hdr = v->seq_lo + AM_HEAP_SINGLE_OFF(v->heap);
 	if (hdr + 16 > v->hi || !(v->prot & PROT_READ))
 		return;
-	size_t w = word_at(hdr + 8), size = w & ~(size_t)7;
-	if (!(w & 2) || size > v->seq_hi - hdr || size < 32) {
+	size_t w = word_at(hdr + 8), size = am_chunk_size(w);
+	if (!am_chunk_mmapped(w) || size > v->seq_hi - hdr || size < AM_CHUNK_MIN) {
 		report(c, "an mmapped chunk whose size word does not fit its mapping", hdr + 16);
 		return;
 	}

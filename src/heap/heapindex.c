@@ -14,7 +14,7 @@
 #include <sys/single_threaded.h>
 #include <sys/mman.h>
 
-#include "../bitmap.h"
+#include "../sys/bitmap.h"
 #include "../index/mapindex.h"
 #include "../palloc/palloc.h"
 #include "../sys/lock.h"
@@ -22,7 +22,8 @@
 #include "fastpath.h"
 #include "heap.h"
 #include "heapmeta.h"
-#include "quiesce.h"
+#include "../index/quiesce.h"
+#include "../sys/page.h"
 
 static struct am_lock heap_lock = AM_LOCK_INIT;
 static struct am_heapmeta *retired;
@@ -33,16 +34,13 @@ unsigned am_heap_epoch;
 struct am_brk_lane am_brk_lane;
 
 /* glibc's chunk header: the size word just below the user pointer. */
-static size_t glibc_size_word(const void *p) { return ((const size_t *)p)[-1]; }
-static int glibc_mmapped(size_t w) { return (w & 2) != 0; }
-static size_t glibc_usable(size_t w) { return (w & ~(size_t)7) - (glibc_mmapped(w) ? 16 : 8); }
 
 
 
 /* Zeroes a recycled bitmap without touching pages that are already zero. */
 static void zero_bits(void *p, size_t n)
 {
-	uintptr_t a = (uintptr_t)p, lo = (a + 4095) & ~(uintptr_t)4095, hi = (a + n) & ~(uintptr_t)4095;
+	uintptr_t a = (uintptr_t)p, lo = am_page_up(a), hi = am_page_down(a + n);
 	if (lo >= hi) {
 		memset(p, 0, n);
 		return;
@@ -223,7 +221,7 @@ int am_heap_untag_mmapped(void *p)
 
 void am_heap_record_mmapped(void *p, size_t n, const void *site)
 {
-	am_put_trailer(p, glibc_usable(glibc_size_word(p)), n, site);
+	am_put_trailer(p, am_chunk_usable(am_chunk_word(p)), n, site);
 	am_heap_tag_mmapped(p);
 }
 
@@ -235,7 +233,7 @@ void am_heap_record_slow(void *p)
 		am_heap_note_unindexed();
 		return;
 	}
-	am_chunk_bits(leaf, i, glibc_size_word(p), 1);
+	am_chunk_bits(leaf, i, am_chunk_word(p), 1);
 }
 
 void am_heap_mark_big(uint64_t *leaf, size_t bit, int set)
@@ -249,16 +247,16 @@ void am_heap_forget_slow(void *p)
 	uint64_t *leaf = am_heap_leaf_slow((uintptr_t)p, 0, &i);
 	if (!leaf)
 		return;
-	am_chunk_bits(leaf, i, glibc_size_word(p), 0);
+	am_chunk_bits(leaf, i, am_chunk_word(p), 0);
 }
 
 size_t am_heap_usable(void *p)
 {
-	size_t tpos = glibc_usable(glibc_size_word(p)) - AM_TRAILER;
+	size_t tpos = am_chunk_usable(am_chunk_word(p)) - AM_TRAILER;
 	return am_visible_size(tpos, *(const uint64_t *)((char *)p + tpos));
 }
 
-void am_heap_seq_gone(void *heap)
+static void seq_gone(void *heap)
 {
 	struct am_heapmeta *m = heap;
 	if (AM_HEAP_IS_SINGLE(m))
@@ -268,6 +266,8 @@ void am_heap_seq_gone(void *heap)
 	__atomic_fetch_sub(&n_arenas, 1, __ATOMIC_RELAXED);
 	push_retired(m);
 }
+
+void am_heap_start(void) { am_index_on_seq_gone(seq_gone); }
 
 /* What a query may read: only inside the arena's sequence [lo, hi)
  * (mapping calls on it wait for the query, quiesce.h), and there only
@@ -348,10 +348,10 @@ static int read_single(uintptr_t p, uintptr_t off, const struct reads *r, struct
 	struct found f;
 	if (!readable(r, base - 8, 8))
 		return -1;
-	size_t w = glibc_size_word((const void *)base);
-	if (!glibc_mmapped(w) || (w & ~(size_t)7) > r->hi - r->lo - off || glibc_usable(w) < AM_TRAILER)
+	size_t w = am_chunk_word((const void *)base);
+	if (!am_chunk_mmapped(w) || am_chunk_size(w) > r->hi - r->lo - off || am_chunk_usable(w) < AM_TRAILER)
 		return -1;
-	size_t tpos = glibc_usable(w) - AM_TRAILER;
+	size_t tpos = am_chunk_usable(w) - AM_TRAILER;
 	if (p < base || p >= base + tpos || read_trailer(r, base, tpos, &f) != 0 || p >= base + f.size)
 		return -1;
 	put_chunk(&f, out);
@@ -458,11 +458,11 @@ static int usable_at(const struct am_heapmeta *m, const struct start *st, const 
 	if (q < r->lo + 16 || !readable(r, q - 8, 8))
 		return -1;
 	prefetch_trailer(st);
-	*w = glibc_size_word((const void *)q);
-	size_t size = *w & ~(size_t)7;
-	if (glibc_mmapped(*w) || size < 32 || size > r->hi - q + 8)
+	*w = am_chunk_word((const void *)q);
+	size_t size = am_chunk_size(*w);
+	if (am_chunk_mmapped(*w) || size < AM_CHUNK_MIN || size > r->hi - q + 8)
 		return -1; /* the usable area q + size - 8 <= hi */
-	*usable = glibc_usable(*w) - AM_TRAILER;
+	*usable = am_chunk_usable(*w) - AM_TRAILER;
 	return 0;
 }
 

@@ -4,7 +4,7 @@
  */
 #include <sys/mman.h>
 
-#include "../bitmap.h"
+#include "../sys/bitmap.h"
 #include "heapwalk.h"
 
 void am_heap_each_bit(const struct am_heapmeta *m, uintptr_t lo, uintptr_t hi, unsigned shift,
@@ -67,7 +67,7 @@ static int big_at(const struct am_map_view *v, uintptr_t a)
 		intptr_t end = am_foreign_end(m, a - m->base);
 		return end >= 0 && m->base + (uintptr_t)end - a >= AM_BIG_CHUNK;
 	}
-	return a - 8 < v->lo || am_glibc_size_word((const void *)a) >= AM_BIG_CHUNK;
+	return a - 8 < v->lo || am_chunk_word((const void *)a) >= AM_BIG_CHUNK;
 }
 
 int am_heap_mark_stray(const struct am_map_view *v, const uint64_t *leaf, uintptr_t pg)

@@ -11,16 +11,8 @@
  * errno exactly, and on success only reports the change through the
  * am_ev_* contract, with errno saved and restored around the report.
  *
- * ---- The contract with the index (defined in src/index/, not here) ----
- *
- * Called after the change happened, on success only, from the thread
- * that made it, possibly inside malloc (with an arena lock held), inside
- * pthread_create, inside dlopen (with the loader's lock held) or in a
- * signal handler. They therefore must not call malloc, stdio, dlopen,
- * dlsym, or any libc mapping function (which would re-enter these
- * hooks); they may clobber errno (the hook restores it). caller is the
- * return address into the code that called the libc function (for brk
- * via sbrk: sbrk's caller), or NULL for the library's own mappings.
+ * The contract they report through, am_ev_*, is the index's
+ * (src/index/events.h).
  */
 #ifndef AM_HOOK_HOOK_H
 #define AM_HOOK_HOOK_H
@@ -29,41 +21,8 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-/* A successful mmap: addr is the result, the rest are the arguments. */
-void am_ev_mmap(void *addr, size_t len, int prot, int flags, int fd, long off, const void *caller);
-/* A successful munmap of [addr, addr + len) (possibly partly unmapped). */
-void am_ev_munmap(void *addr, size_t len);
-/* A successful mremap: new_addr is the result (== old if not moved);
- * with MREMAP_DONTUNMAP the old range stays mapped (emptied). */
-void am_ev_mremap(void *old, size_t old_len, void *new_addr, size_t new_len, int flags,
-		  const void *caller);
-/* A successful mprotect of [addr, addr + len). */
-void am_ev_mprotect(void *addr, size_t len, int prot);
-/* A failed mprotect (ENOMEM: [addr, addr + len) has a hole): the kernel
- * changed every mapping from addr up to the first hole. */
-void am_ev_mprotect_partial(void *addr, size_t len, int prot);
-/* The program break moved from old_end to new_end (either direction). */
-void am_ev_brk(void *old_end, void *new_end, const void *caller);
-/* The loader's link map just became consistent after a change (dlopen,
- * dlclose, in any namespace): the index resynchronises. Called with the
- * loader's lock held. After a dlopen the new objects are mapped but not
- * yet relocated: ld.so will then mprotect each PT_GNU_RELRO range to
- * PROT_READ, and unmap /etc/ld.so.cache; with ld.so's wrappers patched
- * (ldso.c) those arrive as am_ev_mprotect / am_ev_munmap after this. */
-void am_ev_loader(void);
-/* Bracket every mapping call: begin before anything else, with the range
- * the call may change (empty for a mapping the kernel places), end last.
- * A call nested in another of the same thread (a signal handler's)
- * reports as usual; if it touches that range the index drops its event
- * and re-reads the maps when the outer call ends (it may come between the
- * outer call's system call and its report: applied then, it would come
- * before the change it followed). */
-void am_ev_call_begin(uintptr_t lo, uintptr_t hi);
-void am_ev_call_end(void);
-/* Bracket a removal (munmap, mremap): begin before its system call, end
- * after its am_ev_* report (or its failure). See am_index_hold. */
-int am_ev_removal_begin(void);
-void am_ev_removal_end(int token); /* token: what begin returned */
+#include "../heap/heap.h"
+#include "../index/events.h"
 
 /* ld.so's own mapping calls (dlopen's and dlclose's segments, the RELRO
  * mprotect, /etc/ld.so.cache, execstack) reach the same am_ev_* once
@@ -139,6 +98,11 @@ long am_do_mremap(void *old, size_t old_len, size_t new_len, int flags, void *ne
 /* brk, the break being at old: the kernel's answer (the new break),
  * reported when it moved. */
 long am_do_brk(long addr, long old, const void *caller);
+
+/* forward.c: finds the malloc the interposed family forwards to (the next
+ * object after allocmap that defines malloc), fills am_real and publishes
+ * the heap mode. Idempotent, allocates nothing. */
+enum am_heap_mode am_hook_resolve_malloc(void);
 
 /* rawsyscall.c: the replacement of libc's syscall(). */
 long am_hook_syscall(long nr, long a0, long a1, long a2, long a3, long a4, long a5);

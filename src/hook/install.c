@@ -61,9 +61,9 @@
 #include <string.h>
 #include <sys/syscall.h>
 
-#include "../log.h"
+#include "../sys/log.h"
 #include "../sys/lock.h"
-#include "elfsym.h"
+#include "../sys/elfsym.h"
 #include "hook.h"
 #include "patch.h"
 

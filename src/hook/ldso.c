@@ -69,7 +69,7 @@
 #include <string.h>
 #include <sys/syscall.h>
 
-#include "../log.h"
+#include "../sys/log.h"
 #include "../sys/syscall.h"
 #include "hook.h"
 #include "patch.h"

@@ -23,8 +23,8 @@
 #include <link.h>
 #include <stdint.h>
 
-#include "../log.h"
-#include "elfsym.h"
+#include "../sys/log.h"
+#include "../sys/elfsym.h"
 #include "hook.h"
 #include "patch.h"
 

@@ -13,7 +13,7 @@
 #include <sys/mman.h>
 #include <sys/syscall.h>
 
-#include "../heap/quiesce.h"
+#include "../index/quiesce.h"
 #include "../sys/syscall.h"
 #include "hook.h"
 

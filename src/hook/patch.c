@@ -22,16 +22,16 @@
 #define VALGRIND_DISCARD_TRANSLATIONS(addr, len) ((void)(addr), (void)(len))
 #endif
 
-#include "../log.h"
+#include "../sys/log.h"
 #include "../sys/lock.h"
 #include "../sys/procmaps.h"
 #include "../sys/syscall.h"
-#include "elfsym.h"
+#include "../sys/elfsym.h"
 #include "hook.h"
+#include "../sys/page.h"
 
-#define PAGE 4096UL
 #define SLOT 16
-#define TRAMP_SLOTS (PAGE / SLOT)
+#define TRAMP_SLOTS (AM_PAGE_SIZE / SLOT)
 #define TRAMP_PAGES 4
 #define FN_ALIGN 16
 
@@ -88,7 +88,7 @@ static const uint8_t *decode_rel(const uint8_t *p)
 static int is_tramp_slot(const uint8_t *p)
 {
 	for (int i = 0; i < TRAMP_PAGES; i++)
-		if (tramps[i].page && p >= tramps[i].page && p < tramps[i].page + PAGE)
+		if (tramps[i].page && p >= tramps[i].page && p < tramps[i].page + AM_PAGE_SIZE)
 			return 1;
 	return 0;
 }
@@ -195,11 +195,11 @@ static int text_prot(const void *at)
 static long page_open(uintptr_t page, int prot)
 {
 	static int wx_refused;
-	long r = am_sys_mprotect((void *)page, PAGE, prot | PROT_WRITE);
+	long r = am_sys_mprotect((void *)page, AM_PAGE_SIZE, prot | PROT_WRITE);
 	if (r != -EACCES)
 		return r;
 	am_log_once(&wx_refused, "patch: W+X refused; patching with text briefly non-executable");
-	return am_sys_mprotect((void *)page, PAGE, (prot | PROT_WRITE) & ~PROT_EXEC);
+	return am_sys_mprotect((void *)page, AM_PAGE_SIZE, (prot | PROT_WRITE) & ~PROT_EXEC);
 }
 
 /* ---- writing ---- */
@@ -230,7 +230,7 @@ static void store_code(uint8_t *dst, const uint8_t *code, size_t len)
  * readable text, with PROT_WRITE added only meanwhile. */
 static int text_write(uint8_t *dst, const uint8_t *code, size_t len)
 {
-	uintptr_t page[2] = {(uintptr_t)dst & ~(PAGE - 1), ((uintptr_t)dst + len - 1) & ~(PAGE - 1)};
+	uintptr_t page[2] = {am_page_down((uintptr_t)dst), am_page_down((uintptr_t)dst + len - 1)};
 	int n = page[1] != page[0] ? 2 : 1, prot[2], opened = 0;
 	long r = 0;
 	for (int i = 0; i < n && r >= 0; i++)
@@ -243,7 +243,7 @@ static int text_write(uint8_t *dst, const uint8_t *code, size_t len)
 		VALGRIND_DISCARD_TRANSLATIONS(dst, len);
 	}
 	for (int i = 0; i < opened; i++) {
-		long c = am_sys_mprotect((void *)page[i], PAGE, prot[i]);
+		long c = am_sys_mprotect((void *)page[i], AM_PAGE_SIZE, prot[i]);
 		if (c < 0)
 			am_log("patch: cannot restore protection of %p: error %ld", (void *)page[i], -c);
 		r = r < 0 ? r : c;
@@ -273,12 +273,12 @@ static int same_file(const struct gap_query *q, const struct am_maps_entry *e)
 static void gap_offer(struct gap_query *q, uintptr_t lo, uintptr_t hi)
 {
 	uintptr_t fn = (uintptr_t)q->fn, at, dist;
-	if (hi - lo < 3 * PAGE)
+	if (hi - lo < 3 * AM_PAGE_SIZE)
 		return;
-	at = hi <= fn ? hi - 2 * PAGE : lo + PAGE;
+	at = hi <= fn ? hi - 2 * AM_PAGE_SIZE : lo + AM_PAGE_SIZE;
 	dist = at > fn ? at - fn : fn - at;
 	if (!rel_reachable(q->fn + AM_PATCH_REL_LEN, (void *)at) ||
-	    !rel_reachable(q->fn + AM_PATCH_REL_LEN, (void *)(at + PAGE)))
+	    !rel_reachable(q->fn + AM_PATCH_REL_LEN, (void *)(at + AM_PAGE_SIZE)))
 		return;
 	if (!q->best || dist < q->best_dist)
 		q->best = at, q->best_dist = dist;
@@ -304,11 +304,11 @@ static uint8_t *tramp_map(const uint8_t *fn)
 		struct gap_query q = {.fn = fn};
 		if (am_procmaps_read(gap_cb, &q) < 0 || !q.best)
 			return NULL;
-		long r = am_sys_mmap((void *)q.best, PAGE, PROT_READ | PROT_WRITE, flags, -1, 0);
+		long r = am_sys_mmap((void *)q.best, AM_PAGE_SIZE, PROT_READ | PROT_WRITE, flags, -1, 0);
 		if (r == (long)q.best)
 			return (uint8_t *)r;
 		if (!am_sys_failed(r))
-			am_sys_munmap((void *)r, PAGE);
+			am_sys_munmap((void *)r, AM_PAGE_SIZE);
 		else if (r != -EEXIST)
 			return NULL;
 	}
@@ -324,7 +324,7 @@ static struct tramp_page *tramp_page_for(const uint8_t *fn)
 			return t->page ? t : NULL;
 		}
 		if (t->used < TRAMP_SLOTS && rel_reachable(fn + AM_PATCH_REL_LEN, t->page) &&
-		    rel_reachable(fn + AM_PATCH_REL_LEN, t->page + PAGE))
+		    rel_reachable(fn + AM_PATCH_REL_LEN, t->page + AM_PAGE_SIZE))
 			return t;
 	}
 	return NULL;
@@ -342,9 +342,9 @@ static uint8_t *tramp_get(const uint8_t *fn, void *handler)
 	encode_abs(code, handler);
 	if (t->used++ == 0) {
 		memcpy(slot, code, SLOT);
-		if (am_sys_mprotect(t->page, PAGE, PROT_READ | PROT_EXEC) < 0)
+		if (am_sys_mprotect(t->page, AM_PAGE_SIZE, PROT_READ | PROT_EXEC) < 0)
 			return NULL;
-		am_ev_mmap(t->page, PAGE, PROT_READ | PROT_EXEC,
+		am_ev_mmap(t->page, AM_PAGE_SIZE, PROT_READ | PROT_EXEC,
 			   MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0, NULL);
 		return slot;
 	}

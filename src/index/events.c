@@ -5,8 +5,8 @@
  */
 #include <sys/mman.h>
 
-#include "../hook/hook.h"
-#include "../log.h"
+#include "events.h"
+#include "../sys/log.h"
 #include "../sys/syscall.h"
 #include "mapindex.h"
 

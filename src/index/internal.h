@@ -9,8 +9,6 @@
 #include "../sys/lock.h"
 #include "mapindex.h"
 
-enum am_event { AM_EV_MMAP, AM_EV_MUNMAP, AM_EV_MPROTECT, AM_EV_MREMAP, AM_EV_BRK, AM_EV_LOADER,
-		AM_EV_DROPPED, AM_EV_RESYNC };
 
 struct am_index {
 	struct am_lock lock;
@@ -19,7 +17,7 @@ struct am_index {
 	int resync_pending;           /* an event was dropped: resync at the next chance */
 	struct am_map **arr;          /* sorted by address */
 	size_t n, cap;
-	uint64_t events[8];
+	uint64_t events[AM_EV_COUNT];
 	uint64_t missed;
 	uintptr_t brk_start, brk_top; /* the brk heap as last seen; start 0 if unknown */
 	uintptr_t stack_top;          /* end of the main thread's stack ([stack]), or 0 */

@@ -8,11 +8,13 @@
  */
 #include <string.h>
 
-#include "../heap/quiesce.h"
+#include "quiesce.h"
 #include "../palloc/palloc.h"
 #include "internal.h"
 #include "pageindex.h"
 #include "records.h"
+#include "../sys/page.h"
+#include "../sys/thread.h"
 
 static const char *const origin_names[AM_ORIGIN_COUNT] = {
 	[AM_ORIGIN_MMAP] = "mmap",
@@ -154,7 +156,7 @@ unsigned am_index_read_begin(void)
 		 * its own unmapping, heap/quiesce.h), or its use of a private
 		 * tier (the writer may be waiting for the tier's lock): odd,
 		 * nothing is read */
-		if (am_ix_inside() || am_quiesce_in_read || am_palloc_inside())
+		if (am_ix_inside() || !am_thread_may_block())
 			return s;
 		__builtin_ia32_pause();
 	}
@@ -211,7 +213,7 @@ void am_index_stats(struct am_index_stats *out)
 static size_t validate_map(size_t i)
 {
 	const struct am_map *m = am_ix.arr[i];
-	size_t bad = m->lo >= m->hi || (m->lo | m->hi) & 4095;
+	size_t bad = m->lo >= m->hi || !am_page_aligned(m->lo | m->hi);
 	bad += i > 0 && am_ix.arr[i - 1]->hi > m->lo;
 	bad += m->lo < m->seq->lo || m->hi > m->seq->hi || m->seq->nmaps == 0;
 	if (am_pageindex_ready() && m->hi <= AM_USER_TOP) { /* not [vsyscall] */

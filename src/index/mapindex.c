@@ -11,41 +11,38 @@
 #include <string.h>
 #include <sys/mman.h>
 
-#include "../heap/quiesce.h"
-#include "../log.h"
+#include "quiesce.h"
+#include "../sys/log.h"
 #include "../palloc/palloc.h"
 #include "internal.h"
 #include "pageindex.h"
 #include "records.h"
+#include "../sys/page.h"
+#include "../sys/thread.h"
 
 struct am_index am_ix = {.lock = AM_LOCK_INIT};
 
-/* This thread's relation to the index: not in it, holding its lock across
- * a removal's system call (structures consistent), changing it, or taking
- * or giving back the lock for a removal (a signal handler's event then
- * can neither take the lock as its own nor wait for it: it is dropped). */
-enum { OUT, HOLDING, WRITING, BUSY };
-static __thread int inside_index;
-/* The mapping calls this thread is inside, and the range the outermost
- * one may change: more than one call when a signal handler's interrupted
- * one, perhaps between its system call and its event. A handler's event
- * over that range, applied first, would be applied before the change it
- * followed (a munmap of what an interrupted mremap had just moved there
- * would erase the moved map): it is dropped, and the re-read of the maps
- * made when the outer call ends puts it in. Elsewhere order is moot. */
-static __thread int calls;
-static __thread uintptr_t call_lo, call_hi;
+/* This thread's relation to the index is am_self.ix_state (sys/thread.h):
+ * while it is BUSY a signal handler's event can neither take the lock as
+ * its own nor wait for it, and is dropped.
+ * am_self.calls counts the mapping calls this thread is inside, and
+ * call_lo/call_hi the range the outermost one may change: more than one
+ * call when a signal handler's interrupted one, perhaps between its
+ * system call and its event. A handler's event over that range, applied
+ * first, would be applied before the change it followed (a munmap of what
+ * an interrupted mremap had just moved there would erase the moved map):
+ * it is dropped, and the re-read of the maps made when the outer call
+ * ends puts it in. Elsewhere order is moot. */
 static int missed_logged, unknowable_logged;
 
-int am_ix_inside(void) { return inside_index == WRITING; }
+int am_ix_inside(void) { return am_self.ix_state == AM_IX_WRITING; }
 
-/* Takes the index lock; but not waiting for it on a thread inside a
- * heap query's read or a private tier (a signal handler interrupted it):
- * the holder may be waiting for that very read to end (heap/quiesce.h),
- * or for that tier's lock (the writer's records). 1 if taken. */
+/* Takes the index lock; but only tries on a thread that may not block
+ * (am_thread_may_block: the holder may be waiting for what this thread
+ * interrupted). 1 if taken. */
 static int lock_index(void)
 {
-	if (!am_quiesce_in_read && !am_palloc_inside()) {
+	if (am_thread_may_block()) {
 		am_lock(&am_ix.lock);
 		return 1;
 	}
@@ -55,13 +52,13 @@ static int lock_index(void)
 int am_ix_begin(void)
 {
 	am_strat_index_entry();
-	if (inside_index == WRITING || inside_index == BUSY)
+	if (am_self.ix_state == AM_IX_WRITING || am_self.ix_state == AM_IX_BUSY)
 		return -1; /* a handler interrupted a writer on this thread */
-	int held = inside_index == HOLDING;
-	inside_index = WRITING;
+	int held = am_self.ix_state == AM_IX_HOLDING;
+	am_self.ix_state = AM_IX_WRITING;
 	__atomic_signal_fence(__ATOMIC_SEQ_CST);
 	if (!held && !lock_index()) {
-		inside_index = OUT; /* the caller drops its event: made good by a re-read */
+		am_self.ix_state = AM_IX_OUT; /* the caller drops its event: made good by a re-read */
 		return -1;
 	}
 	__atomic_store_n(&am_ix.seq, am_ix.seq + 1, __ATOMIC_RELAXED);
@@ -83,54 +80,54 @@ static void end_writing(int keep_lock)
 	/* not from a handler's call inside another call: it may sit between
 	 * that call's system call and its event, which a re-read now would
 	 * leave with nothing to apply to */
-	if (calls <= 1 && __atomic_exchange_n(&am_ix.resync_pending, 0, __ATOMIC_ACQUIRE))
+	if (am_self.calls <= 1 && __atomic_exchange_n(&am_ix.resync_pending, 0, __ATOMIC_ACQUIRE))
 		am_ix_resync_locked();
 	__atomic_store_n(&am_ix.seq, am_ix.seq + 1, __ATOMIC_RELEASE);
 	if (!keep_lock)
 		am_unlock(&am_ix.lock);
 	__atomic_signal_fence(__ATOMIC_SEQ_CST);
-	inside_index = keep_lock ? HOLDING : OUT;
+	am_self.ix_state = keep_lock ? AM_IX_HOLDING : AM_IX_OUT;
 }
 
-void am_ix_end(void) { end_writing(am_ix.holder == &inside_index); }
+void am_ix_end(void) { end_writing(am_ix.holder == &am_self.ix_state); }
 
 int am_ix_begin_event(uintptr_t lo, uintptr_t hi)
 {
-	if (calls > 2 || (calls == 2 && lo < call_hi && call_lo < hi))
+	if (am_self.calls > 2 || (am_self.calls == 2 && lo < am_self.call_hi && am_self.call_lo < hi))
 		return -1; /* a handler's change over the interrupted call's range */
 	return am_ix_begin();
 }
 
 void am_index_call_begin(uintptr_t lo, uintptr_t hi)
 {
-	if (calls == 0)
-		call_lo = lo, call_hi = hi;
+	if (am_self.calls == 0)
+		am_self.call_lo = lo, am_self.call_hi = hi;
 	__atomic_signal_fence(__ATOMIC_SEQ_CST);
-	calls++;
+	am_self.calls++;
 	__atomic_signal_fence(__ATOMIC_SEQ_CST);
 }
 
 void am_index_call_end(void)
 {
 	__atomic_signal_fence(__ATOMIC_SEQ_CST);
-	if (--calls == 0 && __atomic_load_n(&am_ix.resync_pending, __ATOMIC_ACQUIRE) && am_ix.ready &&
+	if (--am_self.calls == 0 && __atomic_load_n(&am_ix.resync_pending, __ATOMIC_ACQUIRE) && am_ix.ready &&
 	    am_ix_begin() == 0)
 		am_ix_end(); /* its end makes the pending re-read */
 }
 
 int am_index_hold(void)
 {
-	if (!am_ix.ready || inside_index != OUT)
+	if (!am_ix.ready || am_self.ix_state != AM_IX_OUT)
 		return 0; /* before start-up, or re-entered: the removal is applied as usual */
-	inside_index = BUSY;
+	am_self.ix_state = AM_IX_BUSY;
 	__atomic_signal_fence(__ATOMIC_SEQ_CST);
 	if (!lock_index()) {
-		inside_index = OUT; /* no bracket: the event may be dropped, see lock_index */
+		am_self.ix_state = AM_IX_OUT; /* no bracket: the event may be dropped, see lock_index */
 		return 0;
 	}
-	am_ix.holder = &inside_index;
+	am_ix.holder = &am_self.ix_state;
 	__atomic_signal_fence(__ATOMIC_SEQ_CST);
-	inside_index = HOLDING;
+	am_self.ix_state = AM_IX_HOLDING;
 	return 1;
 }
 
@@ -138,12 +135,12 @@ void am_index_release(int held)
 {
 	if (!held)
 		return;
-	inside_index = BUSY;
+	am_self.ix_state = AM_IX_BUSY;
 	__atomic_signal_fence(__ATOMIC_SEQ_CST);
 	am_ix.holder = NULL;
 	am_unlock(&am_ix.lock);
 	__atomic_signal_fence(__ATOMIC_SEQ_CST);
-	inside_index = OUT;
+	am_self.ix_state = AM_IX_OUT;
 }
 
 void am_ix_missed(uintptr_t lo, uintptr_t hi)
@@ -326,15 +323,13 @@ int am_ix_map_new(uintptr_t lo, uintptr_t hi, int prot, int flags, uint64_t off,
 	return -1;
 }
 
-static uintptr_t page_down(uintptr_t a) { return a & ~(uintptr_t)4095; }
-static uintptr_t page_up(uintptr_t a) { return (a + 4095) & ~(uintptr_t)4095; }
 
 int am_index_map(uintptr_t lo, uintptr_t hi, int prot, int flags, uint64_t off, const char *path,
 		 enum am_origin origin, const void *caller)
 {
 	if (!am_ix.ready || am_ix_begin_event(lo, hi) != 0)
 		return am_ix_dropped();
-	lo = page_down(lo), hi = page_up(hi);
+	lo = am_page_down(lo), hi = am_page_up(hi);
 	am_ix_unmap(lo, hi);
 	struct am_path *p = am_path_new(path);
 	int rc = am_ix_map_new(lo, hi, prot, flags, off, p, origin, caller, NULL);
@@ -348,7 +343,7 @@ int am_index_unmap(uintptr_t lo, uintptr_t hi)
 {
 	if (!am_ix.ready || am_ix_begin_event(lo, hi) != 0)
 		return am_ix_dropped();
-	am_ix_unmap(page_down(lo), page_up(hi));
+	am_ix_unmap(am_page_down(lo), am_page_up(hi));
 	am_ix.events[AM_EV_MUNMAP]++;
 	am_ix_end();
 	return 0;
@@ -382,7 +377,7 @@ int am_index_protect_prefix(uintptr_t lo, uintptr_t hi, int prot)
 {
 	if (!am_ix.ready || am_ix_begin_event(lo, hi) != 0)
 		return am_ix_dropped();
-	lo = page_down(lo), hi = page_up(hi);
+	lo = am_page_down(lo), hi = am_page_up(hi);
 	uintptr_t end = mapped_run_end(lo, hi);
 	if (end == hi)
 		protect_unknowable(lo, hi);
@@ -409,10 +404,10 @@ int am_index_protect(uintptr_t lo, uintptr_t hi, int prot)
 {
 	if (!am_ix.ready || am_ix_begin_event(lo, hi) != 0)
 		return am_ix_dropped();
-	lo = page_down(lo);
+	lo = am_page_down(lo);
 	if (prot & PROT_GROWSDOWN) /* the kernel applies it down to the mapping's start */
 		lo = run_start(lo);
-	am_ix_protect(lo, page_up(hi), prot & ~(PROT_GROWSDOWN | PROT_GROWSUP));
+	am_ix_protect(lo, am_page_up(hi), prot & ~(PROT_GROWSDOWN | PROT_GROWSUP));
 	am_ix.events[AM_EV_MPROTECT]++;
 	am_ix_end();
 	return 0;

@@ -24,6 +24,7 @@
 #include <stdint.h>
 
 #include "../../include/allocmap.h"
+#include "events.h"
 
 /* Who made a mapping: its "allocator" name in query answers. */
 enum am_origin {
@@ -155,6 +156,12 @@ int am_index_next(uintptr_t addr, struct am_map_view *out);
 unsigned am_index_read_begin(void);
 int am_index_read_retry(unsigned ticket);
 
+/* The heap index's word on a sequence freed with heap data still set:
+ * fn(heap) runs under the index lock and must not call back into the
+ * index. Set once at start-up, before the first event; without it the
+ * data is dropped unseen. The index knows nothing else of the heap. */
+void am_index_on_seq_gone(void (*fn)(void *heap));
+
 /* Sets seq->heap from NULL to h (one writer wins); returns the value now
  * in place. */
 void *am_index_set_heap(struct am_seq *seq, void *h);
@@ -167,7 +174,7 @@ int am_index_each(int (*fn)(const struct am_map_view *m, void *arg), void *arg);
 
 struct am_index_stats {
 	uint64_t maps, seqs;                        /* live records */
-	uint64_t events[8];                         /* by enum am_event */
+	uint64_t events[AM_EV_COUNT];               /* by enum am_event */
 	uint64_t missed;                            /* ranges left unindexed */
 	uint64_t holes_plugged;                     /* gaps in loaded objects filled */
 	unsigned max_depth;                         /* deepest recursion seen (am_strat_*) */

@@ -9,7 +9,7 @@
 #include <string.h>
 #include <sys/mman.h>
 
-#include "../log.h"
+#include "../sys/log.h"
 #include "../palloc/palloc.h"
 #include "../sys/syscall.h"
 

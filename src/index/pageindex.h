@@ -18,7 +18,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define AM_PAGE_SHIFT 12
+#include "../sys/page.h"
+
 #define AM_SUPER_SHIFT 21
 #define AM_USER_TOP ((uintptr_t)1 << 47)
 

@@ -6,10 +6,12 @@
 
 #include <string.h>
 
-#include "../heap/heap.h"
 #include "../palloc/palloc.h"
 
 static uint64_t nmaps_live, nseqs_live;
+static void (*seq_gone)(void *heap);
+
+void am_index_on_seq_gone(void (*fn)(void *heap)) { seq_gone = fn; }
 
 struct am_path *am_path_new(const char *s)
 {
@@ -50,8 +52,8 @@ struct am_seq *am_seq_new(uintptr_t lo, uintptr_t hi, enum am_origin o, const vo
 
 static void seq_free(struct am_seq *s)
 {
-	if (s->heap)
-		am_heap_seq_gone(s->heap);
+	if (s->heap && seq_gone)
+		seq_gone(s->heap);
 	am_path_unref(s->path);
 	am_palloc_free(&am_tier_nommap, s);
 	nseqs_live--;

@@ -11,10 +11,10 @@
 #include "internal.h"
 #include "pageindex.h"
 #include "records.h"
+#include "../sys/page.h"
 
 #define MAX_MOVED 64 /* maps moved by one mremap; more are resynchronised */
 
-static uintptr_t page_up(uintptr_t a) { return (a + 4095) & ~(uintptr_t)4095; }
 
 /* Extends the map ending exactly at `top` up to `end` if it is of origin
  * `want` (or any, if want < 0); 0 on success. */
@@ -88,7 +88,7 @@ int am_index_remap(uintptr_t old, size_t old_len, uintptr_t new_addr, size_t new
 	uintptr_t hi = old + old_len > new_addr + new_len ? old + old_len : new_addr + new_len;
 	if (!am_ix.ready || am_ix_begin_event(lo, hi) != 0)
 		return am_ix_dropped();
-	old_len = page_up(old_len), new_len = page_up(new_len);
+	old_len = am_page_up(old_len), new_len = am_page_up(new_len);
 	if (new_addr != old)
 		remap_moved(old, old_len, new_addr, new_len, dontunmap);
 	else if (new_len < old_len)
@@ -114,8 +114,8 @@ int am_index_brk(uintptr_t start, uintptr_t end, const void *caller)
 	if (!am_ix.ready || am_ix_begin_event(start < end ? start : end, start < end ? end : start) != 0)
 		return am_ix_dropped();
 	if (!am_ix.brk_start)
-		am_ix.brk_start = am_ix.brk_top = page_up(start);
-	end = page_up(end);
+		am_ix.brk_start = am_ix.brk_top = am_page_up(start);
+	end = am_page_up(end);
 	if (end > am_ix.brk_top)
 		brk_grow(am_ix.brk_top, end, caller);
 	else if (end < am_ix.brk_top)

@@ -25,6 +25,7 @@
 #include "internal.h"
 #include "pageindex.h"
 #include "records.h"
+#include "../sys/page.h"
 
 #define MAX_OBJECTS 1024 /* loaded objects grouped per walk; more stay unnested */
 
@@ -58,14 +59,14 @@ static int collect_object(struct dl_phdr_info *info, size_t size, void *arg)
 		const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
 		uintptr_t a = info->dlpi_addr + ph->p_vaddr, b = a + ph->p_memsz;
 		if (ph->p_type == PT_GNU_RELRO) /* rounded as ld.so's _dl_protect_relro does */
-			rlo = a & ~(uintptr_t)4095, rhi = b & ~(uintptr_t)4095;
+			rlo = am_page_down(a), rhi = am_page_down(b);
 		if (ph->p_type != PT_LOAD)
 			continue;
 		lo = a < lo ? a : lo;
 		hi = b > hi ? b : hi;
 	}
 	if (hi > lo && *l->n < MAX_OBJECTS)
-		l->o[(*l->n)++] = (struct object){lo & ~(uintptr_t)4095, (hi + 4095) & ~(uintptr_t)4095,
+		l->o[(*l->n)++] = (struct object){am_page_down(lo), am_page_up(hi),
 						  rlo, rhi, info->dlpi_name, NULL, 0};
 	return 0;
 }

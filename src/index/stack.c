@@ -13,14 +13,14 @@
 
 #include "../sys/syscall.h"
 #include "internal.h"
+#include "../sys/page.h"
 
-#define PAGE ((uintptr_t)4096)
 
 /* Whether the kernel has page a (mincore fails on an unmapped one). */
 static int page_mapped(uintptr_t a)
 {
 	unsigned char v;
-	return am_sys_mincore((void *)(a & ~(PAGE - 1)), PAGE, &v) == 0;
+	return am_sys_mincore((void *)am_page_down(a), AM_PAGE_SIZE, &v) == 0;
 }
 
 void am_ix_note_stack(uintptr_t hi)
@@ -43,11 +43,11 @@ int am_index_stack_reaches(uintptr_t p)
 static uintptr_t kernel_low(uintptr_t floor, uintptr_t lo)
 {
 	while (floor < lo) {
-		uintptr_t mid = floor + ((lo - floor) / 2 & ~(PAGE - 1));
+		uintptr_t mid = floor + ((lo - floor) / 2 & ~(AM_PAGE_SIZE - 1));
 		if (page_mapped(mid))
 			lo = mid;
 		else
-			floor = mid + PAGE;
+			floor = mid + AM_PAGE_SIZE;
 	}
 	return lo;
 }
@@ -59,7 +59,7 @@ static int all_mapped(uintptr_t lo, uintptr_t hi)
 {
 	unsigned char v[256];
 	for (uintptr_t a = lo, n; a < hi; a += n) {
-		n = hi - a < sizeof v * PAGE ? hi - a : sizeof v * PAGE;
+		n = hi - a < sizeof v * AM_PAGE_SIZE ? hi - a : sizeof v * AM_PAGE_SIZE;
 		if (am_sys_mincore((void *)a, n, v) != 0)
 			return 0;
 	}

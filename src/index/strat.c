@@ -19,11 +19,12 @@
  * interrupts the index and grows the mmap tier (malloc in a handler) does
  * count: the recursion it makes is the forbidden kind.
  *
- * State: `depth` is thread-local; the maximum and the violation count are
+ * State: `depth` is the thread's am_self.strat_depth (sys/thread.h); the maximum and the violation count are
  * global, updated with atomics (no lock: these run around the index lock).
  */
-#include "../log.h"
+#include "../sys/log.h"
 #include "internal.h"
+#include "../sys/thread.h"
 
 #ifdef AM_DEBUG
 #define STRAT_FATAL 1
@@ -31,7 +32,6 @@
 #define STRAT_FATAL 0
 #endif
 
-static __thread unsigned depth;
 static unsigned max_depth;
 static uint64_t violations;
 static int violation_logged;
@@ -39,7 +39,8 @@ static int violation_logged;
 static void violation(const char *what)
 {
 	__atomic_fetch_add(&violations, 1, __ATOMIC_RELAXED);
-	am_log_once(&violation_logged, "stratification broken: %s (depth %u; reported once)", what, depth);
+	am_log_once(&violation_logged, "stratification broken: %s (depth %u; reported once)", what,
+		    am_self.strat_depth);
 	if (STRAT_FATAL)
 		__builtin_trap();
 }
@@ -48,14 +49,14 @@ void am_strat_tier_begin(void)
 {
 	if (am_ix_inside())
 		violation("the mmap tier maps or unmaps a chunk from inside the index");
-	depth++;
+	am_self.strat_depth++;
 }
 
-void am_strat_tier_end(void) { depth--; }
+void am_strat_tier_end(void) { am_self.strat_depth--; }
 
 void am_strat_index_entry(void)
 {
-	unsigned d = depth, seen = __atomic_load_n(&max_depth, __ATOMIC_RELAXED);
+	unsigned d = am_self.strat_depth, seen = __atomic_load_n(&max_depth, __ATOMIC_RELAXED);
 	while (d > seen && !__atomic_compare_exchange_n(&max_depth, &seen, d, 1, __ATOMIC_RELAXED,
 							__ATOMIC_RELAXED))
 		;

@@ -14,8 +14,8 @@
 
 #include "../sys/syscall.h"
 #include "tier.h"
+#include "../sys/page.h"
 
-#define PAGE ((size_t)4096)
 #define GROWDIV 8 /* a new chunk is at least footprint/GROWDIV */
 
 struct am_tier am_tier_mmap;
@@ -31,7 +31,6 @@ static void raw_unmap(void *p, size_t len) { am_sys_munmap(p, len); }
 void *(*am_palloc_map_hook)(size_t len) = raw_map;
 void (*am_palloc_unmap_hook)(void *p, size_t len) = raw_unmap;
 
-static size_t page_up(size_t n) { return (n + PAGE - 1) & ~(PAGE - 1); }
 
 void am_mmaptier_init(struct am_tier *t)
 {
@@ -83,9 +82,9 @@ int am_mmaptier_span(struct am_tier *t, const void *p, struct am_span *out)
 
 static size_t chunk_size_for(struct am_tier *t, size_t need)
 {
-	size_t size = page_up(need + sizeof(struct am_chunk) + 2 * AM_TLSF_MIN_BLOCK);
-	size += page_up(size / (AM_TLSF_ALIGN * 8) + AM_TLSF_ALIGN);
-	size_t floor = t->footprint / GROWDIV > AM_MMAP_CHUNK_MIN ? page_up(t->footprint / GROWDIV) : AM_MMAP_CHUNK_MIN;
+	size_t size = am_page_up(need + sizeof(struct am_chunk) + 2 * AM_TLSF_MIN_BLOCK);
+	size += am_page_up(size / (AM_TLSF_ALIGN * 8) + AM_TLSF_ALIGN);
+	size_t floor = t->footprint / GROWDIV > AM_MMAP_CHUNK_MIN ? am_page_up(t->footprint / GROWDIV) : AM_MMAP_CHUNK_MIN;
 	return size > floor ? size : floor;
 }
 

@@ -11,19 +11,18 @@
 #include <string.h>
 #include <sys/mman.h>
 
-#include "../log.h"
+#include "../sys/log.h"
 #include "../sys/syscall.h"
 #include "tier.h"
+#include "../sys/page.h"
 
-#define PAGE ((size_t)4096)
 #define GROW_MIN ((size_t)64 << 10)
 #define TRIM_MIN ((size_t)1 << 20)
 #define TRIM_KEEP ((size_t)256 << 10)
 
 struct am_tier am_tier_nommap;
 
-static size_t page_up(size_t n) { return (n + PAGE - 1) & ~(PAGE - 1); }
-static char *page_up_ptr(char *p) { return (char *)page_up((size_t)p); }
+static char *page_up_ptr(char *p) { return (char *)am_page_up((size_t)p); }
 
 void am_nommap_adopt(struct am_tier *t, char *base, size_t reserve)
 {
@@ -35,7 +34,7 @@ void am_nommap_adopt(struct am_tier *t, char *base, size_t reserve)
 	t->base = base;
 	t->limit = t->base + reserve;
 	t->bits = (uint64_t *)t->base;
-	t->pool = t->base + page_up(reserve / (AM_TLSF_ALIGN * 8));
+	t->pool = t->base + am_page_up(reserve / (AM_TLSF_ALIGN * 8));
 	t->brk = t->pool + AM_TLSF_HDR; /* an empty pool: just the sentinel */
 	t->fresh = t->brk;
 	t->reserved = reserve;
@@ -43,7 +42,7 @@ void am_nommap_adopt(struct am_tier *t, char *base, size_t reserve)
 
 int am_nommap_init(struct am_tier *t, size_t reserve)
 {
-	reserve = page_up(reserve < 4 * PAGE ? 4 * PAGE : reserve);
+	reserve = am_page_up(reserve < 4 * AM_PAGE_SIZE ? 4 * AM_PAGE_SIZE : reserve);
 	long r = am_sys_mmap(NULL, reserve, PROT_READ | PROT_WRITE,
 			     MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 	if (am_sys_failed(r)) {

@@ -127,11 +127,6 @@ void am_palloc_stats(struct am_tier *t, struct allocmap_tier_stats *out);
 /* Number of broken invariants in the tier's pools (0 when consistent). */
 size_t am_palloc_check(struct am_tier *t);
 
-/* 1 while this thread is inside a tier (holding, or taking, its lock):
- * a signal handler on it must not wait for anything a tier's user (the
- * index's writer) may be waiting for. */
-int am_palloc_inside(void);
-
 /* In a forked child: the parent's lock holders do not exist here. */
 void am_palloc_atfork_child(struct am_tier *t);
 

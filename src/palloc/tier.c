@@ -12,11 +12,11 @@
  */
 #include <string.h>
 
-#include "../bitmap.h"
-#include "../log.h"
+#include "../sys/bitmap.h"
+#include "../sys/log.h"
 #include "tier.h"
+#include "../sys/thread.h"
 
-static __thread unsigned inside_mask;
 
 static void free_locked(struct am_tier *t, void *p, struct am_release *rel);
 
@@ -34,13 +34,12 @@ static void drain_deferred(struct am_tier *t)
 	}
 }
 
-int am_palloc_inside(void) { return inside_mask != 0; }
 
 int am_tier_enter(struct am_tier *t)
 {
-	if (inside_mask & t->inside_bit)
+	if (am_self.tier_mask & t->inside_bit)
 		return -1;
-	inside_mask |= t->inside_bit;
+	am_self.tier_mask |= t->inside_bit;
 	__atomic_signal_fence(__ATOMIC_SEQ_CST);
 	am_lock(&t->lock);
 	drain_deferred(t);
@@ -51,7 +50,7 @@ void am_tier_leave(struct am_tier *t)
 {
 	am_unlock(&t->lock);
 	__atomic_signal_fence(__ATOMIC_SEQ_CST);
-	inside_mask &= ~t->inside_bit;
+	am_self.tier_mask &= ~t->inside_bit;
 }
 
 static int span_of(struct am_tier *t, const void *p, struct am_span *s)

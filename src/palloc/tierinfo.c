@@ -5,11 +5,11 @@
 #include <string.h>
 #include <sys/mman.h>
 
-#include "../bitmap.h"
+#include "../sys/bitmap.h"
 #include "../sys/syscall.h"
 #include "tier.h"
+#include "../sys/page.h"
 
-#define PAGE ((size_t)4096)
 
 void am_tier_each_span(struct am_tier *t, void (*fn)(struct am_tier *, const struct am_span *, void *),
 		       void *arg)
@@ -29,14 +29,14 @@ static size_t resident(const char *lo, const char *hi)
 {
 	unsigned char vec[1024];
 	size_t n = 0;
-	uintptr_t a = (uintptr_t)lo & ~(PAGE - 1), end = ((uintptr_t)hi + PAGE - 1) & ~(PAGE - 1);
+	uintptr_t a = am_page_down((uintptr_t)lo), end = am_page_up((uintptr_t)hi);
 	while (a < end) {
-		size_t pages = (end - a) / PAGE < sizeof vec ? (end - a) / PAGE : sizeof vec;
-		if (am_sys_mincore((void *)a, pages * PAGE, vec) != 0)
+		size_t pages = (end - a) / AM_PAGE_SIZE < sizeof vec ? (end - a) / AM_PAGE_SIZE : sizeof vec;
+		if (am_sys_mincore((void *)a, pages * AM_PAGE_SIZE, vec) != 0)
 			return n;
 		for (size_t i = 0; i < pages; i++)
-			n += (vec[i] & 1) * PAGE;
-		a += pages * PAGE;
+			n += (vec[i] & 1) * AM_PAGE_SIZE;
+		a += pages * AM_PAGE_SIZE;
 	}
 	return n;
 }

@@ -32,7 +32,7 @@
 #include "../index/internal.h"
 #include "../index/mapindex.h"
 #include "../index/selfmap.h"
-#include "../log.h"
+#include "../sys/log.h"
 #include "../options.h"
 #include "../palloc/palloc.h"
 #include "../sys/syscall.h"

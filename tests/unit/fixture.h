@@ -14,6 +14,7 @@
 
 #include "../../include/allocmap.h"
 
+#include "../../src/heap/heap.h"
 #include "../../src/hook/hook.h"
 #include "../../src/index/internal.h"
 #include "../../src/index/selfmap.h"
@@ -26,6 +27,7 @@ static inline int am_test_library_init(void)
 	am_mmaptier_init(&am_tier_mmap);
 	am_selfmap_init();
 	am_selfmap_install();
+	am_heap_start();
 	return am_index_init() == 0 ? 0 : -1;
 }
 

@@ -12,7 +12,7 @@
 
 #include <string.h>
 
-#include "../../src/bitmap.h"
+#include "../../src/sys/bitmap.h"
 
 #define WORDS 256
 #define NBITS (WORDS * 64)

@@ -25,7 +25,7 @@
 #include <cmocka.h>
 
 #include "../../include/allocmap.h"
-#include "../../src/bitmap.h"
+#include "../../src/sys/bitmap.h"
 #include "../../src/heap/fastpath.h"
 #include "../../src/heap/heap.h"
 #include "../../src/heap/heapmeta.h"

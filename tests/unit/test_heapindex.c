@@ -26,7 +26,7 @@
 #include <sys/mman.h>
 
 #include "../../include/allocmap.h"
-#include "../../src/bitmap.h"
+#include "../../src/sys/bitmap.h"
 #include "../../src/heap/fastpath.h"
 #include "../../src/heap/heap.h"
 #include "fixture.h"

@@ -27,7 +27,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#include "../../src/hook/elfsym.h"
+#include "../../src/sys/elfsym.h"
 #include "../../src/hook/hook.h"
 #include "../../src/hook/patch.h"
 

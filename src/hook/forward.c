@@ -11,12 +11,10 @@
  */
 #include <link.h>
 
-#include "../hook/elfsym.h"
-#include "../log.h"
-#include "heap.h"
-
-struct am_real_malloc am_real;
-enum am_heap_mode am_heap_mode;
+#include "../heap/heap.h"
+#include "../sys/elfsym.h"
+#include "../sys/log.h"
+#include "hook.h"
 
 static void *next(const char *sym)
 {
@@ -31,17 +29,7 @@ static enum am_heap_mode classify(void *m, int before)
 	return m == am_elf_lookup("libc.so", "malloc", NULL) ? AM_HEAP_GLIBC : AM_HEAP_FOREIGN;
 }
 
-/* Stores the mode, last, as it says whether am_real is ready
- * (interpose.c); only over UNRESOLVED, so a thread resolving late cannot
- * undo am_heap_forward_only. The mode now in force. */
-static enum am_heap_mode publish(enum am_heap_mode m)
-{
-	enum am_heap_mode unresolved = AM_HEAP_UNRESOLVED;
-	__atomic_compare_exchange_n(&am_heap_mode, &unresolved, m, 0, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE);
-	return __atomic_load_n(&am_heap_mode, __ATOMIC_ACQUIRE);
-}
-
-enum am_heap_mode am_heap_resolve(void)
+enum am_heap_mode am_hook_resolve_malloc(void)
 {
 	if (am_heap_mode != AM_HEAP_UNRESOLVED)
 		return am_heap_mode;
@@ -60,10 +48,10 @@ enum am_heap_mode am_heap_resolve(void)
 	    !am_real.posix_memalign) {
 		am_log("cannot find the malloc to forward to; this process cannot run under allocmap");
 		am_real.malloc = m; /* the callers below fail loudly rather than recurse */
-		return publish(AM_HEAP_FORWARD);
+		return am_heap_publish_mode(AM_HEAP_FORWARD);
 	}
 	am_real.malloc = m;
-	if (publish(classify(m, before)) == AM_HEAP_FORWARD)
+	if (am_heap_publish_mode(classify(m, before)) == AM_HEAP_FORWARD)
 		return AM_HEAP_FORWARD;
 	if (am_heap_mode == AM_HEAP_BYPASSED)
 		am_log("another malloc is resolved before allocmap's; heap chunks are not indexed "
@@ -71,10 +59,4 @@ enum am_heap_mode am_heap_resolve(void)
 	else if (am_heap_mode == AM_HEAP_FOREIGN)
 		am_log("malloc is not glibc's; its chunks are indexed by the sizes the program asks for");
 	return am_heap_mode;
-}
-
-void am_heap_forward_only(void)
-{
-	if (am_heap_indexed(am_heap_mode))
-		__atomic_store_n(&am_heap_mode, AM_HEAP_FORWARD, __ATOMIC_RELEASE);
 }

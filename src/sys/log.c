@@ -3,7 +3,7 @@
 
 #include <stdint.h>
 
-#include "sys/syscall.h"
+#include "syscall.h"
 
 struct out {
 	char *buf;

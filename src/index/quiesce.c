@@ -24,14 +24,11 @@ static struct {
 	unsigned n;
 } __attribute__((aligned(64))) readers[STRIPES];
 static unsigned wide, active; /* active: calls in flight, slotted or wide */
-__thread int am_quiesce_in_unmap, am_quiesce_in_read;
-#define in_unmap am_quiesce_in_unmap
-#define in_read am_quiesce_in_read
 
 /* This thread's readers counter: TLS blocks lie apart by at least a page. */
 static unsigned *my_readers(void)
 {
-	uint64_t h = ((uint64_t)(uintptr_t)&am_quiesce_in_read >> 12) * 0x9E3779B97F4A7C15ull;
+	uint64_t h = ((uint64_t)(uintptr_t)&am_self >> 12) * 0x9E3779B97F4A7C15ull;
 	return &readers[h >> 60].n;
 }
 
@@ -40,7 +37,7 @@ static int readers_inside(void)
 {
 	unsigned *mine = my_readers();
 	for (int i = 0; i < STRIPES; i++)
-		if (__atomic_load_n(&readers[i].n, __ATOMIC_SEQ_CST) > (&readers[i].n == mine ? (unsigned)in_read : 0))
+		if (__atomic_load_n(&readers[i].n, __ATOMIC_SEQ_CST) > (&readers[i].n == mine ? (unsigned)am_self.in_read : 0))
 			return 1;
 	return 0;
 }
@@ -61,7 +58,7 @@ static int claim(uintptr_t lo, uintptr_t hi)
 
 int am_quiesce_unmap_begin(uintptr_t lo, uintptr_t hi)
 {
-	in_unmap++;
+	am_self.in_unmap++;
 	__atomic_fetch_add(&active, 1, __ATOMIC_SEQ_CST);
 	int ticket = claim(lo, hi > lo ? hi : lo + 1);
 	/* not counting a read this thread is in (a handler unmapping while it
@@ -80,7 +77,7 @@ void am_quiesce_unmap_end(int ticket)
 		__atomic_store_n(&slots[ticket].used, 0, __ATOMIC_RELEASE);
 	}
 	__atomic_fetch_sub(&active, 1, __ATOMIC_RELEASE);
-	in_unmap--;
+	am_self.in_unmap--;
 }
 
 static int overlaps_call(uintptr_t lo, uintptr_t hi)
@@ -103,12 +100,12 @@ int am_quiesce_read_begin_threaded(uintptr_t lo, uintptr_t hi)
 {
 	unsigned *mine = my_readers();
 	for (int i = 0; i < READ_TRIES; i++) {
-		in_read++;
+		am_self.in_read++;
 		__atomic_fetch_add(mine, 1, __ATOMIC_SEQ_CST);
 		if (!overlaps_call(lo, hi))
 			return 0;
 		__atomic_fetch_sub(mine, 1, __ATOMIC_RELEASE);
-		in_read--;
+		am_self.in_read--;
 		while (overlaps_call(lo, hi) && ++i < READ_TRIES)
 			__builtin_ia32_pause();
 	}
@@ -118,7 +115,7 @@ int am_quiesce_read_begin_threaded(uintptr_t lo, uintptr_t hi)
 void am_quiesce_read_end_threaded(void)
 {
 	__atomic_fetch_sub(my_readers(), 1, __ATOMIC_RELEASE);
-	in_read--;
+	am_self.in_read--;
 }
 
 void am_quiesce_reset_child(void)
@@ -128,5 +125,5 @@ void am_quiesce_reset_child(void)
 	for (int i = 0; i < STRIPES; i++)
 		readers[i].n = 0;
 	wide = active = 0;
-	in_unmap = in_read = 0;
+	am_self.in_unmap = am_self.in_read = 0;
 }

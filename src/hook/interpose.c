@@ -31,8 +31,9 @@
 #include <unistd.h>
 
 #include "../init.h"
-#include "fastpath.h"
-#include "heap.h"
+#include "../heap/fastpath.h"
+#include "../heap/heap.h"
+#include "hook.h"
 
 #define API __attribute__((visibility("default")))
 #define SITE __builtin_return_address(0)
@@ -51,7 +52,7 @@ static int ready(void)
 	if (LIKELY(mode() != AM_HEAP_UNRESOLVED))
 		return am_real.malloc != NULL;
 	am_init_once();
-	am_heap_resolve();
+	am_hook_resolve_malloc();
 	return am_real.malloc != NULL;
 }
 
@@ -167,7 +168,7 @@ API void *calloc(size_t n, size_t m)
 static inline __attribute__((always_inline)) void *resize_glibc(void *p, size_t n, const void *site)
 {
 	int untagged = 0;
-	if (__builtin_expect(am_glibc_size_word(p) & 2, 0))
+	if (__builtin_expect(am_chunk_mmapped(am_chunk_word(p)), 0))
 		untagged = am_heap_untag_mmapped(p);
 	else
 		am_heap_forget_fast(p);

@@ -37,20 +37,17 @@
  * so do handlers that unmap on two threads each inside a read, each
  * waiting for the other's read (prog_lifecycle sigpark).
  */
-#ifndef AM_HEAP_QUIESCE_H
-#define AM_HEAP_QUIESCE_H
+#ifndef AM_INDEX_QUIESCE_H
+#define AM_INDEX_QUIESCE_H
 
 #include <stdint.h>
 #include <sys/single_threaded.h>
 
+#include "../sys/thread.h"
+
 /* Around a mapping call that may remove access to [lo, hi). */
 int am_quiesce_unmap_begin(uintptr_t lo, uintptr_t hi);
 void am_quiesce_unmap_end(int ticket);
-
-/* This thread is inside a guarded mapping call / the number of reads it
- * is announced in (more than one when a signal handler's query
- * interrupted a query: each end undoes its own begin). */
-extern __thread int am_quiesce_in_unmap, am_quiesce_in_read;
 
 int am_quiesce_read_begin_threaded(uintptr_t lo, uintptr_t hi);
 void am_quiesce_read_end_threaded(void);
@@ -60,7 +57,7 @@ void am_quiesce_read_end_threaded(void);
  * Inline: the single-threaded case is two loads. */
 static inline int am_quiesce_read_begin(uintptr_t lo, uintptr_t hi)
 {
-	if (am_quiesce_in_unmap)
+	if (am_self.in_unmap)
 		return -1; /* a handler interrupted this thread's own mapping call */
 	if (__libc_single_threaded)
 		return 0; /* no other thread can unmap: no announcement needed */
@@ -69,7 +66,7 @@ static inline int am_quiesce_read_begin(uintptr_t lo, uintptr_t hi)
 
 static inline void am_quiesce_read_end(void)
 {
-	if (am_quiesce_in_read)
+	if (am_self.in_read)
 		am_quiesce_read_end_threaded();
 }
 
