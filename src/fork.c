@@ -29,7 +29,7 @@
 #include "heap/heap.h"
 #include "index/quiesce.h"
 #include "index/mapindex.h"
-#include "init.h"
+#include "fork.h"
 #include "sys/log.h"
 #include "palloc/palloc.h"
 

@@ -16,6 +16,7 @@
 #include "../include/allocmap.h"
 #include "heap/heap.h"
 #include "hook/hook.h"
+#include "fork.h"
 #include "init.h"
 #include "index/mapindex.h"
 #include "index/selfmap.h"
@@ -42,7 +43,6 @@ void am_init_once(void)
 		return;
 	}
 	am_mmaptier_init(&am_tier_mmap);
-	am_selfmap_init();
 	am_selfmap_install();
 	am_heap_start();
 	if (am_index_init() != 0)

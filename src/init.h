@@ -7,7 +7,4 @@
  * by construction (it runs before main or from the constructor). */
 void am_init_once(void);
 
-/* fork.c: registers the fork handlers (after the index is up). */
-void am_fork_install(void);
-
 #endif

@@ -7,7 +7,8 @@ src/ (and cli/), and each cross-file call or data reference, read from the
 compiled objects' symbol tables (`nm`: a symbol one object leaves undefined
 and another defines). Files map to layers, lowest first:
 
-    sys -> palloc -> index -> heap -> hook -> api (src/*.c) -> report -> cli
+    public (include/: the API's types) -> sys -> palloc -> index -> heap
+        -> hook -> api (src/*.c) -> report -> init (src/init.*) -> cli
 
 A dependency may run down or sideways, never up, except the ones listed
 in ALLOWED_UP (each with why; the README's "Where things live" names
@@ -18,7 +19,7 @@ usage: depgraph.py [--dot] [OBJDIR]   (OBJDIR default build/obj)
 """
 import os, re, subprocess, sys
 
-LAYERS = ["sys", "palloc", "index", "heap", "hook", "api", "report", "cli"]
+LAYERS = ["public", "sys", "palloc", "index", "heap", "hook", "api", "report", "init", "cli"]
 
 # (from file, to file): why it must run up.
 ALLOWED_UP = {
@@ -36,9 +37,9 @@ def layer(path):
     if parts[0] == "cli":
         return "cli"
     if parts[0] == "include":
-        return "api"
+        return "public"
     if len(parts) == 2:
-        return "api"
+        return "init" if parts[1].startswith("init.") else "api"
     return parts[1]
 
 
@@ -67,6 +68,8 @@ def call_edges(objdir):
                 continue
             obj = os.path.join(d, f)
             src = os.path.relpath(obj, objdir)[:-2] + ".c"
+            if not os.path.exists(src):
+                continue  # left over from a file since moved
             out = subprocess.run(["nm", obj], capture_output=True, text=True).stdout
             for line in out.splitlines():
                 bits = line.split()

@@ -29,6 +29,7 @@
 #include "../sys/elfsym.h"
 #include "hook.h"
 #include "../sys/page.h"
+#include "../sys/pages.h"
 
 #define SLOT 16
 #define TRAMP_SLOTS (AM_PAGE_SIZE / SLOT)
@@ -299,18 +300,13 @@ static int gap_cb(const struct am_maps_entry *e, void *arg)
 /* Maps a fresh R-X-to-be page within rel32 reach of fn, or returns NULL. */
 static uint8_t *tramp_map(const uint8_t *fn)
 {
-	const int flags = MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE;
-	for (int attempt = 0; attempt < 4; attempt++) {
+	for (int attempt = 0; attempt < 4; attempt++) { /* another thread may take the gap first */
 		struct gap_query q = {.fn = fn};
 		if (am_procmaps_read(gap_cb, &q) < 0 || !q.best)
 			return NULL;
-		long r = am_sys_mmap((void *)q.best, AM_PAGE_SIZE, PROT_READ | PROT_WRITE, flags, -1, 0);
-		if (r == (long)q.best)
-			return (uint8_t *)r;
-		if (!am_sys_failed(r))
-			am_sys_munmap((void *)r, AM_PAGE_SIZE);
-		else if (r != -EEXIST)
-			return NULL;
+		uint8_t *p = am_pages_map_at(q.best, AM_PAGE_SIZE, PROT_READ | PROT_WRITE);
+		if (p)
+			return p;
 	}
 	return NULL;
 }

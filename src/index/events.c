@@ -8,7 +8,7 @@
 #include "events.h"
 #include "../sys/log.h"
 #include "../sys/syscall.h"
-#include "mapindex.h"
+#include "internal.h"
 
 #ifndef MREMAP_DONTUNMAP
 #define MREMAP_DONTUNMAP 4
@@ -32,6 +32,7 @@ void am_ev_mmap(void *addr, size_t len, int prot, int flags, int fd, long off, c
 	const char *path = NULL;
 	if (!(flags & MAP_ANONYMOUS) && fd >= 0)
 		path = fd_path(fd, buf, sizeof buf);
+	am_strat_mapping_caller(caller);
 	enum am_origin o = flags & (MAP_STACK | MAP_GROWSDOWN) ? AM_ORIGIN_STACK : AM_ORIGIN_MMAP;
 	int keep = MAP_SHARED | MAP_PRIVATE | MAP_ANONYMOUS | MAP_GROWSDOWN; /* it may grow: resync.c */
 	am_index_map((uintptr_t)addr, (uintptr_t)addr + len, prot, flags & keep, (uint64_t)off, path, o,
@@ -42,7 +43,7 @@ void am_ev_munmap(void *addr, size_t len) { am_index_unmap((uintptr_t)addr, (uin
 
 void am_ev_mremap(void *old, size_t old_len, void *new_addr, size_t new_len, int flags, const void *caller)
 {
-	(void)caller;
+	am_strat_mapping_caller(caller);
 	am_index_remap((uintptr_t)old, old_len, (uintptr_t)new_addr, new_len, (flags & MREMAP_DONTUNMAP) != 0);
 }
 
@@ -58,6 +59,7 @@ void am_ev_mprotect_partial(void *addr, size_t len, int prot)
 
 void am_ev_brk(void *old_end, void *new_end, const void *caller)
 {
+	am_strat_mapping_caller(caller);
 	am_index_brk((uintptr_t)old_end, (uintptr_t)new_end, caller);
 }
 

@@ -47,6 +47,10 @@ int am_ix_inside(void);
 void am_strat_tier_begin(void);
 void am_strat_tier_end(void);
 void am_strat_index_entry(void);
+/* Sets the range of allocmap's own text (am_index_init; tests); then
+ * am_strat_mapping_caller counts an event whose caller lies in it. */
+void am_strat_set_own_text(uintptr_t lo, uintptr_t hi);
+void am_strat_mapping_caller(const void *caller);
 unsigned am_strat_max_depth(void);
 uint64_t am_strat_violations(void);
 

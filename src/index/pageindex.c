@@ -12,6 +12,7 @@
 #include "../sys/log.h"
 #include "../palloc/palloc.h"
 #include "../sys/syscall.h"
+#include "../sys/pages.h"
 
 #define LEAF ((uint32_t)1 << 31)
 #define L1_COUNT (AM_USER_TOP >> AM_SUPER_SHIFT)
@@ -22,14 +23,12 @@ static uint32_t *l1;
 
 int am_pageindex_init(void)
 {
-	long r = am_sys_mmap(NULL, L1_COUNT * sizeof *l1, PROT_READ | PROT_WRITE,
-			     MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-	if (am_sys_failed(r)) {
-		am_log("page index: cannot reserve %zu MiB (error %ld); lookups fall back to binary search",
-		       (size_t)(L1_COUNT * sizeof *l1) >> 20, -r);
+	l1 = am_pages_map(L1_COUNT * sizeof *l1, PROT_READ | PROT_WRITE, MAP_NORESERVE);
+	if (!l1) {
+		am_log("page index: cannot reserve %zu MiB; lookups fall back to binary search",
+		       (size_t)(L1_COUNT * sizeof *l1) >> 20);
 		return -1;
 	}
-	l1 = (uint32_t *)r;
 	return 0;
 }
 

@@ -26,6 +26,8 @@
 #include "pageindex.h"
 #include "records.h"
 #include "../sys/page.h"
+#include "../sys/pages.h"
+#include "../sys/elfsym.h"
 
 #define MAX_OBJECTS 1024 /* loaded objects grouped per walk; more stay unnested */
 
@@ -295,13 +297,8 @@ static int apply_entry(const struct am_maps_entry *e, void *arg)
 /* Maps PROT_NONE over [lo, hi) inside object o, owned by it. */
 static void plug(struct object *o, uintptr_t lo, uintptr_t hi)
 {
-	long r = am_sys_mmap((void *)lo, hi - lo, PROT_NONE,
-			     MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);
-	if (am_sys_failed(r) || (uintptr_t)r != lo) {
-		if (!am_sys_failed(r))
-			am_sys_munmap((void *)r, hi - lo); /* an old kernel ignored NOREPLACE */
+	if (!am_pages_map_at(lo, hi - lo, PROT_NONE))
 		return;
-	}
 	if (o->seq && am_ix_map_new(lo, hi, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, 0, o->seq->path,
 				    AM_ORIGIN_OBJECT, NULL, o->seq) == 0)
 		holes_plugged++;
@@ -371,8 +368,19 @@ int am_index_loader_resync(void)
 
 uint64_t am_index_holes_plugged(void) { return holes_plugged; }
 
+/* The library's own text, for the self-call check (strat.c): only when it
+ * is an object of its own; linked into a program, its text is the
+ * program's too. */
+static void own_text_init(void)
+{
+	uintptr_t lo, hi;
+	if (am_elf_own_text(&lo, &hi))
+		am_strat_set_own_text(lo, hi);
+}
+
 int am_index_init(void)
 {
+	own_text_init();
 	am_pageindex_init();
 	long brk = am_sys_brk(NULL);
 	am_ix.ready = 1;

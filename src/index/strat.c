@@ -10,7 +10,12 @@
  * tier's own chunk. The invariant, checked always and counted:
  *   (1) the mmap tier never maps or unmaps a chunk while the thread is
  *       inside the index as its writer (the index used the mmap tier);
- *   (2) the index is never entered at depth 2 or more.
+ *   (2) the index is never entered at depth 2 or more;
+ *   (3) no mapping event comes from allocmap's own code: its own calls
+ *       are raw system calls (sys/), never the patched libc entries, so
+ *       an event whose caller lies in its text means a self-call took
+ *       the program's path (checked where the event names a caller:
+ *       mmap, mremap, brk).
  * A violation is logged once and counted (allocmap_check reports the count
  * as discrepancies); built with -DAM_DEBUG it traps on the spot.
  * Not a violation: entering the index while already inside it with no tier
@@ -35,6 +40,7 @@
 static unsigned max_depth;
 static uint64_t violations;
 static int violation_logged;
+static uintptr_t own_lo, own_hi; /* allocmap's own text; empty until set */
 
 static void violation(const char *what)
 {
@@ -62,6 +68,18 @@ void am_strat_index_entry(void)
 		;
 	if (d > 1)
 		violation("the index entered at recursion depth 2");
+}
+
+void am_strat_set_own_text(uintptr_t lo, uintptr_t hi)
+{
+	own_lo = lo;
+	own_hi = hi;
+}
+
+void am_strat_mapping_caller(const void *caller)
+{
+	if ((uintptr_t)caller - own_lo < own_hi - own_lo)
+		violation("a mapping call from allocmap's own code took the program's path");
 }
 
 unsigned am_strat_max_depth(void) { return __atomic_load_n(&max_depth, __ATOMIC_RELAXED); }

@@ -1,13 +1,17 @@
 /* The mmap tier's memory: chunks mapped on demand, each its own TLSF pool.
  *
- * A chunk is [struct am_chunk][bitmap][pool]. Chunks are at least
- * AM_MMAP_CHUNK_MIN and grow with the tier (a quarter of its footprint), so
- * their number stays small; the tier keeps them in a sorted table for
- * address lookup, fronted by a small cache of recent lookups by MiB of
- * address (entries are dropped with their chunk). Mapping and unmapping go through am_palloc_map_hook /
- * am_palloc_unmap_hook so the mapping index sees them as self-calls, and
- * never under the tier lock. A chunk that becomes wholly free is unmapped,
- * except the last small one (kept to avoid map/unmap churn).
+ * A chunk is [struct am_chunk][bitmap][pool]. A new chunk is at least
+ * AM_MMAP_CHUNK_MIN and at least an eighth of the tier's footprint
+ * (GROWDIV), so their number stays small (at most AM_MMAP_MAX_CHUNKS). The
+ * tier keeps them in a table sorted by address, searched by bisection and
+ * fronted by a cache of the last chunk found per MiB of address (an entry
+ * is dropped with its chunk). Chunks are mapped and unmapped through
+ * am_palloc_map_hook / am_palloc_unmap_hook, never under the tier lock
+ * (one thread maps at a time; the others wait outside the tier): by
+ * default straight through the one door for the library's own pages
+ * (sys/pages.c), and once the index is up through index/selfmap.c, which
+ * records them as allocmap's own. When a chunk becomes wholly free it is
+ * kept as the spare and the previous spare, if still empty, is unmapped.
  */
 #include <string.h>
 #include <sys/mman.h>
@@ -15,22 +19,18 @@
 #include "../sys/syscall.h"
 #include "tier.h"
 #include "../sys/page.h"
+#include "../sys/pages.h"
 
 #define GROWDIV 8 /* a new chunk is at least footprint/GROWDIV */
 
 struct am_tier am_tier_mmap;
 
-static void *raw_map(size_t len)
-{
-	long r = am_sys_mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	return am_sys_failed(r) ? NULL : (void *)r;
-}
+static void *raw_map(size_t len) { return am_pages_map(len, PROT_READ | PROT_WRITE, 0); }
 
-static void raw_unmap(void *p, size_t len) { am_sys_munmap(p, len); }
+static void raw_unmap(void *p, size_t len) { am_pages_unmap(p, len); }
 
 void *(*am_palloc_map_hook)(size_t len) = raw_map;
 void (*am_palloc_unmap_hook)(void *p, size_t len) = raw_unmap;
-
 
 void am_mmaptier_init(struct am_tier *t)
 {

@@ -15,6 +15,7 @@
 #include "../sys/syscall.h"
 #include "tier.h"
 #include "../sys/page.h"
+#include "../sys/pages.h"
 
 #define GROW_MIN ((size_t)64 << 10)
 #define TRIM_MIN ((size_t)1 << 20)
@@ -43,16 +44,15 @@ void am_nommap_adopt(struct am_tier *t, char *base, size_t reserve)
 int am_nommap_init(struct am_tier *t, size_t reserve)
 {
 	reserve = am_page_up(reserve < 4 * AM_PAGE_SIZE ? 4 * AM_PAGE_SIZE : reserve);
-	long r = am_sys_mmap(NULL, reserve, PROT_READ | PROT_WRITE,
-			     MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-	if (am_sys_failed(r)) {
+	char *base = am_pages_map(reserve, PROT_READ | PROT_WRITE, MAP_NORESERVE);
+	if (!base) {
 		memset(t, 0, sizeof *t);
 		t->name = "allocmap-nommap";
 		t->inside_bit = 1;
-		am_log("no-mmap tier: cannot reserve %zu bytes (error %ld); the library will not index", reserve, -r);
+		am_log("no-mmap tier: cannot reserve %zu bytes; the library will not index", reserve);
 		return -1;
 	}
-	am_nommap_adopt(t, (char *)r, reserve);
+	am_nommap_adopt(t, base, reserve);
 	return 0;
 }
 

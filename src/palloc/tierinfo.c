@@ -9,6 +9,7 @@
 #include "../sys/syscall.h"
 #include "tier.h"
 #include "../sys/page.h"
+#include "../sys/pages.h"
 
 
 void am_tier_each_span(struct am_tier *t, void (*fn)(struct am_tier *, const struct am_span *, void *),
@@ -131,7 +132,7 @@ void am_tier_destroy(struct am_tier *t)
 		for (unsigned i = 0; i < t->nchunks; i++)
 			am_palloc_unmap_hook(t->chunks[i], t->chunks[i]->size);
 	} else if (t->base) {
-		am_sys_munmap(t->base, (size_t)(t->limit - t->base));
+		am_pages_unmap(t->base, (size_t)(t->limit - t->base));
 	}
 	memset(t, 0, sizeof *t);
 }

@@ -37,6 +37,7 @@
 #include "../palloc/palloc.h"
 #include "../sys/syscall.h"
 #include "report.h"
+#include "../sys/pages.h"
 
 #define REPORT_BYTES 16384 /* the whole report; the tables are bounded */
 #define CMDLINE_BYTES 512  /* of the command line shown; longer ends in "..." */
@@ -296,10 +297,10 @@ static void put_events(struct rep *r)
 	put_count(r, "resyncs", st.events[AM_EV_RESYNC]);
 	put_count(r, "dropped", st.events[AM_EV_DROPPED]);
 	put_count(r, "holes plugged", st.holes_plugged);
-	uint64_t nudged, unnudged;
-	am_selfmap_counts(&nudged, &unnudged);
-	put_count(r, "own maps nudged", nudged);
-	put_count(r, "own maps not nudged", unnudged);
+	uint64_t placed, unplaced;
+	am_pages_counts(&placed, &unplaced);
+	put_count(r, "own maps placed", placed);
+	put_count(r, "own maps not placed", unplaced);
 	put(r, "\nnot indexed (no record could be had)\n");
 	put_count(r, "mapping ranges", st.missed);
 	put_count(r, "heap chunks", am_heap_unindexed());

@@ -11,6 +11,7 @@
 #include <elf.h>
 #include <link.h>
 #include <stdint.h>
+#include <sys/auxv.h>
 
 struct dso {
 	uintptr_t base;			/* l_addr: link-time to run-time bias */
@@ -255,4 +256,26 @@ const char *am_elf_symbol_at(const void *addr, size_t *size)
 		}
 	}
 	return NULL;
+}
+
+/* The linker defines it at this object's ELF header; an array of unknown
+ * size, so no size is assumed for it. */
+extern const char __ehdr_start[] __attribute__((visibility("hidden")));
+
+int am_elf_own_text(uintptr_t *lo, uintptr_t *hi)
+{
+	const ElfW(Ehdr) *eh = (const ElfW(Ehdr) *)__ehdr_start;
+	const ElfW(Phdr) *ph = (const ElfW(Phdr) *)((const char *)eh + eh->e_phoff);
+	uintptr_t bias = (uintptr_t)eh, first = UINTPTR_MAX, end = 0;
+	for (int i = 0; i < eh->e_phnum; i++) {
+		if (ph[i].p_type == PT_LOAD && ph[i].p_offset == 0)
+			bias = (uintptr_t)eh - ph[i].p_vaddr; /* the segment holding the ELF header */
+		if (ph[i].p_type == PT_LOAD && (ph[i].p_flags & PF_X)) {
+			first = ph[i].p_vaddr < first ? ph[i].p_vaddr : first;
+			end = ph[i].p_vaddr + ph[i].p_memsz > end ? ph[i].p_vaddr + ph[i].p_memsz : end;
+		}
+	}
+	*lo = end ? bias + first : 0;
+	*hi = end ? bias + end : 0;
+	return getauxval(AT_PHDR) != (unsigned long)ph;
 }

@@ -10,10 +10,11 @@
  * loader's lock, so a concurrent dlclose of the object being searched is
  * the caller's hazard (the install path runs before the program does).
  */
-#ifndef AM_HOOK_ELFSYM_H
-#define AM_HOOK_ELFSYM_H
+#ifndef AM_SYS_ELFSYM_H
+#define AM_SYS_ELFSYM_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 /* The run-time address of the defined dynamic symbol sym in the first
  * loaded object whose file name (the part after the last '/') contains
@@ -37,5 +38,14 @@ void *am_elf_lookup_next(const void *self_dynamic, const char *sym, int *before)
  * among aliases). Returns NULL if there is none (static functions and a
  * program's own functions usually have no dynamic symbol). */
 const char *am_elf_symbol_at(const void *addr, size_t *size);
+
+/* The executable segments of the object this code is linked into: *lo,
+ * *hi span the lowest to the highest PF_X segment, read from its own
+ * program headers (__ehdr_start), so it works before the loader's link
+ * map is consistent. Returns 1 if that object is a shared object of its
+ * own (the library, loaded or preloaded), 0 if it is the main program (a
+ * test linking the library's archive), whose text is then not the
+ * library's alone. Allocates nothing. */
+int am_elf_own_text(uintptr_t *lo, uintptr_t *hi);
 
 #endif

@@ -25,7 +25,6 @@ static inline int am_test_library_init(void)
 	if (am_nommap_init(&am_tier_nommap, AM_NOMMAP_RESERVE(AM_MAX_SEQUENCES_DEFAULT)) != 0)
 		return -1;
 	am_mmaptier_init(&am_tier_mmap);
-	am_selfmap_init();
 	am_selfmap_install();
 	am_heap_start();
 	return am_index_init() == 0 ? 0 : -1;

@@ -234,6 +234,28 @@ static void test_handler_reentry_not_a_violation(void **state)
 	assert_int_equal(in_child(handler_reentry), 0);
 }
 
+/* A mapping event whose caller lies in allocmap's own text is a self-call
+ * that took the program's path: counted, and allocmap_check says so; one
+ * from elsewhere is not. The test's own function stands for that text. */
+static void self_call_through_hook(void)
+{
+	struct am_index_stats st;
+	uintptr_t own = (uintptr_t)&self_call_through_hook;
+	am_strat_set_own_text(own, own + 64);
+	char *p = mmap(NULL, PAGE, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	am_ev_mmap(p, PAGE, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0, (void *)(own + 8));
+	char *q = mmap(NULL, PAGE, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	am_ev_mmap(q, PAGE, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0, (void *)(own + 64));
+	index_stats(&st);
+	_exit(st.depth_violations == 1 && allocmap_check(-1) == 1 ? 0 : 1);
+}
+
+static void test_violation_self_call(void **state)
+{
+	(void)state;
+	assert_int_equal(in_child(self_call_through_hook), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -243,6 +265,7 @@ int main(void)
 		cmocka_unit_test(test_violation_index_uses_tier),
 		cmocka_unit_test(test_violation_depth_two),
 		cmocka_unit_test(test_handler_reentry_not_a_violation),
+		cmocka_unit_test(test_violation_self_call),
 	};
 	return cmocka_run_group_tests(tests, setup, NULL);
 }
