@@ -68,7 +68,12 @@ struct allocmap_info {
  * is, the call returns -1.
  *
  * Lock-free and wait-free unless a mapping change is in flight (then it
- * retries); async-signal-safe. From a signal handler that interrupted a
+ * retries), with one exception: an address inside allocmap's own private
+ * tiers (kind ALLOCMAP_SELF) is resolved to its block under that tier's
+ * lock, held for one bitmap search (a thread already inside that tier,
+ * as a signal handler that interrupted it, does not wait: it answers
+ * without the block, with the no-mmap tier's whole region or -1).
+ * Async-signal-safe. From a signal handler that interrupted a
  * mapping call or a query of its own thread it may answer -1 (the index
  * may be changing, and that thread cannot wait), and the mappings the
  * handler itself makes or removes may show only once that call has

@@ -14,8 +14,14 @@
  * Locking: one index lock serialises writers; readers (queries) take no
  * lock and validate what they read with a sequence counter (seqlock), so
  * a query is wait-free unless a writer is active and never sees a record
- * torn. Writers never make system calls except through the no-mmap tier
- * (which makes none) — so no syscall under the lock.
+ * torn. Writers allocate records only from the no-mmap tier, which makes
+ * no system call. Two paths do make system calls under the lock, where
+ * the lock must cover the kernel's change itself: a removal's bracket
+ * (am_index_hold: munmap/mremap run while it is held, so no other thread
+ * can index the range between the kernel's change and ours) and the
+ * re-read of /proc/self/maps (resync.c: read, and plugs over holes in
+ * loaded objects, while no event can interleave). Neither is on the path
+ * of a query, which never waits for the lock.
  */
 #ifndef AM_INDEX_MAPINDEX_H
 #define AM_INDEX_MAPINDEX_H
