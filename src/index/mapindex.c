@@ -1,5 +1,7 @@
-/* The mapping index's writers: the sorted map array, splitting, removing,
- * protecting, remapping, the brk heap. See mapindex.h for the contract.
+/* The mapping index's sorted map array and the changes made to it:
+ * inserting, splitting, removing, protecting (remap.c: remapping and the
+ * brk heap). See mapindex.h for the contract, writer.c for who may
+ * change it and when.
  *
  * Invariants (am_index_validate): arr[0..n) sorted by lo, disjoint,
  * page-aligned, non-empty; every page of every map is found by the page
@@ -11,137 +13,16 @@
 #include <string.h>
 #include <sys/mman.h>
 
-#include "quiesce.h"
 #include "../sys/log.h"
 #include "../palloc/palloc.h"
 #include "internal.h"
 #include "pageindex.h"
 #include "records.h"
 #include "../sys/page.h"
-#include "../sys/thread.h"
 
 struct am_index am_ix = {.lock = AM_LOCK_INIT};
 
-/* This thread's relation to the index is am_self.ix_state (sys/thread.h):
- * while it is BUSY a signal handler's event can neither take the lock as
- * its own nor wait for it, and is dropped.
- * am_self.calls counts the mapping calls this thread is inside, and
- * call_lo/call_hi the range the outermost one may change: more than one
- * call when a signal handler's interrupted one, perhaps between its
- * system call and its event. A handler's event over that range, applied
- * first, would be applied before the change it followed (a munmap of what
- * an interrupted mremap had just moved there would erase the moved map):
- * it is dropped, and the re-read of the maps made when the outer call
- * ends puts it in. Elsewhere order is moot. */
 static int missed_logged, unknowable_logged;
-
-int am_ix_inside(void) { return am_self.ix_state == AM_IX_WRITING; }
-
-/* Takes the index lock; but only tries on a thread that may not block
- * (am_thread_may_block: the holder may be waiting for what this thread
- * interrupted). 1 if taken. */
-static int lock_index(void)
-{
-	if (am_thread_may_block()) {
-		am_lock(&am_ix.lock);
-		return 1;
-	}
-	return am_trylock(&am_ix.lock);
-}
-
-int am_ix_begin(void)
-{
-	am_strat_index_entry();
-	if (am_self.ix_state == AM_IX_WRITING || am_self.ix_state == AM_IX_BUSY)
-		return -1; /* a handler interrupted a writer on this thread */
-	int held = am_self.ix_state == AM_IX_HOLDING;
-	am_self.ix_state = AM_IX_WRITING;
-	__atomic_signal_fence(__ATOMIC_SEQ_CST);
-	if (!held && !lock_index()) {
-		am_self.ix_state = AM_IX_OUT; /* the caller drops its event: made good by a re-read */
-		return -1;
-	}
-	__atomic_store_n(&am_ix.seq, am_ix.seq + 1, __ATOMIC_RELAXED);
-	__atomic_thread_fence(__ATOMIC_SEQ_CST);
-	return 0; /* inside a removal bracket, am_ix_end keeps the lock */
-}
-
-int am_ix_dropped(void)
-{
-	if (!am_ix.ready)
-		return 0; /* before start-up: the initial read of the maps sees it */
-	__atomic_fetch_add(&am_ix.events[AM_EV_DROPPED], 1, __ATOMIC_RELAXED);
-	__atomic_store_n(&am_ix.resync_pending, 1, __ATOMIC_RELEASE);
-	return -1;
-}
-
-static void end_writing(int keep_lock)
-{
-	/* not from a handler's call inside another call: it may sit between
-	 * that call's system call and its event, which a re-read now would
-	 * leave with nothing to apply to */
-	if (am_self.calls <= 1 && __atomic_exchange_n(&am_ix.resync_pending, 0, __ATOMIC_ACQUIRE))
-		am_ix_resync_locked();
-	__atomic_store_n(&am_ix.seq, am_ix.seq + 1, __ATOMIC_RELEASE);
-	if (!keep_lock)
-		am_unlock(&am_ix.lock);
-	__atomic_signal_fence(__ATOMIC_SEQ_CST);
-	am_self.ix_state = keep_lock ? AM_IX_HOLDING : AM_IX_OUT;
-}
-
-void am_ix_end(void) { end_writing(am_ix.holder == &am_self.ix_state); }
-
-int am_ix_begin_event(uintptr_t lo, uintptr_t hi)
-{
-	if (am_self.calls > 2 || (am_self.calls == 2 && lo < am_self.call_hi && am_self.call_lo < hi))
-		return -1; /* a handler's change over the interrupted call's range */
-	return am_ix_begin();
-}
-
-void am_index_call_begin(uintptr_t lo, uintptr_t hi)
-{
-	if (am_self.calls == 0)
-		am_self.call_lo = lo, am_self.call_hi = hi;
-	__atomic_signal_fence(__ATOMIC_SEQ_CST);
-	am_self.calls++;
-	__atomic_signal_fence(__ATOMIC_SEQ_CST);
-}
-
-void am_index_call_end(void)
-{
-	__atomic_signal_fence(__ATOMIC_SEQ_CST);
-	if (--am_self.calls == 0 && __atomic_load_n(&am_ix.resync_pending, __ATOMIC_ACQUIRE) && am_ix.ready &&
-	    am_ix_begin() == 0)
-		am_ix_end(); /* its end makes the pending re-read */
-}
-
-int am_index_hold(void)
-{
-	if (!am_ix.ready || am_self.ix_state != AM_IX_OUT)
-		return 0; /* before start-up, or re-entered: the removal is applied as usual */
-	am_self.ix_state = AM_IX_BUSY;
-	__atomic_signal_fence(__ATOMIC_SEQ_CST);
-	if (!lock_index()) {
-		am_self.ix_state = AM_IX_OUT; /* no bracket: the event may be dropped, see lock_index */
-		return 0;
-	}
-	am_ix.holder = &am_self.ix_state;
-	__atomic_signal_fence(__ATOMIC_SEQ_CST);
-	am_self.ix_state = AM_IX_HOLDING;
-	return 1;
-}
-
-void am_index_release(int held)
-{
-	if (!held)
-		return;
-	am_self.ix_state = AM_IX_BUSY;
-	__atomic_signal_fence(__ATOMIC_SEQ_CST);
-	am_ix.holder = NULL;
-	am_unlock(&am_ix.lock);
-	__atomic_signal_fence(__ATOMIC_SEQ_CST);
-	am_self.ix_state = AM_IX_OUT;
-}
 
 void am_ix_missed(uintptr_t lo, uintptr_t hi)
 {
