@@ -34,7 +34,7 @@ for other in /usr/lib/x86_64-linux-gnu/libjemalloc.so.2 /usr/lib/x86_64-linux-gn
 		want=$(perl -e "$script")
 		got=$(LD_PRELOAD=$LIB:$other ALLOCMAP_CHECK_AT_EXIT=1 perl -e "$script" 2>"$BUILD/other.err")
 		if [ "$got" = "$want" ] && [ "$(grep -c "not glibc's; its chunks are indexed" "$BUILD/other.err")" = 1 ] &&
-			! grep -q discrepanc "$BUILD/other.err"; then
+			! discrepant "$BUILD/other.err"; then
 			ok "$name: perl, check at exit"
 		else
 			fail "$name perl: '$got' / $(head -5 "$BUILD/other.err")"
@@ -44,7 +44,7 @@ for other in /usr/lib/x86_64-linux-gnu/libjemalloc.so.2 /usr/lib/x86_64-linux-gn
 		got=$(LD_PRELOAD=$LIB:$other ALLOCMAP_CHECK_AT_EXIT=1 python3 -c \
 			'd = {i: str(i) * (i % 40) for i in range(200000)}; print(sum(map(len, d.values())))' \
 			2>"$BUILD/other.err")
-		if [ "$got" = 21233705 ] && ! grep -q discrepanc "$BUILD/other.err"; then
+		if [ "$got" = 21233705 ] && ! discrepant "$BUILD/other.err"; then
 			ok "$name: python3, check at exit"
 		else
 			fail "$name python3: '$got' / $(head -5 "$BUILD/other.err")"
@@ -56,7 +56,7 @@ insert into t select x, hex(randomblob(20)) from c;
 select count(*), sum(length(b)) from t;'
 	if have sqlite3; then
 		got=$(echo "$sql" | LD_PRELOAD=$LIB:$other ALLOCMAP_CHECK_AT_EXIT=1 sqlite3 :memory: 2>"$BUILD/other.err")
-		if [ "$got" = "50000|2000000" ] && ! grep -q discrepanc "$BUILD/other.err"; then
+		if [ "$got" = "50000|2000000" ] && ! discrepant "$BUILD/other.err"; then
 			ok "$name: sqlite3, check at exit"
 		else
 			fail "$name sqlite3: '$got' / $(head -5 "$BUILD/other.err")"

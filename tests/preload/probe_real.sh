@@ -34,7 +34,7 @@ probe_case() { # name command...
 		fail "$name (exit $ra vs $rb, or stdout differs)"
 		diff "$work/plain.out" "$work/probe.out" | head -10
 		grep -v '^probe: pid' "$work/probe.err" | head -10
-	elif grep -q -e 'PROBE FAIL' -e 'allocmap: check' -e 'discrepancies' "$work/probe.err"; then
+	elif grep -q -e 'PROBE FAIL' -e 'allocmap: check' "$work/probe.err" || discrepant "$work/probe.err"; then
 		fail "$name ($(totals "$work/probe.err"))"
 		grep -e 'INCONSISTENT' -e 'PROBE FAIL' -e 'allocmap' "$work/probe.err" | sort | uniq -c | head -20
 	elif ! grep -q '^probe: pid' "$work/probe.err"; then
