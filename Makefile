@@ -108,7 +108,15 @@ $(BUILD)/bin/allocmap: $(CLI_SRCS) $(wildcard cli/*.h) include/allocmap.h
 
 tests: $(UNIT_BINS) $(SAN_BINS) $(HELPER_BINS) $(PROBE) $(SO) $(CLI)
 
-# Stops at once, before building, if a package the tests need is missing.
+# Stops at once, before building, if a package the tests need is missing:
+# one line (make's own error), naming the apt-get command. With `make deps
+# check`, after deps has run.
+ifneq ($(filter check,$(MAKECMDGOALS)),)
+ifeq ($(filter deps,$(MAKECMDGOALS)),)
+DEPS_MISSING := $(shell deps/deps.sh check 2>&1)
+$(if $(DEPS_MISSING),$(error $(DEPS_MISSING)))
+endif
+endif
 check:
 	@deps/deps.sh check
 	@$(MAKE) --no-print-directory tests
