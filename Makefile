@@ -1,5 +1,5 @@
-# allocmap — top-level build. Targets: all (default), check, bench, install,
-# clean, fuzz, format. Out-of-tree objects under build/.
+# allocmap — top-level build. Targets: all (default), deps, check, bench,
+# install, clean, fuzz, format. Out-of-tree objects under build/.
 
 PREFIX ?= /usr/local
 CC ?= cc
@@ -43,8 +43,17 @@ AR_LIB := $(BUILD)/lib/liballocmap-internal.a
 SAN_AR := $(BUILD)/asan/liballocmap-internal.a
 CLI := $(if $(CLI_SRCS),$(BUILD)/bin/allocmap)
 
-.PHONY: all check bench install clean fuzz format tests
+.PHONY: all deps check bench install clean fuzz format tests
 all: $(SO) $(CLI)
+
+# The Debian packages of deps/debian-packages.txt: installed as root,
+# else the apt-get command is printed. `make deps all` or `make deps check`
+# runs the goals in order.
+deps:
+	@deps/deps.sh install
+ifneq ($(filter deps,$(MAKECMDGOALS)),)
+.NOTPARALLEL:
+endif
 
 $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(@D)
@@ -99,7 +108,18 @@ $(BUILD)/bin/allocmap: $(CLI_SRCS) $(wildcard cli/*.h) include/allocmap.h
 
 tests: $(UNIT_BINS) $(SAN_BINS) $(HELPER_BINS) $(PROBE) $(SO) $(CLI)
 
-check: tests
+# Stops at once, before building, if a package the tests need is missing:
+# one line (make's own error), naming the apt-get command. With `make deps
+# check`, after deps has run.
+ifneq ($(filter check,$(MAKECMDGOALS)),)
+ifeq ($(filter deps,$(MAKECMDGOALS)),)
+DEPS_MISSING := $(shell deps/deps.sh check 2>&1)
+$(if $(DEPS_MISSING),$(error $(DEPS_MISSING)))
+endif
+endif
+check:
+	@deps/deps.sh check
+	@$(MAKE) --no-print-directory tests
 	@BUILD=$(BUILD) tests/run-all.sh
 
 bench: $(BENCH_BINS) $(SO)

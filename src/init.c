@@ -58,7 +58,5 @@ __attribute__((destructor)) static void am_fini(void)
 {
 	if (!started || am_report_at_exit() || !am_env_bool("ALLOCMAP_CHECK_AT_EXIT", 0))
 		return;
-	int n = allocmap_check(2);
-	if (n != 0)
-		am_log("%d discrepancies", n);
+	am_log("%d discrepancies", allocmap_check(2));
 }

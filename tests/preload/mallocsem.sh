@@ -24,7 +24,7 @@ run_case() {
 	local rn=$?
 	env $env LD_PRELOAD="$LIB${after:+:$after}" $libenv timeout 60 "$prog" "$@" >"$work/preload" 2>"$work/preload.err"
 	local rp=$?
-	if [ $rn -eq $rp ] && cmp -s "$work/native" "$work/preload" && ! grep -q discrepanc "$work/preload.err" &&
+	if [ $rn -eq $rp ] && cmp -s "$work/native" "$work/preload" && ! discrepant "$work/preload.err" &&
 		[ "$(tail -1 "$work/native")" = end ]; then
 		ok "$name"
 	else

@@ -18,4 +18,14 @@ for mode in linked preload; do
 		fail "$mode fallback: $(tail -3 "$BUILD/fallback.err")"
 	fi
 done
+# The check at exit says its result also when there is no discrepancy.
+for mode in linked preload; do
+	pre=; [ $mode = preload ] && pre=$LIB
+	err=$(LD_PRELOAD=$pre ALLOCMAP_CHECK_AT_EXIT=1 timeout 300 "$prog" startup 2>&1 >/dev/null)
+	if [ "$err" = "allocmap: 0 discrepancies" ]; then
+		ok "$mode check at exit: says 0 discrepancies"
+	else
+		fail "$mode check at exit: stderr '$(tail -3 <<<"$err")'"
+	fi
+done
 finish

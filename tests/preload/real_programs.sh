@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Real programs under LD_PRELOAD: output identical to a run without the
-# library, and ALLOCMAP_CHECK_AT_EXIT=1 finds no discrepancy at exit.
+# library, and ALLOCMAP_CHECK_AT_EXIT=1 finds no discrepancy at exit (each
+# process's "allocmap: 0 discrepancies" line is left out of the comparison).
 . "$(dirname "$0")/lib.sh"
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
@@ -26,6 +27,7 @@ run_case() { # name command...
 	local a b
 	a=$("$@" 2>&1); local ra=$?
 	b=$(LD_PRELOAD=$LIB ALLOCMAP_CHECK_AT_EXIT=1 "$@" 2>&1); local rb=$?
+	b=$(grep -v '^allocmap: 0 discrepancies$' <<<"$b")
 	if [ "$a" == "$b" ] && [ $ra -eq $rb ]; then
 		ok "$name"
 	else
@@ -34,10 +36,12 @@ run_case() { # name command...
 	fi
 }
 
-run_case python3 /usr/bin/python3 "$work/t.py"
-run_case perl perl -e 'my %h; $h{$_} = "x" x ($_ % 50) for 1..50000; print scalar(keys %h), "\n"'
-run_case sqlite3 sqlite3 :memory: "create table t(a); with recursive c(x) as (select 1 union all select x+1 from c where x<20000) insert into t select x from c; select count(*), sum(a) from t;"
+have /usr/bin/python3 && run_case python3 /usr/bin/python3 "$work/t.py"
+have perl && run_case perl perl -e 'my %h; $h{$_} = "x" x ($_ % 50) for 1..50000; print scalar(keys %h), "\n"'
+have sqlite3 && run_case sqlite3 sqlite3 :memory: "create table t(a); with recursive c(x) as (select 1 union all select x+1 from c where x<20000) insert into t select x from c; select count(*), sum(a) from t;"
 run_case bash bash -c 'for i in $(seq 1 200); do x=$((i*i)); done; echo $x; ls / >/dev/null; echo done'
-run_case gcc gcc -O2 -o "$work/t" "$work/t.c"
-run_case gcc-output "$work/t"
+if have gcc; then
+	run_case gcc gcc -O2 -o "$work/t" "$work/t.c"
+	run_case gcc-output "$work/t"
+fi
 finish
