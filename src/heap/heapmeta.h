@@ -73,6 +73,9 @@ static inline long am_foreign_slack(uint64_t t, uintptr_t start, size_t extent)
 
 /* heapindex.c: the arena bitmap covering a, or NULL. */
 const struct am_heapmeta *am_heap_meta_at(uintptr_t a);
+/* Whether bitmap m must not answer for a: a lies in the brk lane's cover
+ * and m is not the brk heap's (a bitmap made before the lane opened). */
+int am_heap_lane_shadows(const struct am_heapmeta *m, uintptr_t a);
 
 /* foreign.c: the arena offset just past the chunk starting at arena
  * offset off, found from its end bit; -1 if none. */
