@@ -37,7 +37,7 @@ void am_mmaptier_init(struct am_tier *t)
 	memset(t, 0, sizeof *t);
 	t->name = "allocmap-mmap";
 	t->inside_bit = 2;
-	t->is_mmap = 1;
+	t->ops = &am_mmaptier_ops;
 	am_tlsf_init(&t->engine);
 }
 
@@ -67,7 +67,7 @@ static int in_chunk(const struct am_chunk *c, const void *p)
 	return c && (const char *)p >= c->span.pool && (const char *)p < c->span.end;
 }
 
-int am_mmaptier_span(struct am_tier *t, const void *p, struct am_span *out)
+static int span(struct am_tier *t, const void *p, struct am_span *out)
 {
 	struct am_chunk **slot = cache_slot(t, p);
 	if (!in_chunk(*slot, p)) {
@@ -130,7 +130,7 @@ static void wait_for_grower(struct am_tier *t)
 	am_tier_enter(t);
 }
 
-int am_mmaptier_grow(struct am_tier *t, size_t need, struct am_fresh *fresh)
+static int grow(struct am_tier *t, size_t need, struct am_fresh *fresh)
 {
 	if (t->growing) {
 		wait_for_grower(t);
@@ -154,7 +154,7 @@ int am_mmaptier_grow(struct am_tier *t, size_t need, struct am_fresh *fresh)
 	return 0;
 }
 
-void am_mmaptier_after_free(struct am_tier *t, const struct am_span *s, struct am_release *rel)
+static void after_free(struct am_tier *t, const struct am_span *s, struct am_release *rel)
 {
 	struct am_chunk *c = chunk_of(s), *old = t->spare;
 	if (!rel || c == old || !am_tlsf_take_empty_pool(&t->engine, s->pool, s->end))
@@ -169,3 +169,23 @@ void am_mmaptier_after_free(struct am_tier *t, const struct am_span *s, struct a
 	rel->addr = old;
 	rel->len = old->size;
 }
+
+static void each_span(struct am_tier *t, void (*fn)(struct am_tier *, const struct am_span *, void *), void *arg)
+{
+	for (unsigned i = 0; i < t->nchunks; i++)
+		fn(t, &t->chunks[i]->span, arg);
+}
+
+static const char *span_lo(const struct am_tier *t, const struct am_span *s)
+{
+	(void)t;
+	return (const char *)s->bits; /* the chunk's bitmap precedes its pool */
+}
+
+static void destroy(struct am_tier *t)
+{
+	for (unsigned i = 0; i < t->nchunks; i++)
+		am_palloc_unmap_hook(t->chunks[i], t->chunks[i]->size);
+}
+
+const struct am_tier_ops am_mmaptier_ops = {span, grow, after_free, each_span, span_lo, am_mmaptier_init, destroy};

@@ -29,6 +29,7 @@ void am_nommap_adopt(struct am_tier *t, char *base, size_t reserve)
 {
 	memset(t, 0, sizeof *t);
 	t->name = "allocmap-nommap";
+	t->ops = &am_nommap_ops;
 	t->inside_bit = 1;
 	t->trim_threshold = TRIM_MIN;
 	am_tlsf_init(&t->engine);
@@ -48,6 +49,7 @@ int am_nommap_init(struct am_tier *t, size_t reserve)
 	if (!base) {
 		memset(t, 0, sizeof *t);
 		t->name = "allocmap-nommap";
+	t->ops = &am_nommap_ops;
 		t->inside_bit = 1;
 		am_log("no-mmap tier: cannot reserve %zu bytes; the library will not index", reserve);
 		return -1;
@@ -56,7 +58,7 @@ int am_nommap_init(struct am_tier *t, size_t reserve)
 	return 0;
 }
 
-int am_nommap_span(struct am_tier *t, const void *p, struct am_span *out)
+static int span(struct am_tier *t, const void *p, struct am_span *out)
 {
 	if ((const char *)p < t->pool || (const char *)p >= t->brk)
 		return -1;
@@ -73,7 +75,7 @@ static void note_footprint(struct am_tier *t)
 		t->peak_footprint = t->footprint;
 }
 
-int am_nommap_grow(struct am_tier *t, size_t need, struct am_fresh *fresh)
+static int grow(struct am_tier *t, size_t need, struct am_fresh *fresh)
 {
 	size_t more = (need + AM_TLSF_HDR + 15) & ~(size_t)15;
 	if (more < GROW_MIN)
@@ -105,13 +107,48 @@ static size_t trim(struct am_tier *t, size_t min, size_t keep)
 	return (size_t)(old - nb);
 }
 
-void am_nommap_after_free(struct am_tier *t) { trim(t, t->trim_threshold, TRIM_KEEP); }
+static void after_free(struct am_tier *t, const struct am_span *s, struct am_release *rel)
+{
+	(void)s, (void)rel; /* the break is cut in place: nothing to unmap */
+	trim(t, t->trim_threshold, TRIM_KEEP);
+}
 
 size_t am_palloc_trim(struct am_tier *t)
 {
-	if (t->is_mmap || am_tier_enter(t))
+	if (!t->base || am_tier_enter(t))
 		return 0;
 	size_t n = trim(t, AM_TLSF_MIN_BLOCK, 0);
 	am_tier_leave(t);
 	return n;
 }
+
+static void each_span(struct am_tier *t, void (*fn)(struct am_tier *, const struct am_span *, void *), void *arg)
+{
+	struct am_span s = {t->pool, t->brk, t->bits};
+	if (t->base)
+		fn(t, &s, arg);
+}
+
+static const char *span_lo(const struct am_tier *t, const struct am_span *s)
+{
+	(void)s;
+	return t->base; /* the bitmap lies before the pool */
+}
+
+static void reset_child(struct am_tier *t)
+{
+	char *base = t->base;
+	size_t reserve = (size_t)(t->limit - t->base);
+	if (!base)
+		return;
+	am_sys_madvise(base, reserve, MADV_DONTNEED);
+	am_nommap_adopt(t, base, reserve);
+}
+
+static void destroy(struct am_tier *t)
+{
+	if (t->base)
+		am_pages_unmap(t->base, (size_t)(t->limit - t->base));
+}
+
+const struct am_tier_ops am_nommap_ops = {span, grow, after_free, each_span, span_lo, reset_child, destroy};

@@ -60,13 +60,14 @@ _Static_assert(AM_NOMMAP_RESERVE(AM_MAX_SEQUENCES_DEFAULT) == (size_t)40 << 20, 
 #define AM_DEFERRED_SLOTS 64         /* frees a handler can defer; more are leaked, counted */
 
 struct am_chunk;
+struct am_tier_ops;
 
 struct am_tier {
 	struct am_lock lock;
 	unsigned inside_bit;          /* this tier's bit in the per-thread "inside" mask */
 	struct am_tlsf engine;
 	const char *name;             /* "allocmap-nommap" / "allocmap-mmap" */
-	int is_mmap;
+	const struct am_tier_ops *ops; /* what differs between the tiers (tier.h) */
 	int deferred_pending;         /* some deferred[] slot may be taken */
 	void *deferred[AM_DEFERRED_SLOTS]; /* frees from signal handlers, drained on entry */
 	/* no-mmap tier: [base, limit) reserved; bits, then the pool [pool, brk);

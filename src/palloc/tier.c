@@ -55,7 +55,7 @@ void am_tier_leave(struct am_tier *t)
 
 static int span_of(struct am_tier *t, const void *p, struct am_span *s)
 {
-	return t->is_mmap ? am_mmaptier_span(t, p, s) : am_nommap_span(t, p, s);
+	return t->ops->span(t, p, s);
 }
 
 static size_t bit_index(const struct am_span *s, const void *p)
@@ -104,7 +104,7 @@ static void *alloc_locked(struct am_tier *t, size_t n, size_t align, int zero)
 	/* the search rounds a request up to its class (< 1/32 more) */
 	size_t need = n + (n >> 4) + align + 2 * AM_TLSF_MIN_BLOCK;
 	for (int tries = 0; !p && n <= AM_TLSF_MAX_BLOCK / 2 && tries < 3; tries++) {
-		int grown = t->is_mmap ? am_mmaptier_grow(t, need, &fresh) : am_nommap_grow(t, need, &fresh);
+		int grown = t->ops->grow(t, need, &fresh);
 		if (grown != 0)
 			break;
 		p = engine_alloc(t, n, align);
@@ -137,10 +137,7 @@ static void free_locked(struct am_tier *t, void *p, struct am_release *rel)
 	t->in_use -= am_tlsf_usable(p);
 	t->live_blocks--;
 	am_tlsf_free(&t->engine, p);
-	if (t->is_mmap)
-		am_mmaptier_after_free(t, &s, rel);
-	else
-		am_nommap_after_free(t);
+	t->ops->after_free(t, &s, rel);
 }
 
 static void *entered_alloc(struct am_tier *t, size_t n, size_t align, int zero)
@@ -276,7 +273,7 @@ int am_palloc_owns(struct am_tier *t, const void *p, void **base, size_t *size)
 	*base = NULL;
 	*size = 0;
 	if (am_tier_enter(t)) {
-		if (t->is_mmap || (const char *)p < t->base || (const char *)p >= t->limit)
+		if (!t->base || (const char *)p < t->base || (const char *)p >= t->limit) /* no region to give */
 			return -1;
 		*base = t->base;
 		*size = (size_t)(t->limit - t->base);

@@ -28,10 +28,6 @@ struct am_release {
 /* Makes t an empty no-mmap tier over the zeroed region [base, base+reserve). */
 void am_nommap_adopt(struct am_tier *t, char *base, size_t reserve);
 
-/* Finds the span holding p; 0 if found. */
-int am_nommap_span(struct am_tier *t, const void *p, struct am_span *out);
-int am_mmaptier_span(struct am_tier *t, const void *p, struct am_span *out);
-
 /* Memory known zero after a growth: [zero_from, zone_hi) of the zone
  * [zone_lo, zone_hi) the growth added to (a block elsewhere knows
  * nothing). All NULL: nothing is known. */
@@ -39,23 +35,39 @@ struct am_fresh {
 	char *zone_lo, *zone_hi, *zero_from;
 };
 
-/* Adds at least `need` payload bytes of free memory. On success returns 0
- * and fills *fresh. The mmap tier leaves and re-enters the tier around its
- * mmap; if another thread is already mapping a chunk it waits for that
- * one instead (returning 0 with nothing known fresh), so two threads
- * short of memory at once map one chunk, not two. */
-int am_nommap_grow(struct am_tier *t, size_t need, struct am_fresh *fresh);
-int am_mmaptier_grow(struct am_tier *t, size_t need, struct am_fresh *fresh);
+/* What differs between the two tiers, behind one table (tier.c never
+ * asks which tier it has):
+ *   span        finds the span holding p; 0 if found;
+ *   grow        adds at least `need` payload bytes of free memory; 0 and
+ *               *fresh filled on success. The mmap tier leaves and
+ *               re-enters the tier around its mmap; if another thread is
+ *               already mapping a chunk it waits for that one instead
+ *               (0 with nothing known fresh), so two threads short of
+ *               memory at once map one chunk, not two;
+ *   after_free  after a free in span s, gives back what the tier's policy
+ *               says to; the mmap tier fills *rel with a chunk to unmap
+ *               after leaving (rel NULL: the caller cannot unmap now, the
+ *               chunk is kept);
+ *   each_span   runs fn on every span;
+ *   span_lo     where a span's memory starts (the mmap tier's chunk header
+ *               and bitmap precede its pool; the no-mmap tier's bitmap
+ *               lies at the start of its region);
+ *   reset_child empties the tier in a fork child whose parent had another
+ *               thread inside it;
+ *   destroy     gives everything back (tests, benchmarks). */
+struct am_tier_ops {
+	int (*span)(struct am_tier *t, const void *p, struct am_span *out);
+	int (*grow)(struct am_tier *t, size_t need, struct am_fresh *fresh);
+	void (*after_free)(struct am_tier *t, const struct am_span *s, struct am_release *rel);
+	void (*each_span)(struct am_tier *t, void (*fn)(struct am_tier *, const struct am_span *, void *),
+			  void *arg);
+	const char *(*span_lo)(const struct am_tier *t, const struct am_span *s);
+	void (*reset_child)(struct am_tier *t);
+	void (*destroy)(struct am_tier *t);
+};
 
-/* After a free in span s: give back what the tier's policy says to. The
- * mmap tier fills *rel with a chunk to unmap after leaving; rel NULL means
- * the caller cannot unmap now, so the chunk is kept. */
-void am_nommap_after_free(struct am_tier *t);
-void am_mmaptier_after_free(struct am_tier *t, const struct am_span *s, struct am_release *rel);
-
-/* Runs fn on every span of the tier. */
-void am_tier_each_span(struct am_tier *t, void (*fn)(struct am_tier *, const struct am_span *, void *),
-		       void *arg);
+extern const struct am_tier_ops am_nommap_ops; /* nommap.c */
+extern const struct am_tier_ops am_mmaptier_ops; /* mmaptier.c */
 
 /* Entering and leaving a tier: the per-thread inside bit, then the lock.
  * am_tier_enter fails (returns -1) if this thread is already inside t

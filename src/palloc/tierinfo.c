@@ -12,19 +12,6 @@
 #include "../sys/pages.h"
 
 
-void am_tier_each_span(struct am_tier *t, void (*fn)(struct am_tier *, const struct am_span *, void *),
-		       void *arg)
-{
-	if (!t->is_mmap) {
-		struct am_span s = {t->pool, t->brk, t->bits};
-		if (t->base)
-			fn(t, &s, arg);
-		return;
-	}
-	for (unsigned i = 0; i < t->nchunks; i++)
-		fn(t, &t->chunks[i]->span, arg);
-}
-
 /* Resident bytes of [lo, hi), page-rounded outwards. */
 static size_t resident(const char *lo, const char *hi)
 {
@@ -44,9 +31,7 @@ static size_t resident(const char *lo, const char *hi)
 
 static void add_resident(struct am_tier *t, const struct am_span *s, void *arg)
 {
-	/* The mmap tier's chunk header and bitmap precede its pool. */
-	const char *lo = t->is_mmap ? (const char *)(s->bits) : t->base;
-	*(size_t *)arg += resident(lo, s->end);
+	*(size_t *)arg += resident(t->ops->span_lo(t, s), s->end);
 }
 
 void am_palloc_stats(struct am_tier *t, struct allocmap_tier_stats *out)
@@ -62,7 +47,7 @@ void am_palloc_stats(struct am_tier *t, struct allocmap_tier_stats *out)
 	out->failed = __atomic_load_n(&t->failed, __ATOMIC_RELAXED);
 	out->bad_frees = __atomic_load_n(&t->bad_frees, __ATOMIC_RELAXED);
 	if (entered) {
-		am_tier_each_span(t, add_resident, &out->resident);
+		t->ops->each_span(t, add_resident, &out->resident);
 		am_tier_leave(t);
 	}
 }
@@ -97,11 +82,11 @@ size_t am_palloc_check(struct am_tier *t)
 	struct check_acc a = {NULL, 0, 0, 0};
 	if (am_tier_enter(t))
 		return 0;
-	am_tier_each_span(t, check_span, &a);
+	t->ops->each_span(t, check_span, &a);
 	a.bad += a.used_blocks != t->live_blocks;
 	a.bad += a.used_bytes != t->in_use;
 	a.bad += t->peak_in_use < t->in_use || t->peak_footprint < t->footprint;
-	if (!t->is_mmap && t->base)
+	if (t->base) /* the no-mmap tier's region */
 		a.bad += !(t->base < t->pool && t->pool < t->brk && t->brk <= t->limit);
 	am_tier_leave(t);
 	return a.bad;
@@ -114,25 +99,13 @@ void am_palloc_atfork_child(struct am_tier *t)
 
 void am_palloc_reset_child(struct am_tier *t)
 {
-	if (t->is_mmap) {
-		am_mmaptier_init(t);
-		return;
-	}
-	char *base = t->base;
-	size_t reserve = (size_t)(t->limit - t->base);
-	if (!base)
-		return;
-	am_sys_madvise(base, reserve, MADV_DONTNEED);
-	am_nommap_adopt(t, base, reserve);
+	if (t->ops)
+		t->ops->reset_child(t);
 }
 
 void am_tier_destroy(struct am_tier *t)
 {
-	if (t->is_mmap) {
-		for (unsigned i = 0; i < t->nchunks; i++)
-			am_palloc_unmap_hook(t->chunks[i], t->chunks[i]->size);
-	} else if (t->base) {
-		am_pages_unmap(t->base, (size_t)(t->limit - t->base));
-	}
+	if (t->ops)
+		t->ops->destroy(t);
 	memset(t, 0, sizeof *t);
 }
