@@ -48,7 +48,7 @@ AR_LIB := $(BUILD)/lib/liballocmap-internal.a
 SAN_AR := $(BUILD)/asan/liballocmap-internal.a
 CLI := $(if $(CLI_SRCS),$(BUILD)/bin/allocmap)
 
-.PHONY: all check bench install clean fuzz format tests
+.PHONY: all check bench install clean fuzz format tests man
 all: $(SO) $(CLI)
 
 $(BUILD)/obj/%.o: %.c
@@ -123,6 +123,10 @@ install: all
 	install -m 644 doc/allocmap.1 $(DESTDIR)$(PREFIX)/share/man/man1/
 	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@VERSION@|$(VERSION)|' allocmap.pc.in \
 		> $(DESTDIR)$(PREFIX)/lib/pkgconfig/allocmap.pc
+
+# The manual page is made from the help texts (tests/preload/cli.sh checks it).
+man: $(CLI)
+	tools/mkman.py $(CLI) > doc/allocmap.1
 
 fuzz:
 	@$(MAKE) -C tests/fuzz BUILD=$(abspath $(BUILD))/fuzz

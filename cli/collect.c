@@ -105,6 +105,23 @@ static void explain_end(json_t *proc)
 							       "are these"));
 }
 
+/* The library writes the RSS at the end; a process killed without a
+ * word left none, and the sampler may have seen a higher peak. */
+static void rss_from_timeline(json_t *proc, const json_t *tl)
+{
+	const json_t *r = json_object_get(tl, "rss_bytes");
+	json_t *rss = json_object_get(proc, "rss");
+	uint64_t peak = 0;
+	size_t n = json_array_size(r);
+	for (size_t i = 0; i < n; i++)
+		if ((uint64_t)json_integer_value(json_array_get(r, i)) > peak)
+			peak = (uint64_t)json_integer_value(json_array_get(r, i));
+	if (peak > jnum(rss, "peak_bytes"))
+		json_object_set_new(rss, "peak_bytes", json_integer((json_int_t)peak));
+	if (n && !jnum(rss, "final_bytes"))
+		json_object_set(rss, "final_bytes", json_array_get(r, n - 1));
+}
+
 static json_t *read_process(const char *dir, const char *name, const struct sampler *smp,
 			    const struct run_end *end, json_t *notes)
 {
@@ -119,8 +136,10 @@ static json_t *read_process(const char *dir, const char *name, const struct samp
 	}
 	symbolise(proc);
 	json_t *tl = sampler_timeline(smp, (long)json_integer_value(json_object_get(proc, "pid")));
-	if (tl)
+	if (tl) {
+		rss_from_timeline(proc, tl);
 		json_object_set_new(proc, "timeline", tl);
+	}
 	if (strcmp(json_string_value(json_object_get(proc, "ended")), "running") == 0)
 		settle_running(proc, end);
 	if (!json_object_get(proc, "note"))

@@ -88,6 +88,10 @@ static void process_table(const json_t *procs, FILE *out)
 			data ? fmt_bytes(jnum(rss, "peak_bytes")) : "-", data ? fmt_bytes(jnum(heap, "live_bytes")) : "-",
 			how_ended(p));
 	}
+	json_array_foreach(procs, i, p) {
+		if (json_object_get(p, "note"))
+			fprintf(out, "  %lld: %s\n", (long long)jnum(p, "pid"), jstr(p, "note", ""));
+	}
 	fputc('\n', out);
 }
 
@@ -240,7 +244,7 @@ static void process_report(const json_t *p, const struct cli_view *v, FILE *out)
 	fprintf(out, "== pid %lld (parent %lld): %s ==\n", (long long)jnum(p, "pid"), (long long)jnum(p, "ppid"),
 		command(p, 200));
 	fprintf(out, "ended: %s", how_ended(p));
-	if (json_object_get(p, "duration_ns"))
+	if (jnum(p, "duration_ns"))
 		fprintf(out, " after %s", fmt_ns(jnum(p, "duration_ns")));
 	fprintf(out, "%s%s\n\n", json_object_get(p, "note") ? "; " : "", jstr(p, "note", ""));
 	if (json_is_true(json_object_get(p, "no_data")))

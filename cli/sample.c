@@ -7,7 +7,8 @@
  * starts at one point per 10 ms; when full, every other point is
  * dropped and the period doubles, so a series always spans its whole
  * process at an even period, however long it ran. A process is sampled
- * until its statm can no longer be read.
+ * until its statm can no longer be read. (ALLOCMAP_TIMELINE_MAX lowers
+ * the bound, for the tests.)
  *
  * The sampler also notes the processes it sees under the root (through
  * /proc/PID/task/PID/children), so one that never wrote a live file can
@@ -45,6 +46,7 @@ struct seen {
 struct sampler {
 	char dir[PATH_MAX];
 	pid_t root;
+	size_t max; /* points per series */
 	struct series **s;
 	size_t n;
 	struct seen *seen;
@@ -58,6 +60,8 @@ struct sampler *sampler_new(const char *dir, pid_t root)
 		return NULL;
 	snprintf(s->dir, sizeof s->dir, "%s", dir);
 	s->root = root;
+	const char *max = getenv("ALLOCMAP_TIMELINE_MAX");
+	s->max = max && atoi(max) >= 4 && atoi(max) < SERIES_MAX ? (size_t)atoi(max) : SERIES_MAX;
 	return s;
 }
 
@@ -146,7 +150,7 @@ static void halve(struct series *se)
 	se->period *= 2;
 }
 
-static void sample(struct series *se, uint64_t now)
+static void sample(struct series *se, uint64_t now, size_t max)
 {
 	uint64_t heap, start, rss;
 	if (read_rss(se->pid, &rss) != 0) {
@@ -154,7 +158,7 @@ static void sample(struct series *se, uint64_t now)
 		return;
 	}
 	live_sample(se->lf, &heap, &start);
-	if (se->n == SERIES_MAX)
+	if (se->n >= max)
 		halve(se);
 	se->t[se->n] = start && start <= now ? now - start : 0;
 	se->heap[se->n] = heap;
@@ -216,7 +220,7 @@ void sampler_tick(struct sampler *s, uint64_t now)
 	find_files(s, now);
 	for (size_t i = 0; i < s->n; i++)
 		if (!s->s[i]->done && now >= s->s[i]->next)
-			sample(s->s[i], now);
+			sample(s->s[i], now, s->max);
 }
 
 static json_t *column(const uint64_t *v, size_t n)
