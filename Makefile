@@ -37,13 +37,18 @@ PROBE := $(BUILD)/tests/probe.so
 BENCH_SRCS := $(sort $(wildcard bench/*.c))
 BENCH_BINS := $(BENCH_SRCS:bench/%.c=$(BUILD)/bench/%)
 CLI_SRCS := $(sort $(wildcard cli/*.c))
+# The CLI is an ordinary program: symbolisation with elfutils' libdw,
+# the run document with jansson (Debian: libdw-dev, libjansson-dev).
+CLI_LIBS := $(shell pkg-config --libs libdw jansson 2>/dev/null || echo -ldw -lelf -ljansson)
+# Writes live files through cli/live.c, so the CLI is tested without the library.
+FIXTURE := $(BUILD)/tests/live_fixture
 
 SO := $(BUILD)/lib/liballocmap.so
 AR_LIB := $(BUILD)/lib/liballocmap-internal.a
 SAN_AR := $(BUILD)/asan/liballocmap-internal.a
 CLI := $(if $(CLI_SRCS),$(BUILD)/bin/allocmap)
 
-.PHONY: all deps check bench install clean fuzz format tests
+.PHONY: all deps check bench install clean fuzz format tests man
 all: $(SO) $(CLI)
 
 # The Debian packages of deps/debian-packages.txt: installed as root,
@@ -104,9 +109,13 @@ $(BUILD)/bench/%: bench/%.c $(AR_LIB)
 
 $(BUILD)/bin/allocmap: $(CLI_SRCS) $(wildcard cli/*.h) include/allocmap.h
 	@mkdir -p $(@D)
-	$(CC) $(BASE_CFLAGS) -O2 $(CLI_SRCS) -o $@
+	$(CC) $(BASE_CFLAGS) -O2 $(CLI_SRCS) -o $@ $(CLI_LIBS)
 
-tests: $(UNIT_BINS) $(SAN_BINS) $(HELPER_BINS) $(PROBE) $(SO) $(CLI)
+$(FIXTURE): tests/cli/live_fixture.c cli/live.c cli/live.h
+	@mkdir -p $(@D)
+	$(CC) $(BASE_CFLAGS) -O0 -Wno-missing-prototypes tests/cli/live_fixture.c cli/live.c -o $@ $(CLI_LIBS)
+
+tests: $(UNIT_BINS) $(SAN_BINS) $(HELPER_BINS) $(PROBE) $(SO) $(CLI) $(FIXTURE)
 
 # Stops at once, before building, if a package the tests need is missing:
 # one line (make's own error), naming the apt-get command. With `make deps
@@ -126,12 +135,18 @@ bench: $(BENCH_BINS) $(SO)
 	@BUILD=$(BUILD) bench/run.sh
 
 install: all
-	install -d $(DESTDIR)$(PREFIX)/lib/pkgconfig $(DESTDIR)$(PREFIX)/include $(DESTDIR)$(PREFIX)/bin
+	install -d $(DESTDIR)$(PREFIX)/lib/pkgconfig $(DESTDIR)$(PREFIX)/include $(DESTDIR)$(PREFIX)/bin \
+		$(DESTDIR)$(PREFIX)/share/man/man1
 	install -m 755 $(SO) $(DESTDIR)$(PREFIX)/lib/
 	install -m 644 include/allocmap.h $(DESTDIR)$(PREFIX)/include/
 	$(if $(CLI),install -m 755 $(CLI) $(DESTDIR)$(PREFIX)/bin/)
+	install -m 644 doc/allocmap.1 $(DESTDIR)$(PREFIX)/share/man/man1/
 	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@VERSION@|$(VERSION)|' allocmap.pc.in \
 		> $(DESTDIR)$(PREFIX)/lib/pkgconfig/allocmap.pc
+
+# The manual page is made from the help texts (tests/preload/cli.sh checks it).
+man: $(CLI)
+	tools/mkman.py $(CLI) > doc/allocmap.1
 
 fuzz:
 	@$(MAKE) -C tests/fuzz BUILD=$(abspath $(BUILD))/fuzz

@@ -11,6 +11,11 @@
  * child shares with us, so it has its own copy already. Signals ignored
  * when allocmap started are left ignored (and the child inherits that).
  * They are blocked from before the fork until the child's pid is known.
+ *
+ * While the child runs, the parent polls it every 10 ms (waitpid with
+ * WNOHANG) and calls the caller's tick between polls: that is when the
+ * timeline is sampled. 10 ms is also the most the child's end can wait
+ * to be noticed.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -18,6 +23,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "cli.h"
@@ -79,15 +85,40 @@ static int exec_error(int fd)
 	return n == (ssize_t)sizeof e ? e : 0;
 }
 
-static int wait_status(pid_t pid)
+#define POLL_NS 10000000L
+
+uint64_t cli_now_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/* Waits for pid, ticking while it runs; the raw wait status, or -1. */
+static int wait_ticking(pid_t pid, void (*tick)(void *, uint64_t), void *arg)
 {
 	int st;
-	while (waitpid(pid, &st, 0) < 0)
-		if (errno != EINTR)
-			return CLI_EXIT_FAIL;
-	if (WIFSIGNALED(st))
-		return 128 + WTERMSIG(st);
-	return WEXITSTATUS(st);
+	for (;;) {
+		pid_t r = waitpid(pid, &st, tick ? WNOHANG : 0);
+		if (r == pid)
+			return st;
+		if (r < 0 && errno != EINTR)
+			return -1;
+		if (r == 0) {
+			tick(arg, cli_now_ns());
+			nanosleep(&(struct timespec){0, POLL_NS}, NULL);
+		}
+	}
+}
+
+static void ended(int st, struct child_end *end)
+{
+	if (st == -1)
+		end->status = CLI_EXIT_FAIL;
+	else if (WIFSIGNALED(st))
+		end->signal = WTERMSIG(st), end->status = 128 + end->signal;
+	else
+		end->status = WEXITSTATUS(st);
 }
 
 static int exec_failed(const char *cmd, int e)
@@ -96,13 +127,14 @@ static int exec_failed(const char *cmd, int e)
 	return e == ENOENT || e == ENOTDIR || e == ENAMETOOLONG ? CLI_EXIT_NOTFOUND : CLI_EXIT_NOEXEC;
 }
 
-int cli_spawn_wait(char **cmd)
+/* Forks the child; its pid, or -1 after saying why. */
+static pid_t start(char **cmd, int *err_fd)
 {
 	int handled[NFORWARDED], pipefd[2];
 	sigset_t block, old;
 	if (pipe2(pipefd, O_CLOEXEC) != 0) {
 		cli_error("cannot run '%s': pipe: %s", cmd[0], strerror(errno));
-		return CLI_EXIT_FAIL;
+		return -1;
 	}
 	block_forwarded(&block);
 	sigprocmask(SIG_BLOCK, &block, &old);
@@ -114,11 +146,22 @@ int cli_spawn_wait(char **cmd)
 	if (pid < 0) {
 		cli_error("cannot run '%s': fork: %s", cmd[0], strerror(errno));
 		close(pipefd[0]);
-		return CLI_EXIT_FAIL;
 	}
 	child_pid = pid;
 	sigprocmask(SIG_SETMASK, &old, NULL);
-	int e = exec_error(pipefd[0]);
-	int status = wait_status(pid);
-	return e ? exec_failed(cmd[0], e) : status;
+	*err_fd = pipefd[0];
+	return pid;
+}
+
+void cli_spawn_wait(char **cmd, void (*tick)(void *arg, uint64_t now), void *arg, struct child_end *end)
+{
+	int err_fd;
+	*end = (struct child_end){.status = CLI_EXIT_FAIL};
+	if ((end->pid = start(cmd, &err_fd)) < 0)
+		return;
+	int e = exec_error(err_fd);
+	end->ran = !e;
+	ended(wait_ticking(end->pid, e ? NULL : tick, arg), end);
+	if (e)
+		end->status = exec_failed(cmd[0], e), end->signal = 0;
 }

@@ -8,22 +8,133 @@
 #ifndef ALLOCMAP_CLI_H
 #define ALLOCMAP_CLI_H
 
+#include <jansson.h>
 #include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <sys/types.h>
 
 #define CLI_EXIT_FAIL 125    /* allocmap itself failed: bad usage, no library */
 #define CLI_EXIT_NOEXEC 126  /* the command exists but cannot be executed */
 #define CLI_EXIT_NOTFOUND 127
 
+#define RUN_SCHEMA_VERSION 1 /* doc/report-schema.json's "schema_version" */
+
 /* main.c */
 /* Prints "allocmap: <message>" to stderr. */
 void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-/* Prints the usage of `allocmap run` to stdout (full) or a hint to stderr. */
-void cli_run_usage(int full);
 
-/* run.c */
-/* `allocmap run ARGS...` (argv[0] is the first argument after "run").
- * Returns the exit status for allocmap. */
+/* help.c */
+/* The help of a subcommand ("run", "report", "snapshot", or NULL for
+ * allocmap's own) to stdout, or a one-line hint to stderr. The same text
+ * makes doc/allocmap.1 (tools/mkman.sh). */
+void cli_usage(const char *sub, int full);
+
+/* opts.c: what the subcommands share (output and view options) */
+struct cli_output {
+	const char *path;   /* "-" for stdout, NULL for stderr; may hold "%p" */
+	const char *format; /* "text", "json", "html" */
+};
+#define CLI_MAX_OUTPUTS 8
+struct cli_view {
+	int top;           /* sites per table */
+	int verbose;       /* internal counters too */
+	int all;           /* every process's full report */
+	long pid;          /* this process's report (0: the root's) */
+	const char *follow; /* the processes whose command is this name */
+};
+struct cli_opts {
+	struct cli_output out[CLI_MAX_OUTPUTS];
+	int nout;
+	const char *format; /* --format, for outputs that do not name one */
+	struct cli_view view;
+	const char *keep;  /* run: keep the run directory here */
+	int check, help;
+	char **rest;       /* the arguments after the options */
+	int nrest;
+};
+/* Parses the options of subcommand sub ("run": stops at "--" or the
+ * first non-option; the others take positional arguments anywhere).
+ * 0, or -1 after saying why. */
+int cli_parse(const char *sub, int argc, char **argv, struct cli_opts *o);
+/* Fills each output's format (extension, else --format, else text) and
+ * adds the default output (default_path) if none was given. 0, or -1
+ * after saying why (unknown format). */
+int cli_resolve_outputs(struct cli_opts *o, const char *default_path);
+
+/* run.c, report.c */
+/* `allocmap run|report|snapshot ARGS...` (argv[0] is the first argument
+ * after the subcommand). Return the exit status for allocmap. */
 int cli_run(int argc, char **argv);
+int cli_report(int argc, char **argv);
+int cli_snapshot(int argc, char **argv);
+
+/* rundir.c */
+/* Creates the private run directory (mkdtemp under $TMPDIR or /tmp, mode
+ * 0700, or keep if given: created 0700 if missing, must be empty) into
+ * out. 0, or -1 after saying why. */
+int rundir_create(const char *keep, char *out, size_t cap);
+/* Removes the run directory and its files unless it was kept. */
+void rundir_remove(const char *dir, const char *keep);
+
+/* elfcheck.c */
+/* 1 if the command (looked up in PATH as execvp would) is an ELF file
+ * without PT_INTERP (statically linked: nothing can be preloaded), else
+ * 0 (dynamic, a script, not found: exec will tell). */
+int cli_is_static(const char *cmd);
+
+/* sample.c: the timeline, sampled from outside while the command runs */
+struct sampler;
+struct sampler *sampler_new(const char *dir, pid_t root);
+/* The root process, once known (its descendants are looked for). */
+void sampler_set_root(struct sampler *s, pid_t root);
+/* Samples what is due at now (CLOCK_MONOTONIC ns): every live file's
+ * heap live bytes and its process's RSS (/proc/PID/statm). */
+void sampler_tick(struct sampler *s, uint64_t now);
+/* The "timeline" object of pid, or NULL if it was never sampled. */
+json_t *sampler_timeline(const struct sampler *s, long pid);
+/* Processes seen under the root (pid, ppid, exe), as an array. */
+json_t *sampler_seen(const struct sampler *s);
+void sampler_free(struct sampler *s);
+uint64_t cli_now_ns(void);
+
+/* fmt.c: numbers for people (rotating static buffers: use at once) */
+const char *fmt_bytes(uint64_t n); /* "1.50 MiB" */
+const char *fmt_ns(uint64_t ns);   /* "12.3 ms" */
+const char *fmt_signal(int sig);   /* "SIGKILL" */
+/* A JSON object's integer member (0 if absent or negative), string
+ * member (dflt if absent). */
+uint64_t jnum(const json_t *o, const char *key);
+const char *jstr(const json_t *o, const char *key, const char *dflt);
+
+/* sym.c: symbolisation of one process's addresses (libdw, offline) */
+struct sym;
+/* From the process's "modules" array (kept referenced, not copied). */
+struct sym *sym_new(const json_t *modules);
+/* Completes a location object {"addr"} with object, offset, function,
+ * function_offset, file and line, those that can be known. */
+void sym_locate(struct sym *s, json_t *loc);
+void sym_free(struct sym *s);
+
+/* collect.c: live files -> the run document (doc/report-data.md §2) */
+struct run_end {
+	char **cmd;        /* argv of the command; NULL for a snapshot */
+	pid_t root;        /* the direct child (0: none, a snapshot) */
+	int exit_status;   /* allocmap run's */
+	int signal;        /* the signal that ended the root, or 0 */
+	int is_static;     /* the command is statically linked */
+};
+/* Reads every proc-*.live of dir. Never NULL; a run with no live file
+ * has an empty "processes" array and a "notes" entry saying why. */
+json_t *collect_run(const char *dir, const struct sampler *smp, const struct run_end *end);
+
+/* render.c, render_text.c, render_html.c */
+/* Writes run to each output (a "%p" in a path: one file per process).
+ * 0, or -1 after saying why. */
+int render_outputs(json_t *run, const struct cli_opts *o);
+int render_text(json_t *run, const struct cli_view *v, FILE *out);
+int render_json(json_t *run, FILE *out);
+int render_html(json_t *run, FILE *out);
 
 /* setup.c */
 /* Finds liballocmap.so: $ALLOCMAP_LIB if set, else ../lib/liballocmap.so
@@ -31,15 +142,22 @@ int cli_run(int argc, char **argv);
  * saying why. */
 int cli_find_library(char *out, size_t cap);
 /* Sets the child's environment: LD_PRELOAD gets lib prepended (kept if
- * already there), ALLOCMAP_REPORT the report destination (made absolute;
- * "-" for stderr), ALLOCMAP_CHECK_AT_EXIT=1 if check. 0, or -1 after
- * saying why. */
-int cli_setup_env(const char *lib, const char *report, int check);
+ * already there), ALLOCMAP_RUN_DIR the run directory (absolute),
+ * ALLOCMAP_CHECK_AT_EXIT=1 if check. 0, or -1 after saying why. */
+int cli_setup_env(const char *lib, const char *run_dir, int check);
 
 /* child.c */
+/* How the child ended. */
+struct child_end {
+	pid_t pid;
+	int status; /* allocmap's exit status: the child's, 128+N for signal N,
+		     * 126/127 if it could not be executed (said why) */
+	int signal; /* the signal that killed it, or 0 */
+	int ran;    /* the exec succeeded */
+};
 /* Runs cmd (execvp) as a child with SIGINT, SIGTERM, SIGHUP and SIGQUIT
- * forwarded to it, waits for it and returns its exit status (128+N if a
- * signal N killed it; 126/127 if it could not be executed, said why). */
-int cli_spawn_wait(char **cmd);
+ * forwarded to it and waits for it; while it runs, calls tick(arg, now)
+ * every 10 ms (tick may be NULL). */
+void cli_spawn_wait(char **cmd, void (*tick)(void *arg, uint64_t now), void *arg, struct child_end *end);
 
 #endif

@@ -3,8 +3,8 @@
  * The library is found from this executable's own path (/proc/self/exe,
  * symlinks resolved), so an installed tree (PREFIX/bin, PREFIX/lib) and
  * the build tree (build/bin, build/lib) both work without configuration;
- * ALLOCMAP_LIB overrides. Paths given to the child are absolute, because
- * the command may change directory before it exits.
+ * ALLOCMAP_LIB overrides. The run directory given to the child is
+ * absolute, because the command may change directory.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -113,54 +113,9 @@ static int set_preload(const char *lib)
 	return rc;
 }
 
-/* The report file as the child will see it: absolute. 0, or -1 (said). */
-static int absolute(const char *file, char *out, size_t cap)
+int cli_setup_env(const char *lib, const char *run_dir, int check)
 {
-	char cwd[PATH_MAX] = "";
-	if (!file[0])
-		file = "-"; /* as the library reads it */
-	if (file[0] != '/' && strcmp(file, "-") != 0 && !getcwd(cwd, sizeof cwd)) {
-		cli_error("--report %s: cannot tell the current directory: %s", file, strerror(errno));
-		return -1;
-	}
-	if ((size_t)snprintf(out, cap, "%s%s%s", cwd, cwd[0] ? "/" : "", file) >= cap) {
-		cli_error("--report %s: path too long", file);
-		return -1;
-	}
-	return 0;
-}
-
-/* Without "%p" all processes append to one file: start it empty, which
- * also proves it can be written. With "%p", the directory must be
- * writable. 0, or -1 (said). */
-static int prepare_report(const char *path)
-{
-	if (strcmp(path, "-") == 0)
-		return 0;
-	if (!strstr(path, "%p")) {
-		int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-		if (fd < 0 || close(fd) != 0) {
-			cli_error("cannot write the report %s: %s", path, strerror(errno));
-			return -1;
-		}
-		return 0;
-	}
-	char dir[PATH_MAX];
-	snprintf(dir, sizeof dir, "%s", path);
-	*strrchr(dir, '/') = '\0'; /* absolute: there is one */
-	if (access(dir[0] ? dir : "/", W_OK | X_OK) != 0) {
-		cli_error("cannot write reports in %s: %s", dir[0] ? dir : "/", strerror(errno));
-		return -1;
-	}
-	return 0;
-}
-
-int cli_setup_env(const char *lib, const char *report, int check)
-{
-	char path[PATH_MAX];
-	if (absolute(report, path, sizeof path) != 0 || prepare_report(path) != 0)
-		return -1;
-	if (set_preload(lib) != 0 || setenv("ALLOCMAP_REPORT", path, 1) != 0 ||
+	if (set_preload(lib) != 0 || setenv("ALLOCMAP_RUN_DIR", run_dir, 1) != 0 ||
 	    (check && setenv("ALLOCMAP_CHECK_AT_EXIT", "1", 1) != 0)) {
 		cli_error("cannot set the environment: %s", strerror(errno));
 		return -1;
