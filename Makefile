@@ -34,6 +34,7 @@ HELPER_BINS := $(HELPER_SRCS:tests/preload/%.c=$(BUILD)/tests/%)
 # Preloaded after the library into real programs (probe_real.sh); it looks
 # the API up at run time, so it does not link the library.
 PROBE := $(BUILD)/tests/probe.so
+LEAK_DSO := $(BUILD)/tests/leak_dso.so
 BENCH_SRCS := $(sort $(wildcard bench/*.c))
 BENCH_BINS := $(BENCH_SRCS:bench/%.c=$(BUILD)/bench/%)
 CLI_SRCS := $(sort $(wildcard cli/*.c))
@@ -85,6 +86,16 @@ $(BUILD)/tests/prog_mallocsem: tests/preload/prog_mallocsem.c
 	@mkdir -p $(@D)
 	$(CC) $(TEST_CFLAGS) $< -o $@ -lpthread -ldl
 
+# The leak programs are compared with valgrind, which must not see the
+# library: they reach it only through LD_PRELOAD.
+$(BUILD)/tests/prog_leak%: tests/preload/prog_leak%.c
+	@mkdir -p $(@D)
+	$(CC) $(TEST_CFLAGS) $< -o $@ -lpthread -ldl $(if $(findstring zlib,$@),-lz)
+
+$(LEAK_DSO): tests/preload/leak_dso.c
+	@mkdir -p $(@D)
+	$(CC) $(TEST_CFLAGS) -shared $< -o $@
+
 $(PROBE): tests/preload/probe.c include/allocmap.h
 	@mkdir -p $(@D)
 	$(CC) $(TEST_CFLAGS) -shared $< -o $@ -lpthread -ldl
@@ -97,7 +108,7 @@ $(BUILD)/bin/allocmap: $(CLI_SRCS) $(wildcard cli/*.h) include/allocmap.h
 	@mkdir -p $(@D)
 	$(CC) $(BASE_CFLAGS) -O2 $(CLI_SRCS) -o $@
 
-tests: $(UNIT_BINS) $(SAN_BINS) $(HELPER_BINS) $(PROBE) $(SO) $(CLI)
+tests: $(UNIT_BINS) $(SAN_BINS) $(HELPER_BINS) $(PROBE) $(LEAK_DSO) $(SO) $(CLI)
 
 check: tests
 	@BUILD=$(BUILD) tests/run-all.sh

@@ -7,7 +7,8 @@ src/ (and cli/), and each cross-file call or data reference, read from the
 compiled objects' symbol tables (`nm`: a symbol one object leaves undefined
 and another defines). Files map to layers, lowest first:
 
-    sys -> palloc -> index -> heap -> hook -> api (src/*.c) -> report -> cli
+    sys -> palloc -> index -> heap -> hook -> api (src/*.c) -> leak -> report
+        -> init (src/init.c: start-up and the destructor) -> cli
 
 A dependency may run down or sideways, never up, except the ones listed
 in ALLOWED_UP (each with why; the README's "Where things live" names
@@ -18,7 +19,7 @@ usage: depgraph.py [--dot] [OBJDIR]   (OBJDIR default build/obj)
 """
 import os, re, subprocess, sys
 
-LAYERS = ["sys", "palloc", "index", "heap", "hook", "api", "report", "cli"]
+LAYERS = ["sys", "palloc", "index", "heap", "hook", "api", "leak", "report", "init", "cli"]
 
 # (from file, to file): why it must run up.
 ALLOWED_UP = {
@@ -28,6 +29,9 @@ ALLOWED_UP = {
         "starts the library",
     ("src/hook/interpose.c", "src/init.c"):
         "the same call (am_init_once)",
+    ("src/fork.c", "src/init.h"):
+        "init.h states the contract of fork.c's am_fork_install, which "
+        "start-up calls",
 }
 
 
@@ -37,6 +41,8 @@ def layer(path):
         return "cli"
     if parts[0] == "include":
         return "api"
+    if path in ("src/init.c", "src/init.h"):
+        return "init"
     if len(parts) == 2:
         return "api"
     return parts[1]

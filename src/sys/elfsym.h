@@ -38,4 +38,12 @@ void *am_elf_lookup_next(const void *self_dynamic, const char *sym, int *before)
  * program's own functions usually have no dynamic symbol). */
 const char *am_elf_symbol_at(const void *addr, size_t *size);
 
+/* The name of a defined function symbol, in any loaded object's dynamic
+ * symbol table, whose extent [start, start + st_size) holds addr, and
+ * addr's offset from its start in *off; NULL if none (a static function,
+ * or a program's own built without -rdynamic). A linear search: for
+ * reports, not hot paths. The link map is read without the loader's
+ * lock: a concurrent dlclose of the object is the caller's hazard. */
+const char *am_elf_symbol_near(const void *addr, size_t *off);
+
 #endif
