@@ -90,7 +90,7 @@ $(BUILD)/tests/prog_mallocsem: tests/preload/prog_mallocsem.c
 # library: they reach it only through LD_PRELOAD.
 $(BUILD)/tests/prog_leak%: tests/preload/prog_leak%.c
 	@mkdir -p $(@D)
-	$(CC) $(TEST_CFLAGS) $< -o $@ -lpthread -ldl $(if $(findstring zlib,$@),-lz)
+	$(CC) $(TEST_CFLAGS) -rdynamic $< -o $@ -lpthread -ldl $(if $(findstring zlib,$@),-lz)
 
 $(LEAK_DSO): tests/preload/leak_dso.c
 	@mkdir -p $(@D)

@@ -6,7 +6,8 @@
  * both tools scan.
  *
  * Built without the library (it is preloaded for allocmap's run, and
- * absent under valgrind). usage: prog_leaks CASE [DSO]
+ * absent under valgrind), with -rdynamic so the API cases can match
+ * groups by symbol. usage: prog_leaks CASE [DSO]
  */
 #include <dlfcn.h>
 #include <pthread.h>
@@ -14,6 +15,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+
+#include "allocmap.h"
 
 #define NOINLINE __attribute__((noinline))
 
@@ -139,6 +142,85 @@ NOINLINE void case_realloc(void)
 	lost[0] = alloc_node(), lost[1] = alloc_node();
 }
 
+/* ---- allocmap_leak_scan on demand (only under the library) ---- */
+
+struct seen {
+	int calls, last_null, order_ok, prev_cls;
+	size_t lost_bytes, lost_count, kept_count, definite;
+	unsigned threads, unstopped;
+};
+
+static int on_group(const struct allocmap_leak_group *g, const struct allocmap_leak_totals *t, void *arg)
+{
+	struct seen *s = arg;
+	s->calls++;
+	s->last_null = g == NULL;
+	s->definite = t->count[ALLOCMAP_LEAK_DEFINITE];
+	s->threads = t->threads, s->unstopped = t->threads_unstopped;
+	if (!g)
+		return 0;
+	s->order_ok &= (int)g->cls >= s->prev_cls;
+	s->prev_cls = (int)g->cls;
+	if (g->cls == ALLOCMAP_LEAK_DEFINITE && g->symbol && !strcmp(g->symbol, "alloc_lost"))
+		s->lost_bytes += g->bytes, s->lost_count += g->count;
+	if (g->cls == ALLOCMAP_LEAK_REACHABLE && g->symbol && !strcmp(g->symbol, "alloc_kept"))
+		s->kept_count += g->count;
+	return 0;
+}
+
+static int scan(unsigned flags, struct seen *s)
+{
+	int (*fn)(unsigned, allocmap_leak_fn, void *) = (int (*)(unsigned, allocmap_leak_fn, void *))dlsym(RTLD_DEFAULT, "allocmap_leak_scan");
+	memset(s, 0, sizeof *s);
+	s->order_ok = 1;
+	return fn ? fn(flags, on_group, s) : -2;
+}
+
+static volatile int stop_churn;
+
+/* Allocates, frees and maps without pause while scans run. */
+static void *churn(void *arg)
+{
+	void *ring[64] = {0};
+	for (unsigned i = 0; !stop_churn; i++) {
+		free(ring[i % 64]);
+		ring[i % 64] = malloc(16 + i % 2000);
+		if (i % 512 == 0)
+			free(realloc(malloc(100000), 300000));
+	}
+	for (int i = 0; i < 64; i++)
+		free(ring[i]);
+	return arg;
+}
+
+/* One chunk lost and 3 kept (the symbols need -rdynamic): the scan's
+ * answer, its call order and its totals; then again with 4 threads
+ * churning the heap, 20 times. Prints FAIL lines; exit 1 on any. */
+NOINLINE int case_api(int threads, int rounds)
+{
+	struct seen s;
+	pthread_t t[8];
+	int bad = 0;
+	alloc_lost(1000);
+	keep[5] = alloc_kept(10), keep[6] = alloc_kept(20), keep[7] = alloc_kept(30);
+	scrub();
+	for (int i = 0; i < threads; i++)
+		pthread_create(&t[i], NULL, churn, NULL);
+	for (int r = 0; r < rounds; r++) {
+		int rc = scan(ALLOCMAP_LEAK_SHOW_REACHABLE, &s);
+		if (rc != 0 || !s.last_null || !s.order_ok || s.lost_bytes != 1000 || s.lost_count != 1 ||
+		    s.kept_count != 3 || s.threads != (unsigned)threads + 1 || s.unstopped != 0) {
+			fprintf(stderr, "FAIL round %d: rc %d last_null %d order %d lost %zu/%zu kept %zu threads %u unstopped %u\n", r,
+				rc, s.last_null, s.order_ok, s.lost_bytes, s.lost_count, s.kept_count, s.threads, s.unstopped);
+			bad = 1;
+		}
+	}
+	stop_churn = 1;
+	for (int i = 0; i < threads; i++)
+		pthread_join(t[i], NULL);
+	return bad;
+}
+
 int main(int argc, char **argv)
 {
 	const char *c = argc > 1 ? argv[1] : "";
@@ -154,8 +236,12 @@ int main(int argc, char **argv)
 		case_dlopen(argv[2]);
 	else if (!strcmp(c, "realloc"))
 		case_realloc();
+	else if (!strcmp(c, "api"))
+		return case_api(0, 1);
+	else if (!strcmp(c, "api-threads"))
+		return case_api(4, 20);
 	else if (strcmp(c, "none")) {
-		fprintf(stderr, "usage: prog_leaks list|cycle|interior|thread|dlopen DSO|realloc|none\n");
+		fprintf(stderr, "usage: prog_leaks list|cycle|interior|thread|dlopen DSO|realloc|api|api-threads|none\n");
 		return 2;
 	}
 	scrub();
