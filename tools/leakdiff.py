@@ -7,7 +7,8 @@ or "T (D direct, I indirect) bytes ..." where the record's own bytes are
 D), its site the first frame below the allocator's replacement
 (vg_replace_malloc) that is not itself an allocator wrapper. allocmap:
 each unsuppressed group line, its site function from addr2line on the
-object and offset. Prints one line per difference and "same" or
+object and offset ("?@OBJECT" for an object without a symbol table, as
+memcheck's "???" frames are read). Prints one line per difference and "same" or
 "DIFFERENT"; exits 0 when the same.
 
 usage: leakdiff.py MEMCHECK_LOG LEAKS_FILE [--classes definite,indirect]
@@ -24,7 +25,7 @@ def memcheck(path, classes):
     out = defaultdict(lambda: [0, 0])
     rec = re.compile(r"==\d+== ([\d,]+)(?: \(([\d,]+) direct, [\d,]+ indirect\))? bytes in ([\d,]+) blocks are "
                      r"(definitely|indirectly|possibly|still) ")
-    frame = re.compile(r"==\d+==    (?:at|by) 0x[0-9A-F]+: (.+?) \(")
+    frame = re.compile(r"==\d+==    (?:at|by) 0x[0-9A-F]+: (.+?) \((?:in )?([^:)]*)")
     cur = None
     for line in open(path, errors="replace"):
         m = rec.search(line)
@@ -38,6 +39,8 @@ def memcheck(path, classes):
             fn = f.group(1)
             if fn in ALLOC or "vg_replace" in line:
                 continue
+            if fn == "???":
+                fn = "?@" + f.group(2).rsplit("/", 1)[-1]
             cur[3] = fn
             if cur[0] in classes:
                 out[(cur[0], fn)][0] += cur[1]
@@ -46,9 +49,20 @@ def memcheck(path, classes):
     return out
 
 
+def has_symtab(obj, cache={}):
+    if obj not in cache:
+        r = subprocess.run(["readelf", "-S", "-W", obj], capture_output=True, text=True)
+        cache[obj] = " .symtab " in r.stdout
+    return cache[obj]
+
+
 def symbolise(obj, off, cache={}):
+    """The function holding obj+off, as memcheck names it: "?@OBJECT" when
+    the object has no symbol table (addr2line would name a neighbour)."""
     if obj == "-":
         return "?"
+    if not has_symtab(obj):
+        return "?@" + obj.rsplit("/", 1)[-1]
     key = (obj, off)
     if key not in cache:
         r = subprocess.run(["addr2line", "-f", "-e", obj, hex(int(off, 16) - 1)], capture_output=True, text=True)

@@ -27,6 +27,15 @@
  * destructor, inside exit() (scan.c: where the stack starts). */
 #define AM_LEAK_AT_EXIT (1u << 31)
 
+/* This thread's thread pointer (the %fs base: its TCB; static TLS lies
+ * at fixed offsets below it). */
+static inline uintptr_t am_leak_tp(void)
+{
+	uintptr_t tp;
+	__asm__("movq %%fs:0, %0" : "=r"(tp));
+	return tp;
+}
+
 /* ---- stop.c ---- */
 
 #define AM_LEAK_NREGS 16 /* general-purpose registers saved per thread */
@@ -35,6 +44,7 @@ struct am_leak_thread {
 	int tid;
 	int state;                      /* enum in stop.c */
 	uintptr_t sp;                   /* stack pointer when parked (0: not parked) */
+	uintptr_t tp;                   /* thread pointer (%fs base) when parked */
 	uintptr_t regs[AM_LEAK_NREGS];  /* rax..r15 and rip when parked */
 };
 
@@ -67,6 +77,10 @@ struct am_leak_table {
 	uint8_t *state;                 /* mark.c's */
 	size_t n, cap;
 	uintptr_t lo, hi;               /* lowest start, highest end */
+	uint32_t *bucket;               /* bucket[b]: the first chunk starting at or
+					   above lo + (b << shift); nbuckets + 1 of them */
+	size_t nbuckets;
+	unsigned shift;
 };
 
 /* Fills t with every live chunk the heap index knows. 0, or -1 if the
@@ -75,12 +89,17 @@ int am_leak_table_fill(struct am_leak_table *t);
 void am_leak_table_free(struct am_leak_table *t);
 
 /* The index of the chunk holding address w (its extent is the size asked
- * for; a chunk of 0 bytes holds its start only), or -1. */
+ * for; a chunk of 0 bytes holds its start only), or -1. A bucket narrows
+ * the binary search to the chunks starting in w's bucket and the last
+ * one before it. */
 static inline long am_leak_table_find(const struct am_leak_table *t, uintptr_t w)
 {
 	if (w < t->lo || w >= t->hi)
 		return -1;
-	size_t lo = 0, hi = t->n; /* the answer is below hi */
+	size_t k = (w - t->lo) >> t->shift;
+	size_t lo = t->bucket[k] ? t->bucket[k] - 1 : 0, hi = t->bucket[k + 1]; /* the answer is below hi */
+	if (hi <= lo)
+		hi = lo + 1;
 	while (hi - lo > 1) {
 		size_t mid = (lo + hi) / 2;
 		if (t->base[mid] <= w)
@@ -88,8 +107,8 @@ static inline long am_leak_table_find(const struct am_leak_table *t, uintptr_t w
 		else
 			hi = mid;
 	}
-	uintptr_t b = t->base[lo];
-	return w >= b && (w - b < t->size[lo] || w == b) ? (long)lo : -1;
+	uintptr_t start = t->base[lo];
+	return w >= start && (w - start < t->size[lo] || w == start) ? (long)lo : -1;
 }
 
 /* ---- roots.c ---- */
@@ -97,7 +116,8 @@ static inline long am_leak_table_find(const struct am_leak_table *t, uintptr_t w
 /* Calls fn(lo, hi, arg) for each range of roots: readable and writable
  * maps of the program's (loaded objects' data and bss, anonymous
  * mappings, stacks from their thread's stack pointer up; not the heap's
- * arenas, not allocmap's own memory, not file mappings), and each loaded
+ * arenas, not allocmap's own memory — its tiers, its own data and bss,
+ * each thread's allocmap TLS — not file mappings), and each loaded
  * object's RELRO. unreadable(lo, hi, arg) is told each part of a heap
  * arena that cannot be read. */
 struct am_leak_roots {

@@ -81,6 +81,7 @@ static void park(int sig, siginfo_t *si, void *ucv)
 	for (int i = 0; i < AM_LEAK_NREGS; i++)
 		th->regs[i] = (uintptr_t)uc->uc_mcontext.gregs[i]; /* REG_R8 .. REG_RSP */
 	th->sp = (uintptr_t)uc->uc_mcontext.gregs[REG_RSP];
+	th->tp = am_leak_tp();
 	set_state(th, SLOT_PARKED);
 	while (__atomic_load_n(&gate, __ATOMIC_ACQUIRE))
 		am_sys_futex(&gate, FUTEX_WAIT_PRIVATE, 1, NULL);
@@ -218,7 +219,8 @@ int am_leak_stop(struct am_leak_threads *ts, uintptr_t sp, const uintptr_t *regs
 	if (!ts->t)
 		return -1;
 	ts->n = 1;
-	ts->t[0] = (struct am_leak_thread){.tid = (int)am_sys_gettid(), .state = SLOT_PARKED, .sp = sp};
+	ts->t[0] = (struct am_leak_thread){.tid = (int)am_sys_gettid(), .state = SLOT_PARKED, .sp = sp,
+					   .tp = am_leak_tp()};
 	memcpy(ts->t[0].regs, regs, sizeof ts->t[0].regs);
 	if (found <= 1 || !stop || !install(ts))
 		return enumerate(ts, &(unsigned){0}), ts->unstopped += ts->n - 1, 0;

@@ -2,6 +2,8 @@
  * arrays sorted by start address (the binary search of the mark phase
  * reads only the starts: 8 bytes a chunk, denser in cache than records).
  *
+ * A bucket table over [lo, hi) narrows each lookup's binary search.
+ *
  * Filled by allocmap_walk over the chunks, which visits them in address
  * order and checks each against its header; the order is checked again
  * here and restored by a sort if a walk ever broke it. Extents are the
@@ -77,6 +79,28 @@ unsorted:;
 	return 0;
 }
 
+/* Buckets of 2^shift bytes over [lo, hi), about one a chunk (at most
+ * 2n + 1: a sparse table gets coarser buckets, and longer searches). */
+static int make_buckets(struct am_leak_table *t)
+{
+	size_t span = t->hi - t->lo;
+	t->shift = 4;
+	while ((span >> t->shift) > 2 * t->n)
+		t->shift++;
+	t->nbuckets = (span >> t->shift) + 1;
+	t->bucket = am_palloc_malloc(&am_tier_mmap, (t->nbuckets + 1) * sizeof *t->bucket);
+	if (!t->bucket)
+		return -1;
+	size_t i = 0;
+	for (size_t b = 0; b <= t->nbuckets; b++) {
+		uintptr_t start = t->lo + ((uintptr_t)b << t->shift);
+		while (i < t->n && t->base[i] < start)
+			i++;
+		t->bucket[b] = (uint32_t)i;
+	}
+	return 0;
+}
+
 int am_leak_table_fill(struct am_leak_table *t)
 {
 	memset(t, 0, sizeof *t);
@@ -89,6 +113,8 @@ int am_leak_table_fill(struct am_leak_table *t)
 		if (t->base[i] + (t->size[i] ? t->size[i] : 1) > t->hi)
 			t->hi = t->base[i] + (t->size[i] ? t->size[i] : 1);
 	t->lo = t->n ? t->base[0] : 0;
+	if (make_buckets(t) != 0)
+		goto fail;
 	return 0;
 fail:
 	am_leak_table_free(t);
@@ -101,5 +127,6 @@ void am_leak_table_free(struct am_leak_table *t)
 	am_palloc_free(&am_tier_mmap, t->size);
 	am_palloc_free(&am_tier_mmap, t->site);
 	am_palloc_free(&am_tier_mmap, t->state);
+	am_palloc_free(&am_tier_mmap, t->bucket);
 	memset(t, 0, sizeof *t);
 }
