@@ -34,6 +34,7 @@ HELPER_BINS := $(HELPER_SRCS:tests/preload/%.c=$(BUILD)/tests/%)
 # Preloaded after the library into real programs (probe_real.sh); it looks
 # the API up at run time, so it does not link the library.
 PROBE := $(BUILD)/tests/probe.so
+LEAK_DSO := $(BUILD)/tests/leak_dso.so
 BENCH_SRCS := $(sort $(wildcard bench/*.c))
 BENCH_BINS := $(BENCH_SRCS:bench/%.c=$(BUILD)/bench/%)
 CLI_SRCS := $(sort $(wildcard cli/*.c))
@@ -99,6 +100,16 @@ $(BUILD)/tests/prog_mallocsem: tests/preload/prog_mallocsem.c
 	@mkdir -p $(@D)
 	$(CC) $(TEST_CFLAGS) $< -o $@ -lpthread -ldl
 
+# The leak programs are compared with valgrind, which must not see the
+# library: they reach it only through LD_PRELOAD.
+$(BUILD)/tests/prog_leak%: tests/preload/prog_leak%.c
+	@mkdir -p $(@D)
+	$(CC) $(TEST_CFLAGS) -rdynamic $< -o $@ -lpthread -ldl $(if $(findstring zlib,$@),-lz)
+
+$(LEAK_DSO): tests/preload/leak_dso.c
+	@mkdir -p $(@D)
+	$(CC) $(TEST_CFLAGS) -shared $< -o $@
+
 $(PROBE): tests/preload/probe.c include/allocmap.h
 	@mkdir -p $(@D)
 	$(CC) $(TEST_CFLAGS) -shared $< -o $@ -lpthread -ldl
@@ -115,7 +126,7 @@ $(FIXTURE): tests/cli/live_fixture.c cli/live.c cli/live.h
 	@mkdir -p $(@D)
 	$(CC) $(BASE_CFLAGS) -O0 -Wno-missing-prototypes tests/cli/live_fixture.c cli/live.c -o $@ $(CLI_LIBS)
 
-tests: $(UNIT_BINS) $(SAN_BINS) $(HELPER_BINS) $(PROBE) $(SO) $(CLI) $(FIXTURE)
+tests: $(UNIT_BINS) $(SAN_BINS) $(HELPER_BINS) $(PROBE) $(LEAK_DSO) $(SO) $(CLI) $(FIXTURE)
 
 # Stops at once, before building, if a package the tests need is missing:
 # one line (make's own error), naming the apt-get command. With `make deps

@@ -39,5 +39,6 @@ script overhead.sh startup     # mapping index: start-up of python3 -c pass, /bi
 script overhead.sh workloads   # heap index: whole-program time and peak RSS
 script overhead.sh foreign     # heap index for jemalloc, tcmalloc (no goal)
 step query_bench -l "$LIB"     # heap index: allocmap_query latency
+script leaks.sh                # leak check: the scan of 1M chunks, against memcheck
 
 exit $status

@@ -206,6 +206,104 @@ ALLOCMAP_API int allocmap_heap_stats(struct allocmap_heap_stats *out);
  * indexed (see allocmap_heap_stats). Static storage. Since 0.3. */
 ALLOCMAP_API const char *allocmap_heap_malloc(void);
 
+/* ---- Leak check ----
+ *
+ * A conservative reachability scan over the heap index's live chunks,
+ * classifying them as Valgrind's memcheck does (--leak-check=full):
+ *
+ * Roots: every readable and writable mapping of the program's that is
+ * not a malloc arena — loaded objects' data and bss (and their RELRO),
+ * anonymous mappings (which hold the main thread's TLS block, made by
+ * the loader), each thread's stack from its stack pointer up (a glibc
+ * thread's static TLS and descriptor lie at its stack's top, so they are
+ * scanned with it; dynamic TLS and the DTV are chunks, reached through
+ * them), and the general-purpose registers of every thread. Not roots:
+ * the arenas outside live chunks, allocmap's own memory, file mappings
+ * that are not loaded objects (a read past a file's end would fault),
+ * stacks below their stack pointer. Pointer-sized aligned words only.
+ *
+ * A chunk reached from a root or a reachable chunk by a pointer to its
+ * start is still reachable; reached only by pointers inside it (or only
+ * from possibly-lost chunks), possibly lost; not reached, it is lost:
+ * definitely lost if no lost chunk points to it either (it heads a
+ * "clique"), else indirectly lost. A chunk's extent and bytes are the
+ * size asked for.
+ *
+ * Other threads are stopped while the scan runs: each gets a real-time
+ * signal (SIGRTMAX, or the highest one below it the program has no
+ * handler for) whose handler saves its registers and parks it on a
+ * futex. A thread inside allocmap itself (its index, its tiers, a
+ * mapping call) or with the signal blocked is not parked: it is asked
+ * again for up to about 100 ms, then left running, and its stack is
+ * scanned whole (threads_unstopped counts them). Only the signal's
+ * handler is changed, and only during the scan, unless a thread never
+ * answered: then a handler that ignores the signal stays in place
+ * rather than the default action (which would kill the process).
+ */
+enum allocmap_leak_class {
+	ALLOCMAP_LEAK_DEFINITE,  /* definitely lost */
+	ALLOCMAP_LEAK_INDIRECT,  /* indirectly lost: pointed to only from lost chunks */
+	ALLOCMAP_LEAK_POSSIBLE,  /* possibly lost: reached only through interior pointers */
+	ALLOCMAP_LEAK_REACHABLE, /* still reachable */
+	ALLOCMAP_LEAK_CLASSES
+};
+
+/* The chunks of one class allocated at one site. */
+struct allocmap_leak_group {
+	enum allocmap_leak_class cls;
+	const void *site;      /* return address of the allocating call, or NULL */
+	size_t bytes;          /* bytes asked for, summed */
+	size_t count;          /* chunks */
+	int suppressed;        /* 1: matched a suppression (ALLOCMAP_SUPPRESSIONS
+				  or the default set); counted apart in the totals */
+	const char *object;    /* path of the loaded object holding site, or NULL;
+				  valid until it is unloaded */
+	size_t offset;         /* site's address in that object's own addresses
+				  (what addr2line -e object takes) */
+	const char *symbol;    /* a dynamic function symbol holding site, or NULL
+				  (a program's own functions have none unless it
+				  was linked with -rdynamic); same lifetime */
+	size_t symbol_offset;  /* site - the symbol's address */
+};
+
+struct allocmap_leak_totals {
+	size_t bytes[ALLOCMAP_LEAK_CLASSES];   /* not suppressed, by class */
+	size_t count[ALLOCMAP_LEAK_CLASSES];
+	size_t suppressed_bytes[ALLOCMAP_LEAK_CLASSES];
+	size_t suppressed_count[ALLOCMAP_LEAK_CLASSES];
+	size_t chunks;          /* live chunks examined */
+	size_t root_bytes;      /* bytes of roots scanned */
+	unsigned threads;       /* threads of the process, the caller's included */
+	unsigned threads_unstopped; /* of which left running (see above) */
+	uint64_t stopped_ns;    /* time the other threads stood stopped */
+	uint64_t scan_ns;       /* time of the whole call before the first callback */
+};
+
+/* The scan. flags: ALLOCMAP_LEAK_SHOW_REACHABLE also reports still-reachable
+ * groups; ALLOCMAP_LEAK_SHOW_SUPPRESSED also reports suppressed groups;
+ * ALLOCMAP_LEAK_NO_STOP leaves other threads running (their stacks are
+ * then scanned whole, while they change: a chunk may be misclassified).
+ *
+ * fn is called once per reported group, in order of class (definitely
+ * lost first), then of bytes (most first), with the totals, which are
+ * complete from the first call and count every class whatever the
+ * flags; then once more with group NULL (so it is called at least once).
+ * All other threads run again before the first call: fn may allocate,
+ * query, or do anything but scan again. A non-zero return stops the
+ * calls and is returned.
+ *
+ * Returns 0, fn's non-zero return, or -1: fn NULL, the library is off
+ * or the heap is not indexed (allocmap_heap_malloc() is NULL), another
+ * scan is in progress (one at a time in a process), or no memory for
+ * the scan in allocmap's tiers. Never calls the program's malloc. Not
+ * async-signal-safe. */
+#define ALLOCMAP_LEAK_SHOW_REACHABLE 1u
+#define ALLOCMAP_LEAK_SHOW_SUPPRESSED 2u
+#define ALLOCMAP_LEAK_NO_STOP 4u
+typedef int (*allocmap_leak_fn)(const struct allocmap_leak_group *group,
+				const struct allocmap_leak_totals *totals, void *arg);
+ALLOCMAP_API int allocmap_leak_scan(unsigned flags, allocmap_leak_fn fn, void *arg);
+
 #ifdef __cplusplus
 }
 #endif

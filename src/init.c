@@ -12,6 +12,8 @@
  *   ALLOCMAP_MAX_SEQUENCES=N     the no-mmap tier's sizing bound (default 65536)
  *   ALLOCMAP_CHECK_AT_EXIT=1     run allocmap_check at exit and report
  *   ALLOCMAP_REPORT=FILE         at exit, write a summary to FILE ("-": stderr; "%p": the pid)
+ *   ALLOCMAP_LEAKS=1|error       at exit, a leak scan (src/leak/atexit.c)
+ *   ALLOCMAP_SUPPRESSIONS=FILE   leak suppressions (src/leak/suppress.c)
  */
 #include "../include/allocmap.h"
 #include "heap/heap.h"
@@ -20,6 +22,7 @@
 #include "init.h"
 #include "index/mapindex.h"
 #include "index/selfmap.h"
+#include "leak/leak.h"
 #include "sys/log.h"
 #include "options.h"
 #include "palloc/palloc.h"
@@ -56,7 +59,10 @@ __attribute__((constructor(101))) static void am_init(void) { am_init_once(); }
 
 __attribute__((destructor)) static void am_fini(void)
 {
-	if (!started || am_report_at_exit() || !am_env_bool("ALLOCMAP_CHECK_AT_EXIT", 0))
+	if (!started)
+		return;
+	am_leak_at_exit();
+	if (am_report_at_exit() || !am_env_bool("ALLOCMAP_CHECK_AT_EXIT", 0))
 		return;
 	am_log("%d discrepancies", allocmap_check(2));
 }

@@ -50,6 +50,13 @@ int am_hook_loader_install(void);
  * namespace's r_debug is RT_CONSISTENT. */
 void am_hook_dl_debug_state(void);
 
+/* ---- exitcode.c ---- */
+
+/* From now on, the process ends with `status` where it would end with 0
+ * (libc's _exit patched; see exitcode.c). 0 or a negative errno. For the
+ * library's destructor; other threads may still run. */
+int am_hook_exit_status(int status);
+
 /* ---- ldso.c: ld.so's private mmap/munmap/mprotect ---- */
 
 /* What am_hook_ldso_find learnt about the running ld.so. */

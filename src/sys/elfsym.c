@@ -279,3 +279,30 @@ int am_elf_own_text(uintptr_t *lo, uintptr_t *hi)
 	*hi = end ? bias + end : 0;
 	return getauxval(AT_PHDR) != (unsigned long)ph;
 }
+
+/* The defined function symbol of d whose extent holds addr, or NULL. */
+static const char *dso_symbol_near(const struct dso *d, uintptr_t addr, size_t *off)
+{
+	uint32_t n = dso_nsyms(d);
+	for (uint32_t i = 1; i < n; i++) {
+		const ElfW(Sym) *s = &d->sym[i];
+		uintptr_t lo = d->base + s->st_value;
+		if (ELF64_ST_TYPE(s->st_info) == STT_FUNC && s->st_shndx != SHN_UNDEF && addr >= lo &&
+		    addr - lo < s->st_size) {
+			*off = addr - lo;
+			return d->str + s->st_name;
+		}
+	}
+	return NULL;
+}
+
+const char *am_elf_symbol_near(const void *addr, size_t *off)
+{
+	for (const struct link_map *l = _r_debug.r_map; l; l = l->l_next) {
+		struct dso d;
+		const char *name = dso_open(l, &d) < 0 ? NULL : dso_symbol_near(&d, (uintptr_t)addr, off);
+		if (name)
+			return name;
+	}
+	return NULL;
+}

@@ -48,4 +48,12 @@ const char *am_elf_symbol_at(const void *addr, size_t *size);
  * library's alone. Allocates nothing. */
 int am_elf_own_text(uintptr_t *lo, uintptr_t *hi);
 
+/* The name of a defined function symbol, in any loaded object's dynamic
+ * symbol table, whose extent [start, start + st_size) holds addr, and
+ * addr's offset from its start in *off; NULL if none (a static function,
+ * or a program's own built without -rdynamic). A linear search: for
+ * reports, not hot paths. The link map is read without the loader's
+ * lock: a concurrent dlclose of the object is the caller's hazard. */
+const char *am_elf_symbol_near(const void *addr, size_t *off);
+
 #endif

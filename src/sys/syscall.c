@@ -116,6 +116,24 @@ long am_sys_futex(int *uaddr, int op, int val, const void *timeout)
 
 long am_sys_sched_yield(void) { return sc6(SYS_sched_yield, 0, 0, 0, 0, 0, 0); }
 
+long am_sys_tgkill(long pid, long tid, int sig) { return sc6(SYS_tgkill, pid, tid, sig, 0, 0, 0); }
+
+long am_sys_getdents64(int fd, void *buf, size_t n) { return sc6(SYS_getdents64, fd, (long)buf, (long)n, 0, 0, 0); }
+
+uint64_t am_sys_now_ns(void)
+{
+	long ts[2];
+	if (sc6(SYS_clock_gettime, 1 /* CLOCK_MONOTONIC */, (long)ts, 0, 0, 0, 0) != 0)
+		return 0;
+	return (uint64_t)ts[0] * 1000000000u + (uint64_t)ts[1];
+}
+
+void am_sys_exit_group(int status)
+{
+	for (;;)
+		sc6(SYS_exit_group, status, 0, 0, 0, 0, 0);
+}
+
 long am_sys_forward(long nr, long a, long b, long c, long d, long e, long f)
 {
 	return sc6(nr, a, b, c, d, e, f);
