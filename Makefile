@@ -100,7 +100,7 @@ $(BUILD)/bench/%: bench/%.c $(AR_LIB)
 
 $(BUILD)/bin/allocmap: $(CLI_SRCS) $(wildcard cli/*.h) include/allocmap.h
 	@mkdir -p $(@D)
-	$(CC) $(BASE_CFLAGS) -O2 $(CLI_SRCS) -o $@ $(CLI_LIBS)
+	$(CC) $(BASE_CFLAGS) -O2 $(CLI_SRCS) -o $@ $(CLI_LIBS) -lm
 
 $(FIXTURE): tests/cli/live_fixture.c cli/live.c cli/live.h
 	@mkdir -p $(@D)
