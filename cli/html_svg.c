@@ -34,22 +34,37 @@ static double weight(uint64_t n)
 struct region {
 	const char *label, *kind, *allocator, *path;
 	uint64_t start, end, size, resident;
-	int have_range, own;
+	int have_range, own, gap;
 };
+
+#define GAP_W 14.0 /* a gap between loaded objects, whatever its size */
 
 /* One strip of regions at height y, widths log-scaled over W. */
 static void strip(const struct region *r, size_t n, double y, const char *pattern, FILE *out)
 {
 	double total = 0, x = 0;
+	size_t gaps = 0;
 	for (size_t i = 0; i < n; i++)
-		total += weight(r[i].size);
+		if (r[i].gap)
+			gaps++;
+		else
+			total += weight(r[i].size);
 	for (size_t i = 0; i < n; i++) {
-		double w = weight(r[i].size) / total * W;
+		double w = r[i].gap ? GAP_W : weight(r[i].size) / total * (W - GAP_W * (double)gaps);
 		const char *c = kind_colour(r[i].kind);
+		if (r[i].gap) {
+			fprintf(out, "<g class=\"gap\"><title>0x%llx-0x%llx\n%s not in a loaded object</title>"
+				"<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"40\" fill=\"#eee\"/>"
+				"<text x=\"%.1f\" y=\"%.1f\" class=\"ax\" text-anchor=\"middle\">&#8230;</text></g>\n",
+				(unsigned long long)r[i].start, (unsigned long long)r[i].end, fmt_bytes(r[i].size), x, y, w,
+				x + w / 2, y + 24);
+			x += w;
+			continue;
+		}
 		fprintf(out, "<g class=\"region\"><title>");
 		if (r[i].have_range)
 			fprintf(out, "0x%llx-0x%llx\n", (unsigned long long)r[i].start, (unsigned long long)r[i].end);
-		fprintf(out, "%s", fmt_bytes(r[i].size));
+		fprintf(out, "%s", r[i].have_range && !r[i].size ? "extent not recorded" : fmt_bytes(r[i].size));
 		if (r[i].kind) {
 			fputs("\nkind: ", out);
 			html_esc(out, r[i].kind);
@@ -82,7 +97,7 @@ static void strip(const struct region *r, size_t n, double y, const char *patter
 			fprintf(out, "<text x=\"%.1f\" y=\"%.1f\" class=\"rl\">", x + 4, y + 16);
 			html_esc(out, r[i].label);
 			fprintf(out, "</text><text x=\"%.1f\" y=\"%.1f\" class=\"rl\">%s</text>", x + 4, y + 32,
-				fmt_bytes(r[i].size));
+				r[i].have_range && !r[i].size ? "size ?" : fmt_bytes(r[i].size));
 		}
 		fputs("</g>\n", out);
 		x += w;
@@ -106,7 +121,7 @@ void html_space_svg(const json_t *p, FILE *out)
 	const json_t *mods = json_object_get(p, "modules"), *space = json_object_get(p, "space");
 	const json_t *own = json_object_get(p, "allocmap");
 	size_t nm = json_array_size(mods), ns = json_array_size(space), i;
-	struct region *m = calloc(nm + 1, sizeof *m), *s = calloc(ns + 2, sizeof *s);
+	struct region *m = calloc(2 * nm + 1, sizeof *m), *s = calloc(ns + 2, sizeof *s);
 	char pattern[64];
 	json_t *e;
 	if (!m || !s)
@@ -119,6 +134,14 @@ void html_space_svg(const json_t *p, FILE *out)
 		m[i].size = m[i].end > m[i].start ? m[i].end - m[i].start : 0;
 	}
 	qsort(m, nm, sizeof *m, by_start);
+	for (size_t k = nm; k-- > 1;) { /* the gaps, in place from the end */
+		uint64_t lo = m[k - 1].end > m[k - 1].start ? m[k - 1].end : m[k - 1].start;
+		if (m[k].start > lo) {
+			memmove(&m[k + 1], &m[k], (nm - k) * sizeof *m);
+			m[k] = (struct region){ .gap = 1, .start = lo, .end = m[k + 1].start, .size = m[k + 1].start - lo };
+			nm++;
+		}
+	}
 	size_t n = 0;
 	json_array_foreach(space, i, e) {
 		s[n] = (struct region){ .label = jstr(e, "kind", "?"), .kind = jstr(e, "kind", NULL),
@@ -142,7 +165,7 @@ void html_space_svg(const json_t *p, FILE *out)
 	if (nm) {
 		fprintf(out, "<text x=\"0\" y=\"%.0f\" class=\"cap\">loaded objects in address order "
 			"(0x%llx - 0x%llx)</text>\n", y + 16, (unsigned long long)m[0].start,
-			(unsigned long long)m[nm - 1].end);
+			(unsigned long long)(m[nm - 1].end > m[nm - 1].start ? m[nm - 1].end : m[nm - 1].start));
 		strip(m, nm, y + 22, pattern, out);
 		y += 70;
 	}

@@ -36,7 +36,7 @@ static const char style[] =
 	"th{text-align:left;background:#f3f3f3}td.n,th.n{text-align:right;font-variant-numeric:tabular-nums}"
 	"table.sortable th{cursor:pointer}table.sortable th:after{content:' \\2195';color:#aaa}"
 	".note{color:#8a4b00}.dim{color:#777}"
-	"svg text{font:12px system-ui,sans-serif}svg .rl{fill:#fff;font-size:11px}svg .cap{fill:#444}"
+	"svg text{font:12px system-ui,sans-serif}svg .rl{fill:#fff;font-size:11px;paint-order:stroke;stroke:rgba(0,0,0,.55);stroke-width:2.5px}svg .cap{fill:#444}"
 	"svg .ax{fill:#555;font-size:11px}svg .grid{stroke:#eee}svg .axis{stroke:#888}"
 	"svg polyline{fill:none;stroke-width:2}svg .heap{stroke:#4e79a7;stroke-width:2}"
 	"svg .rss{stroke:#f28e2b;stroke-width:2}svg .peak circle{fill:#e15759}svg .peak text{fill:#e15759}"
@@ -157,7 +157,8 @@ static void space(const json_t *p, FILE *out)
 	json_t *row;
 	fputs("<h3>Address space</h3>\n", out);
 	html_space_svg(p, out);
-	fputs("<table><thead><tr><th>kind</th><th>allocator</th><th class=\"n\">virtual</th>"
+	if (json_array_size(json_object_get(p, "space")))
+		fputs("<table><thead><tr><th>kind</th><th>allocator</th><th class=\"n\">virtual</th>"
 	      "<th class=\"n\">resident</th><th class=\"n\">count</th></tr></thead><tbody>\n", out);
 	json_array_foreach(json_object_get(p, "space"), i, row) {
 		fputs("<tr><td>", out);
@@ -170,8 +171,10 @@ static void space(const json_t *p, FILE *out)
 		num(jnum(row, "count"), out);
 		fputs("</tr>\n", out);
 	}
+	if (json_array_size(json_object_get(p, "space")))
+		fputs("</tbody></table>\n", out);
 	const json_t *own = json_object_get(p, "allocmap");
-	fprintf(out, "</tbody></table>\n<p>allocmap itself: %s reserved, %s resident</p>\n",
+	fprintf(out, "<p>allocmap itself: %s reserved, %s resident</p>\n",
 		fmt_bytes(jnum(own, "reserved_bytes")), fmt_bytes(jnum(own, "resident_bytes")));
 	const json_t *mods = json_object_get(p, "modules");
 	if (!json_array_size(mods))
@@ -396,6 +399,8 @@ static void header(const json_t *run, FILE *out)
 	}
 	if (root && jnum(root, "duration_ns"))
 		fprintf(out, "<tr><th>duration</th><td>%s</td></tr>\n", fmt_ns(jnum(root, "duration_ns")));
+	else
+		fputs("<tr><th>duration</th><td class=\"dim\">not recorded</td></tr>\n", out);
 	fprintf(out, "<tr><th>processes</th><td>%zu</td></tr>\n</tbody></table>\n",
 		json_array_size(json_object_get(run, "processes")));
 	json_array_foreach(json_object_get(run, "notes"), i, a) {
