@@ -120,7 +120,7 @@ $(BUILD)/bench/%: bench/%.c $(AR_LIB)
 
 $(BUILD)/bin/allocmap: $(CLI_SRCS) $(wildcard cli/*.h) include/allocmap.h
 	@mkdir -p $(@D)
-	$(CC) $(BASE_CFLAGS) -O2 $(CLI_SRCS) -o $@ $(CLI_LIBS)
+	$(CC) $(BASE_CFLAGS) -O2 $(CLI_SRCS) -o $@ $(CLI_LIBS) -lm
 
 $(FIXTURE): tests/cli/live_fixture.c cli/live.c cli/live.h
 	@mkdir -p $(@D)
@@ -147,11 +147,12 @@ bench: $(BENCH_BINS) $(SO)
 
 install: all
 	install -d $(DESTDIR)$(PREFIX)/lib/pkgconfig $(DESTDIR)$(PREFIX)/include $(DESTDIR)$(PREFIX)/bin \
-		$(DESTDIR)$(PREFIX)/share/man/man1
+		$(DESTDIR)$(PREFIX)/share/man/man1 $(DESTDIR)$(PREFIX)/share/allocmap/gdb
 	install -m 755 $(SO) $(DESTDIR)$(PREFIX)/lib/
 	install -m 644 include/allocmap.h $(DESTDIR)$(PREFIX)/include/
 	$(if $(CLI),install -m 755 $(CLI) $(DESTDIR)$(PREFIX)/bin/)
 	install -m 644 doc/allocmap.1 $(DESTDIR)$(PREFIX)/share/man/man1/
+	install -m 644 tools/gdb/allocmap.py $(DESTDIR)$(PREFIX)/share/allocmap/gdb/
 	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@VERSION@|$(VERSION)|' allocmap.pc.in \
 		> $(DESTDIR)$(PREFIX)/lib/pkgconfig/allocmap.pc
 

@@ -37,7 +37,7 @@ static int write_file(json_t *run, const char *path, const char *format, const s
 		rc = -1;
 	if (f != stdout && f != stderr && fclose(f) != 0)
 		rc = -1;
-	if (rc != 0 && strcmp(format, "html") != 0)
+	if (rc != 0)
 		cli_error("cannot write %s: %s", path ? path : "the report", strerror(errno));
 	if (rc != 0 && f != stdout && f != stderr)
 		unlink(path); /* no half-written report left behind */

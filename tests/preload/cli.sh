@@ -108,7 +108,8 @@ check "status: killed by SIGTERM -> 143" [ "$(status sh -c 'kill -TERM $$')" -eq
 check "status: killed by SIGKILL -> 137" [ "$(status sh -c 'kill -KILL $$')" -eq 137 ]
 "$AM" run -- sh -c 'kill -KILL $$' 2>kill.err
 check "SIGKILL: the report says so" grep -q '^ended: SIGKILL; killed by SIGKILL' kill.err
-check "status kept when the report cannot be rendered" [ "$("$AM" run --format html -- sh -c 'exit 7' 2>/dev/null; echo $?)" -eq 7 ]
+mkdir gone
+check "status kept when the report cannot be written" [ "$("$AM" run -o gone/r.txt -- sh -c 'rm -r gone; exit 7' 2>/dev/null; echo $?)" -eq 7 ]
 
 signalled() { # signal: allocmap run -- sleep, signalled; prints its status
 	# perl restores the default action of SIGINT, which a non-interactive
@@ -173,8 +174,8 @@ check "report: missing operand" err 125 "report: what to report on is missing" "
 check "report: no such file" err 125 "no-such.json" "$AM" report no-such.json
 echo '{"schema_version": 99, "processes": []}' >v99.json
 check "report: another schema version" err 125 "schema_version 99, this allocmap reads 1" "$AM" report v99.json
-check "report: html not available yet" err 125 "html output is not available yet" "$AM" report -o x.html r.json
-check "report: no half-written file" [ ! -e x.html ]
+"$AM" report -o x.html r.json
+check "report: html by the .html suffix, a whole page" sh -c 'head -1 x.html | grep -qx "<!DOCTYPE html>" && tail -1 x.html | grep -qx "</html>"'
 check "snapshot: no such directory" err 125 "snapshot: /no/such: No such file or directory" "$AM" snapshot /no/such
 check "snapshot: a process not under allocmap" err 125 "was not started by allocmap run" "$AM" snapshot $$
 

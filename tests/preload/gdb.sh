@@ -1,0 +1,60 @@
+#!/usr/bin/env bash
+# tools/gdb/allocmap.py in gdb -batch on tests/preload/prog_gdb.c (linked
+# with -lallocmap): allocmap whatis on a chunk (base, size, requested,
+# site symbolised to function and file:line), inside it, on a mapping, on
+# a loaded object, on nothing; the program's own state untouched by the
+# call; the same in a process gdb attaches to; allocmap sites refusing a
+# process without a live file. Skipped (one ok line) without gdb.
+. "$(dirname "$0")/lib.sh"
+SRC=$(cd "$(dirname "$0")/../.." && pwd)
+PROG=$(cd "$BUILD/tests" && pwd)/prog_gdb
+PY=$SRC/tools/gdb/allocmap.py
+work=$(cd "$(mktemp -d)" && pwd -P)
+pid=
+trap '[ -n "$pid" ] && kill "$pid" 2>/dev/null; rm -rf "$work"' EXIT
+cd "$work" || exit 1
+
+check() { # name condition...
+	local name=$1; shift
+	if "$@"; then ok "$name"; else fail "$name"; fi
+}
+if ! command -v gdb >/dev/null; then
+	ok "gdb: not installed, skipped"
+	exit 0
+fi
+line=$(grep -n 'GDB_SITE' "$SRC/tests/preload/prog_gdb.c" | tail -1 | cut -d: -f1)
+G() { timeout 60 gdb -nx -batch -x "$PY" "$@" 2>&1; }
+
+G -ex 'break stop_here' -ex run -ex 'allocmap whatis p' -ex 'allocmap whatis p + 10' -ex 'allocmap whatis m' \
+	-ex 'allocmap whatis &p' -ex 'allocmap whatis 0' -ex 'up' -ex 'print info.size' -ex 'print $sp' \
+	-ex 'allocmap whatis info' -ex 'print $sp' -ex 'allocmap sites' -ex continue "$PROG" >run.out
+chunk() { # file: the chunk of 100 bytes, symbolised
+	awk '/^0x[0-9a-f]*: heap chunk, offset 0 in/{f=1} f' "$1" | head -9 >chunk.txt
+	grep -q '^  size       112$' chunk.txt && grep -q '^  requested  100$' chunk.txt &&
+		grep -q "^  site       0x[0-9a-f]* make + [0-9]* in section .text of .*/prog_gdb at .*prog_gdb.c:$line$" chunk.txt &&
+		grep -q '^  kind       heap chunk$' chunk.txt && grep -q '^  allocator  malloc$' chunk.txt &&
+		grep -q '^  map        \[0x[0-9a-f]*, 0x[0-9a-f]*) rw-, [0-9]* bytes$' chunk.txt
+}
+check "whatis: a chunk, its site at file:line" chunk run.out
+check "whatis: inside a chunk" grep -q '^0x[0-9a-f]*: heap chunk, offset 10 in ' run.out
+check "whatis: a mapping" sh -c "grep -q '^0x[0-9a-f]*: anonymous mapping, offset 0 in ' run.out &&
+	grep -q '^  size       1048576$' run.out && grep -q '^  allocator  mmap$' run.out"
+check "whatis: a loaded object, its path" sh -c "grep -q '^0x[0-9a-f]*: loaded object, offset ' run.out &&
+	grep -q '^  path       $PROG$' run.out"
+check "whatis: nothing" grep -q '^0x0: not in anything allocmap knows$' run.out
+check "whatis: a struct is where it is (its address)" grep -q '^0x7ff[0-9a-f]*: stack, offset ' run.out
+check "whatis: the frame's state untouched" sh -c "grep -q '^\$1 = 112$' run.out &&
+	[ \"\$(grep '^\$[23] = ' run.out | sed 's/^\$[0-9]* = //' | uniq | wc -l)\" -eq 1 ]"
+check "whatis: the program carries on" grep -q '^112$' run.out
+check "sites: said why not without a live file" grep -q 'not started by `allocmap run`' run.out
+
+# Attached to a running process.
+"$PROG" wait >pid.txt &
+pid=$!
+for _ in $(seq 50); do [ -s pid.txt ] && break; sleep 0.1; done
+G -p "$pid" -ex 'allocmap whatis p' -ex 'set var go = 1' -ex detach >attach.out
+wait "$pid"
+rc=$? pid=
+check "attached: a chunk, its site at file:line" chunk attach.out
+check "attached: the process carries on" [ "$rc" -eq 0 ]
+finish
