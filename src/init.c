@@ -12,6 +12,7 @@
  *   ALLOCMAP_MAX_SEQUENCES=N     the no-mmap tier's sizing bound (default 65536)
  *   ALLOCMAP_CHECK_AT_EXIT=1     run allocmap_check at exit and report
  *   ALLOCMAP_REPORT=FILE         at exit, write a summary to FILE ("-": stderr; "%p": the pid)
+ *   ALLOCMAP_RUN_DIR=DIR         keep this process's figures in DIR/proc-<pid>.live (report/live.h)
  */
 #include "../include/allocmap.h"
 #include "heap/heap.h"
@@ -22,9 +23,19 @@
 #include "sys/log.h"
 #include "options.h"
 #include "palloc/palloc.h"
+#include "report/live.h"
 #include "report/report.h"
 
 static int started;
+
+/* How the process ends, from the interposed exit calls (hook.h). */
+static void on_end(unsigned reason, int status)
+{
+	if (reason == ALLOCMAP_END_EXIT)
+		am_live_exit_status(status);
+	else
+		am_live_end(reason, status, 1, 0);
+}
 
 static size_t nommap_reserve(void)
 {
@@ -50,12 +61,17 @@ void am_init_once(void)
 	if (am_hook_install() != 0)
 		am_log("interception is incomplete; the index will miss mapping changes");
 	am_fork_install();
+	if (am_live_start() == 0) {
+		am_ev_on_loader(am_live_modules);
+		am_hook_on_end(on_end);
+	}
 }
 
 __attribute__((constructor(101))) static void am_init(void) { am_init_once(); }
 
 __attribute__((destructor)) static void am_fini(void)
 {
+	am_live_end(ALLOCMAP_END_EXIT, 0, 0, 0);
 	if (!started || am_report_at_exit() || !am_env_bool("ALLOCMAP_CHECK_AT_EXIT", 0))
 		return;
 	int n = allocmap_check(2);
