@@ -112,6 +112,21 @@ size_t am_live_foreign_request(const void *p, size_t extent, const void **site)
 	return extent - AM_TRAILER - (slack >= 0 ? (size_t)slack : 0);
 }
 
+static void add_row(struct allocmap_live_site *row, size_t n, uint64_t sign)
+{
+	bump(&row->calls, sign);
+	bump(&row->total_bytes, n * sign);
+	bump(&row->live_bytes, n * sign);
+	bump(&row->live_count, sign);
+}
+
+void am_live_move(size_t n, const void *from, const void *to)
+{
+	struct allocmap_live *L = am_live;
+	add_row(am_site_row(L, from, 0), n, -(uint64_t)1);
+	add_row(am_site_row(L, to, 1), n, 1);
+}
+
 void am_live_final_peak(void)
 {
 	struct allocmap_live *L = am_live;

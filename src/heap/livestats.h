@@ -54,6 +54,8 @@ size_t am_live_foreign_request(const void *p, size_t extent, const void **site);
 /* Counts the free of chunk p of request n from site; `temp_ok`: 0 for
  * realloc's free of the old chunk (never temporary). */
 void am_live_free(const void *p, size_t n, const void *site, int temp_ok);
+/* Chunk p of request n moves from site `from` to `to` (heap.h: am_heap_resite). */
+void am_live_move(size_t n, const void *from, const void *to);
 /* Copies every site's live bytes as its bytes at the peak if live bytes
  * exceed the last copy (at the end). */
 void am_live_final_peak(void);

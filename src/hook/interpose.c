@@ -161,6 +161,14 @@ static inline void *alloc(size_t n, const void *site)
 
 API void *malloc(size_t n) { return alloc(n, SITE); }
 
+void *am_malloc_at(size_t n, const void *site) { return alloc(n, site); }
+
+void am_resite(void *p, const void *site)
+{
+	if (p && mode() == AM_HEAP_GLIBC)
+		am_heap_resite(p, site);
+}
+
 __attribute__((noinline)) static void free_slow(void *p)
 {
 	if (!p || !ready())
@@ -283,6 +291,8 @@ static void *aligned(size_t align, size_t ask, size_t n, int c11, const void *si
 }
 
 API void *memalign(size_t align, size_t n) { return aligned(align, n, n, 0, SITE); }
+
+void *am_memalign_at(size_t align, size_t n, const void *site) { return aligned(align, n, n, 0, site); }
 
 /* glibc's internal name, which a malloc wrapping glibc's calls to reach it
  * (malloc_debug's memalign): unless the real malloc is glibc's, or defines
