@@ -7,7 +7,12 @@ src/ (and cli/), and each cross-file call or data reference, read from the
 compiled objects' symbol tables (`nm`: a symbol one object leaves undefined
 and another defines). Files map to layers, lowest first:
 
-    sys -> palloc -> index -> heap -> hook -> api (src/*.c) -> report -> cli
+    include -> sys -> palloc -> index -> heap -> hook -> api (src/*.c) -> report
+            -> init (src/init.c, init.h, fork.c) -> cli
+
+include/ holds contracts (the public API's types, the live file's
+layout): plain declarations every layer may use. init starts and stops
+everything, so it sits above what it starts.
 
 A dependency may run down or sideways, never up, except the ones listed
 in ALLOWED_UP (each with why; the README's "Where things live" names
@@ -18,7 +23,8 @@ usage: depgraph.py [--dot] [OBJDIR]   (OBJDIR default build/obj)
 """
 import os, re, subprocess, sys
 
-LAYERS = ["sys", "palloc", "index", "heap", "hook", "api", "report", "cli"]
+LAYERS = ["include", "sys", "palloc", "index", "heap", "hook", "api", "report", "init", "cli"]
+INIT = {"src/init.c", "src/init.h", "src/fork.c"}
 
 # (from file, to file): why it must run up.
 ALLOWED_UP = {
@@ -36,7 +42,9 @@ def layer(path):
     if parts[0] == "cli":
         return "cli"
     if parts[0] == "include":
-        return "api"
+        return "include"
+    if path in INIT:
+        return "init"
     if len(parts) == 2:
         return "api"
     return parts[1]

@@ -1,6 +1,7 @@
 /* libc's allocating wrappers, interposed so that the chunk they return
  * has their caller as its site (not a line inside libc): strdup, strndup
- * and their own copies (the copy is ours: same result, errno ENOMEM from
+ * and their internal names (__strdup, __getdelim: what glibc's headers
+ * turn some calls into); their own copies (the copy is ours: same result, errno ENOMEM from
  * malloc on failure); realpath with a NULL buffer, getline, getdelim,
  * asprintf, vasprintf forward to libc's (semantics, errno and all) and
  * give the chunk libc made through our malloc to the caller
@@ -19,6 +20,7 @@
 
 API char *__strdup(const char *s);
 API char *__strndup(const char *s, size_t n);
+API ssize_t __getdelim(char **line, size_t *n, int d, FILE *f); /* what <stdio.h> makes of getline when optimising */
 
 static void *libc_fn(const char *name) { return am_elf_lookup("libc.so", name, NULL); }
 
@@ -61,6 +63,7 @@ static ssize_t delim(char **line, size_t *n, int d, FILE *f, const void *site)
 }
 
 API ssize_t getdelim(char **line, size_t *n, int d, FILE *f) { return delim(line, n, d, f, CALLER); }
+API ssize_t __getdelim(char **line, size_t *n, int d, FILE *f) { return delim(line, n, d, f, CALLER); }
 API ssize_t getline(char **line, size_t *n, FILE *f) { return delim(line, n, '\n', f, CALLER); }
 
 static int vformat(char **out, const char *fmt, va_list ap, const void *site)
