@@ -12,6 +12,11 @@
  *   x86-64 alignment; offsets never change within one version. A reader
  *   checks magic, version and size before anything else.
  *
+ *   A pid whose earlier program already made its file (it exec'd a
+ *   program that loads the library again) names the next one
+ *   proc-<pid>.<k>.live, k = 1, 2, ... in exec order. A forked child makes
+ *   its own, begun as a copy of its parent's (process.forked).
+ *
  *   Consistency. Two kinds of fields:
  *   - counters (struct allocmap_live_heap, the site rows): each one an
  *     aligned 8-byte word updated with atomic operations by any thread;
@@ -50,8 +55,11 @@ enum allocmap_live_end {
 	ALLOCMAP_END_RUNNING = 0, /* not yet: or killed with no word (SIGKILL, a signal the program handles) */
 	ALLOCMAP_END_EXIT = 1,    /* exit() or return from main: the destructors ran */
 	ALLOCMAP_END__EXIT = 2,   /* _exit() or _Exit(): status is what it passed */
-	ALLOCMAP_END_EXEC = 3,    /* execve() succeeded: the new program has its own file if it loads us */
-	ALLOCMAP_END_SIGNAL = 4   /* a fatal signal with its default action: `signal` */
+	ALLOCMAP_END_EXEC = 3,    /* execve() called through its symbol is succeeding (execvp,
+				     posix_spawn... reach the kernel inside libc, unseen: RUNNING) */
+	ALLOCMAP_END_SIGNAL = 4   /* reserved: version 1 installs no signal handler, so a process
+				     killed by a signal stays RUNNING (the CLI has its direct
+				     child's signal from wait; others it reports as killed) */
 };
 
 struct allocmap_live_header {
