@@ -24,8 +24,11 @@ LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/obj/%.o)
 # The internal archive (unit tests, benchmarks) leaves out the interposed
 # malloc family: a test's own malloc calls must reach glibc, not start the
 # whole library.
-AR_OBJS := $(filter-out $(BUILD)/obj/src/hook/interpose.o,$(LIB_OBJS))
-SAN_OBJS := $(filter-out $(BUILD)/asan/obj/src/hook/interpose.o,$(LIB_SRCS:%.c=$(BUILD)/asan/obj/%.o))
+# (and the other interposed libc entries: exit, execve, the C++ operators,
+# strdup...)
+INTERPOSED := src/hook/interpose.o src/hook/exitcalls.o src/hook/cxxnew.o src/hook/wrappers.o
+AR_OBJS := $(filter-out $(INTERPOSED:%=$(BUILD)/obj/%),$(LIB_OBJS))
+SAN_OBJS := $(filter-out $(INTERPOSED:%=$(BUILD)/asan/obj/%),$(LIB_SRCS:%.c=$(BUILD)/asan/obj/%.o))
 UNIT_SRCS := $(sort $(wildcard tests/unit/test_*.c))
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 SAN_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/asan/tests/%)

@@ -32,6 +32,7 @@
 #include "fork.h"
 #include "sys/log.h"
 #include "palloc/palloc.h"
+#include "report/live.h"
 
 static int tier_held(const struct am_tier *t) { return t->lock.state != 0; }
 
@@ -43,7 +44,7 @@ static void prepare(void)
 	am_index_prefork();
 }
 
-static void child(void)
+static void child_index(void)
 {
 	int torn = am_index_held_at_fork() || am_heap_held_at_fork() || tier_held(&am_tier_nommap) ||
 		   tier_held(&am_tier_mmap);
@@ -65,6 +66,12 @@ static void child(void)
 	am_palloc_reset_child(&am_tier_nommap);
 	am_heap_reset_child();
 	am_index_rebuild_child();
+}
+
+static void child(void)
+{
+	child_index();
+	am_live_forked();
 }
 
 void am_fork_install(void)

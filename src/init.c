@@ -14,6 +14,7 @@
  *   ALLOCMAP_REPORT=FILE         at exit, write a summary to FILE ("-": stderr; "%p": the pid)
  *   ALLOCMAP_LEAKS=1|error       at exit, a leak scan (src/leak/atexit.c)
  *   ALLOCMAP_SUPPRESSIONS=FILE   leak suppressions (src/leak/suppress.c)
+ *   ALLOCMAP_RUN_DIR=DIR         keep this process's figures in DIR/proc-<pid>.live (report/live.h)
  */
 #include "../include/allocmap.h"
 #include "heap/heap.h"
@@ -26,9 +27,19 @@
 #include "sys/log.h"
 #include "options.h"
 #include "palloc/palloc.h"
+#include "report/live.h"
 #include "report/report.h"
 
 static int started;
+
+/* How the process ends, from the interposed exit calls (hook.h). */
+static void on_end(unsigned reason, int status)
+{
+	if (reason == ALLOCMAP_END_EXIT)
+		am_live_exit_status(status);
+	else
+		am_live_end(reason, status, 1, 0);
+}
 
 static size_t nommap_reserve(void)
 {
@@ -53,12 +64,17 @@ void am_init_once(void)
 	if (am_hook_install() != 0)
 		am_log("interception is incomplete; the index will miss mapping changes");
 	am_fork_install();
+	if (am_live_start() == 0) {
+		am_ev_on_loader(am_live_modules);
+		am_hook_on_end(on_end);
+	}
 }
 
 __attribute__((constructor(101))) static void am_init(void) { am_init_once(); }
 
 __attribute__((destructor)) static void am_fini(void)
 {
+	am_live_end(ALLOCMAP_END_EXIT, 0, 0, 0);
 	if (!started)
 		return;
 	am_leak_at_exit();

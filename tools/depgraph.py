@@ -7,8 +7,12 @@ src/ (and cli/), and each cross-file call or data reference, read from the
 compiled objects' symbol tables (`nm`: a symbol one object leaves undefined
 and another defines). Files map to layers, lowest first:
 
-    public (include/: the API's types) -> sys -> palloc -> index -> heap
-        -> hook -> api (src/*.c) -> leak -> report -> init (src/init.*) -> cli
+    include (the API's and the live file's types) -> sys -> palloc -> index
+        -> heap -> hook -> api (src/*.c) -> leak -> report -> init (src/init.*) -> cli
+
+include/ holds contracts (the public API's types, the live file's
+layout): plain declarations every layer may use. init starts and stops
+everything, so it sits above what it starts.
 
 A dependency may run down or sideways, never up, except the ones listed
 in ALLOWED_UP (each with why; the README's "Where things live" names
@@ -19,7 +23,8 @@ usage: depgraph.py [--dot] [OBJDIR]   (OBJDIR default build/obj)
 """
 import os, re, subprocess, sys
 
-LAYERS = ["public", "sys", "palloc", "index", "heap", "hook", "api", "leak", "report", "init", "cli"]
+LAYERS = ["include", "sys", "palloc", "index", "heap", "hook", "api", "leak", "report", "init", "cli"]
+INIT = {"src/init.c", "src/init.h"}
 
 # (from file, to file): why it must run up.
 ALLOWED_UP = {
@@ -37,7 +42,9 @@ def layer(path):
     if parts[0] == "cli":
         return "cli"
     if parts[0] == "include":
-        return "public"
+        return "include"
+    if path in INIT:
+        return "init"
     if len(parts) == 2:
         return "init" if parts[1].startswith("init.") else "api"
     return parts[1]

@@ -101,6 +101,10 @@ size_t am_foreign_forget(void *p);
 /* heapindex.c. Recording and forgetting chunks: fastpath.h. */
 /* The program-visible usable size of a recorded chunk. */
 size_t am_heap_usable(void *p);
+/* Recorded glibc chunk p now belongs to site (its trailer and, with a
+ * live file, its site row): for chunks libc or libstdc++ made through our
+ * malloc on behalf of a caller (strdup, operator new's failure path). */
+void am_heap_resite(void *p, const void *site);
 /* Registers with the mapping index what the heap index does when an
  * arena's sequence dies. Call once at start-up, before the index reads the
  * maps. */

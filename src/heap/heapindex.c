@@ -23,6 +23,7 @@
 #include "fastpath.h"
 #include "heap.h"
 #include "heapmeta.h"
+#include "livestats.h"
 #include "../sys/page.h"
 
 static struct am_lock heap_lock = AM_LOCK_INIT;
@@ -254,6 +255,17 @@ size_t am_heap_usable(void *p)
 {
 	size_t tpos = am_chunk_usable(am_chunk_word(p)) - AM_TRAILER;
 	return am_visible_size(tpos, *(const uint64_t *)((char *)p + tpos));
+}
+
+void am_heap_resite(void *p, const void *site)
+{
+	uint64_t *t = (uint64_t *)((char *)p + am_chunk_usable(am_chunk_word(p)) - AM_TRAILER);
+	if (am_live_on()) {
+		const void *from;
+		size_t n = am_live_glibc_request(p, &from);
+		am_live_move(n, from, site);
+	}
+	*t = am_trailer_word(site, *t >> 48);
 }
 
 static void seq_gone(void *heap)

@@ -114,4 +114,21 @@ enum am_heap_mode am_hook_resolve_malloc(void);
 /* rawsyscall.c: the replacement of libc's syscall(). */
 long am_hook_syscall(long nr, long a0, long a1, long a2, long a3, long a4, long a5);
 
+/* interpose.c, for the other allocating entry points (cxxnew.c,
+ * wrappers.c): malloc and memalign with the site given, exact in
+ * semantics (errno); resite: chunk p, which our malloc family just made
+ * on a path inside libc or libstdc++, belongs to site (glibc mode only:
+ * another malloc's chunk keeps the site it was made at). */
+void *am_malloc_at(size_t n, const void *site);
+void *am_memalign_at(size_t align, size_t n, const void *site);
+void am_resite(void *p, const void *site);
+
+/* exitcalls.c: exit, _exit, _Exit and execve are interposed to tell fn
+ * how the process is about to end (enum allocmap_live_end: EXIT with the
+ * status passed to exit, before the destructors; _EXIT; EXEC, and
+ * RUNNING again if the execve failed), then do as libc does. Set once at
+ * start-up; fn must be async-signal-safe (_exit may be called from a
+ * handler or a vfork child). */
+void am_hook_on_end(void (*fn)(unsigned reason, int status));
+
 #endif

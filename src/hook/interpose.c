@@ -19,7 +19,8 @@
  * ENOMEM.
  *
  * The hot path is malloc/free in glibc mode: one load of the mode, the
- * real call, and the inlined record/forget. Everything else — the first
+ * real call, and the inlined record/forget, and one test of am_live (the
+ * live file's figures, livestats.h: counted out of line when on). Everything else — the first
  * call (which may come before allocmap's constructor, and initialises the
  * library, which allocates nothing from the program's malloc), another
  * allocator, sizes that would overflow — takes the slow path.
@@ -33,6 +34,7 @@
 #include "../init.h"
 #include "../heap/fastpath.h"
 #include "../heap/heap.h"
+#include "../heap/livestats.h"
 #include "hook.h"
 
 #define API __attribute__((visibility("default")))
@@ -74,9 +76,34 @@ static size_t padded(size_t n)
 /* p (or NULL) just came from the real allocator for n bytes at site. */
 static inline __attribute__((always_inline)) void *record(void *p, size_t n, const void *site)
 {
-	if (p)
+	if (p) {
 		am_heap_record_fast(p, n, site);
+		if (am_live_on())
+			am_live_alloc(p, n, site);
+	}
 	return p;
+}
+
+/* Glibc chunk p, recorded, goes back (temp_ok: see am_live_free). */
+static inline __attribute__((always_inline)) void forget_glibc(void *p, int temp_ok)
+{
+	if (am_live_on()) {
+		const void *site;
+		size_t n = am_live_glibc_request(p, &site);
+		am_live_free(p, n, site, temp_ok);
+	}
+	am_heap_forget_fast(p);
+}
+
+/* Another malloc's chunk p goes back. */
+static void forget_foreign(void *p, int temp_ok)
+{
+	size_t e = am_foreign_forget(p);
+	if (e && am_live_on()) {
+		const void *site;
+		size_t n = am_live_foreign_request(p, e, &site);
+		am_live_free(p, n, site, temp_ok);
+	}
 }
 
 /* The slow paths dispatch on the mode read once: it can turn to
@@ -87,8 +114,11 @@ static void *keep(void *p, size_t n, const void *site)
 	enum am_heap_mode m = mode();
 	if (m == AM_HEAP_GLIBC)
 		return record(p, n, site);
-	if (p && m == AM_HEAP_FOREIGN)
+	if (p && m == AM_HEAP_FOREIGN) {
 		am_foreign_record(p, n, site);
+		if (am_live_on())
+			am_live_alloc(p, n, site);
+	}
 	return p;
 }
 
@@ -97,9 +127,9 @@ static void drop(void *p)
 {
 	enum am_heap_mode m = mode();
 	if (m == AM_HEAP_GLIBC)
-		am_heap_forget_fast(p);
+		forget_glibc(p, 1);
 	else if (m == AM_HEAP_FOREIGN)
-		am_foreign_forget(p);
+		forget_foreign(p, 1);
 }
 
 static size_t usable(void *p)
@@ -131,6 +161,14 @@ static inline void *alloc(size_t n, const void *site)
 
 API void *malloc(size_t n) { return alloc(n, SITE); }
 
+void *am_malloc_at(size_t n, const void *site) { return alloc(n, site); }
+
+void am_resite(void *p, const void *site)
+{
+	if (p && mode() == AM_HEAP_GLIBC)
+		am_heap_resite(p, site);
+}
+
 __attribute__((noinline)) static void free_slow(void *p)
 {
 	if (!p || !ready())
@@ -146,7 +184,7 @@ API void free(void *p)
 		return;
 	}
 	if (p)
-		am_heap_forget_fast(p);
+		forget_glibc(p, 1);
 	am_real.free(p);
 }
 
@@ -168,6 +206,9 @@ API void *calloc(size_t n, size_t m)
 static inline __attribute__((always_inline)) void *resize_glibc(void *p, size_t n, const void *site)
 {
 	int untagged = 0;
+	const void *old_site = NULL;
+	int live = am_live_on();
+	size_t old_n = live ? am_live_glibc_request(p, &old_site) : 0;
 	if (__builtin_expect(am_chunk_mmapped(am_chunk_word(p)), 0))
 		untagged = am_heap_untag_mmapped(p);
 	else
@@ -177,15 +218,25 @@ static inline __attribute__((always_inline)) void *resize_glibc(void *p, size_t 
 		am_heap_relive(p, untagged); /* still the caller's, as it was */
 		return NULL;
 	}
+	if (live)
+		am_live_free(p, old_n, old_site, 0);
 	return record(q, n, site);
 }
 
 static void *resize_foreign(void *p, size_t n, size_t m, const void *site)
 {
+	const void *old_site = NULL;
+	int live = am_live_on();
 	size_t old = am_foreign_forget(p);
+	size_t old_n = old && live ? am_live_foreign_request(p, old, &old_site) : 0;
 	void *q = am_real.realloc(p, m);
-	if (q)
+	if (q && old && live)
+		am_live_free(p, old_n, old_site, 0);
+	if (q) {
 		am_foreign_record(q, n, site);
+		if (live)
+			am_live_alloc(q, n, site);
+	}
 	else if (old) /* still the caller's, as it was */
 		am_foreign_relive(p, old);
 	return q;
@@ -240,6 +291,8 @@ static void *aligned(size_t align, size_t ask, size_t n, int c11, const void *si
 }
 
 API void *memalign(size_t align, size_t n) { return aligned(align, n, n, 0, SITE); }
+
+void *am_memalign_at(size_t align, size_t n, const void *site) { return aligned(align, n, n, 0, site); }
 
 /* glibc's internal name, which a malloc wrapping glibc's calls to reach it
  * (malloc_debug's memalign): unless the real malloc is glibc's, or defines

@@ -63,7 +63,16 @@ void am_ev_brk(void *old_end, void *new_end, const void *caller)
 	am_index_brk((uintptr_t)old_end, (uintptr_t)new_end, caller);
 }
 
-void am_ev_loader(void) { am_index_loader_resync(); }
+static void (*loader_listener)(void);
+
+void am_ev_on_loader(void (*fn)(void)) { loader_listener = fn; }
+
+void am_ev_loader(void)
+{
+	am_index_loader_resync();
+	if (loader_listener)
+		loader_listener();
+}
 
 void am_ev_call_begin(uintptr_t lo, uintptr_t hi) { am_index_call_begin(lo, hi); }
 

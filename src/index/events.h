@@ -53,6 +53,10 @@ void am_ev_brk(void *old_end, void *new_end, const void *caller);
  * PROT_READ, and unmap /etc/ld.so.cache; with ld.so's wrappers patched
  * (ldso.c) those arrive as am_ev_mprotect / am_ev_munmap after this. */
 void am_ev_loader(void);
+/* Who else hears of loader changes (the live file's module table): fn
+ * runs after the index resynchronised, in the same context. Set once at
+ * start-up. */
+void am_ev_on_loader(void (*fn)(void));
 /* Bracket every mapping call: begin before anything else, with the range
  * the call may change (empty for a mapping the kernel places), end last.
  * A call nested in another of the same thread (a signal handler's)

@@ -39,21 +39,29 @@ void *am_pages_map_at(uintptr_t addr, size_t len, int prot)
 	return (void *)r;
 }
 
-void *am_pages_map(size_t len, int prot, int flags)
+/* A mapping placed in the window if it can be, else where the kernel says. */
+static void *placed_map(size_t len, int prot, int flags, int fd)
 {
 	uintptr_t hint = window_claim(len);
-	long r = hint ? am_sys_mmap((void *)hint, len, prot, ANON | flags | MAP_FIXED_NOREPLACE, -1, 0) : -1;
+	long r = hint ? am_sys_mmap((void *)hint, len, prot, flags | MAP_FIXED_NOREPLACE, fd, 0) : -1;
 	if (!am_sys_failed(r) && (uintptr_t)r == hint) {
 		__atomic_fetch_add(&placed, 1, __ATOMIC_RELAXED);
 		return (void *)r;
 	}
 	if (!am_sys_failed(r))
 		am_sys_munmap((void *)r, len);
-	r = am_sys_mmap(NULL, len, prot, ANON | flags, -1, 0);
+	r = am_sys_mmap(NULL, len, prot, flags, fd, 0);
 	if (am_sys_failed(r))
 		return NULL;
 	__atomic_fetch_add(&unplaced, 1, __ATOMIC_RELAXED);
 	return (void *)r;
+}
+
+void *am_pages_map(size_t len, int prot, int flags) { return placed_map(len, prot, ANON | flags, -1); }
+
+void *am_pages_map_file(size_t len, int fd)
+{
+	return placed_map(len, PROT_READ | PROT_WRITE, MAP_SHARED, fd);
 }
 
 long am_pages_unmap(void *p, size_t len) { return am_sys_munmap(p, len); }

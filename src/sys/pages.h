@@ -25,6 +25,9 @@
 /* prot PROT_*, flags extra MAP_* (MAP_NORESERVE): a private anonymous
  * mapping of len bytes (a page multiple), nudged into the window. */
 void *am_pages_map(size_t len, int prot, int flags);
+/* The same for a shared read-write mapping of the file fd (the report's
+ * live file), from offset 0. */
+void *am_pages_map_file(size_t len, int fd);
 /* Exactly at addr or not at all (never over an existing mapping): a plug
  * (PROT_NONE) or a page near code. */
 void *am_pages_map_at(uintptr_t addr, size_t len, int prot);

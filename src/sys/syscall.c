@@ -83,6 +83,28 @@ long am_sys_open(const char *path, int flags, int mode)
 	return sc6(SYS_open, (long)path, flags, mode, 0, 0, 0);
 }
 
+long am_sys_openat(int dirfd, const char *path, int flags, int mode)
+{
+	return sc6(SYS_openat, dirfd, (long)path, flags, mode, 0, 0);
+}
+
+long am_sys_ftruncate(int fd, uint64_t len) { return sc6(SYS_ftruncate, fd, (long)len, 0, 0, 0, 0); }
+
+long am_sys_geteuid(void) { return sc6(SYS_geteuid, 0, 0, 0, 0, 0, 0); }
+
+uint64_t am_sys_clock_ns(int clock)
+{
+	long ts[2] = {0, 0};
+	sc6(SYS_clock_gettime, clock, (long)ts, 0, 0, 0, 0);
+	return (uint64_t)ts[0] * 1000000000u + (uint64_t)ts[1];
+}
+
+void am_sys_exit_group(int status)
+{
+	for (;;)
+		sc6(SYS_exit_group, status, 0, 0, 0, 0, 0);
+}
+
 long am_sys_readlink(const char *path, char *buf, size_t n)
 {
 	return sc6(SYS_readlink, (long)path, (long)buf, (long)n, 0, 0, 0);

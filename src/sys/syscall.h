@@ -43,6 +43,14 @@ long am_sys_open(const char *path, int flags, int mode);
 long am_sys_close(int fd);
 long am_sys_fcntl(int fd, int cmd, long arg);
 long am_sys_fstat(int fd, struct stat *st);
+long am_sys_openat(int dirfd, const char *path, int flags, int mode);
+long am_sys_ftruncate(int fd, uint64_t len);
+long am_sys_geteuid(void);
+/* The time on clock (CLOCK_*) in nanoseconds; 0 if the kernel refused.
+ * A real system call (no vDSO): for rare events, not hot paths. */
+uint64_t am_sys_clock_ns(int clock);
+/* Ends the process with status, as _exit does; never returns. */
+__attribute__((noreturn)) void am_sys_exit_group(int status);
 long am_sys_readlink(const char *path, char *buf, size_t n);
 long am_sys_getpid(void);
 long am_sys_getppid(void);

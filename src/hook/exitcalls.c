@@ -1,0 +1,67 @@
+/* The ways a process leaves its program that the library's destructor
+ * does not see (or sees without the status), interposed to tell the
+ * report first (am_hook_on_end, hook.h):
+ *   exit(status)    the status; then libc's exit (atexit handlers, the
+ *                   destructors: the report's end is written there);
+ *   _exit, _Exit    the end and status; then exit_group, which is all
+ *                   glibc's _exit does;
+ *   execve          the end "exec"; then the system call; on failure the
+ *                   end is undone ("running") and errno set, as glibc does.
+ * Only calls through the symbols are seen: glibc's own internal calls
+ * (return from main into exit, execvp/posix_spawn reaching execve) are
+ * not; the destructor covers the first, the CLI the others (the pid has
+ * a new image, or its own next live file).
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "../../include/allocmap_live.h"
+#include "../sys/elfsym.h"
+#include "../sys/syscall.h"
+#include "hook.h"
+
+#define API __attribute__((visibility("default")))
+
+static void (*on_end)(unsigned reason, int status);
+
+void am_hook_on_end(void (*fn)(unsigned reason, int status)) { on_end = fn; }
+
+static void tell(unsigned reason, int status)
+{
+	void (*fn)(unsigned, int) = on_end;
+	if (fn) {
+		int saved = errno;
+		fn(reason, status);
+		errno = saved;
+	}
+}
+
+API __attribute__((noreturn)) void exit(int status)
+{
+	static void (*real)(int);
+	tell(ALLOCMAP_END_EXIT, status);
+	if (!real)
+		real = (void (*)(int))am_elf_lookup("libc.so", "exit", NULL);
+	if (real)
+		real(status);
+	am_sys_exit_group(status); /* no libc exit: cannot happen under glibc */
+}
+
+API __attribute__((noreturn)) void _exit(int status)
+{
+	tell(ALLOCMAP_END__EXIT, status);
+	am_sys_exit_group(status);
+}
+
+API __attribute__((noreturn)) void _Exit(int status) { _exit(status); }
+
+API int execve(const char *path, char *const argv[], char *const envp[])
+{
+	tell(ALLOCMAP_END_EXEC, 0);
+	long r = am_sys_forward(SYS_execve, (long)path, (long)argv, (long)envp, 0, 0, 0);
+	tell(ALLOCMAP_END_RUNNING, 0);
+	errno = (int)-r;
+	return -1;
+}
