@@ -24,7 +24,7 @@ usage: depgraph.py [--dot] [OBJDIR]   (OBJDIR default build/obj)
 import os, re, subprocess, sys
 
 LAYERS = ["include", "sys", "palloc", "index", "heap", "hook", "api", "leak", "report", "init", "cli"]
-INIT = {"src/init.c", "src/init.h"}
+INIT = {"src/init.c", "src/init.h", "src/fork.c", "src/fork.h"}  # start-up, and again in a fork child
 
 # (from file, to file): why it must run up.
 ALLOWED_UP = {

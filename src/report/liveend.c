@@ -21,6 +21,7 @@
 #include "../index/selfmap.h"
 #include "../sys/syscall.h"
 #include "live.h"
+#include "../sys/pages.h"
 
 #define VEC_PAGES 4096 /* pages per mincore call */
 
@@ -127,7 +128,7 @@ static void counters(struct allocmap_live_end_info *e)
 	e->missed = s.missed;
 	e->unindexed_chunks = am_heap_unindexed();
 	e->slow_path = am_heap_slow_path();
-	am_selfmap_counts(&e->nudged, &unnudged);
+	am_pages_counts(&e->nudged, &unnudged);
 }
 
 void am_live_end(unsigned reason, int status, int status_known, int sig)

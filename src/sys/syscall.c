@@ -150,12 +150,6 @@ uint64_t am_sys_now_ns(void)
 	return (uint64_t)ts[0] * 1000000000u + (uint64_t)ts[1];
 }
 
-void am_sys_exit_group(int status)
-{
-	for (;;)
-		sc6(SYS_exit_group, status, 0, 0, 0, 0, 0);
-}
-
 long am_sys_forward(long nr, long a, long b, long c, long d, long e, long f)
 {
 	return sc6(nr, a, b, c, d, e, f);

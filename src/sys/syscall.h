@@ -62,8 +62,6 @@ long am_sys_tgkill(long pid, long tid, int sig);
 long am_sys_getdents64(int fd, void *buf, size_t n);
 /* CLOCK_MONOTONIC in nanoseconds (0 if the kernel refuses). */
 uint64_t am_sys_now_ns(void);
-/* Ends the process with status, like _exit. */
-__attribute__((noreturn)) void am_sys_exit_group(int status);
 /* The soft limit of resource `res` (RLIMIT_*), or a negative errno. */
 long am_sys_getrlimit(int res, uint64_t *cur);
 
