@@ -237,17 +237,22 @@ static void test_handler_reentry_not_a_violation(void **state)
 /* A mapping event whose caller lies in allocmap's own text is a self-call
  * that took the program's path: counted, and allocmap_check says so; one
  * from elsewhere is not. The test's own function stands for that text. */
+/* Stands for allocmap's text: never called, so no real call returns into it. */
+__attribute__((noinline, used)) static int stand_in_text(int x) { return x * 3 + 1; }
+
 static void self_call_through_hook(void)
 {
 	struct am_index_stats st;
-	uintptr_t own = (uintptr_t)&self_call_through_hook;
+	uintptr_t own = (uintptr_t)&stand_in_text;
 	am_strat_set_own_text(own, own + 64);
 	char *p = mmap(NULL, PAGE, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	am_ev_mmap(p, PAGE, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0, (void *)(own + 8));
 	char *q = mmap(NULL, PAGE, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	am_ev_mmap(q, PAGE, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0, (void *)(own + 64));
 	index_stats(&st);
-	_exit(st.depth_violations == 1 && allocmap_check(-1) == 1 ? 0 : 1);
+	/* under valgrind the check also sees valgrind's own mappings: the
+	 * count is the evidence there */
+	_exit(st.depth_violations == 1 && (UNDER_VALGRIND() || allocmap_check(-1) == 1) ? 0 : 1);
 }
 
 static void test_violation_self_call(void **state)
