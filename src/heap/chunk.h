@@ -9,7 +9,10 @@
  * with a 16-byte header: no next chunk), NON_MAIN_ARENA. The usable size
  * is the chunk size less 8 (the next chunk's size word is ours to use
  * while it has PREV_INUSE set), or less 16 for an mmapped chunk. The
- * smallest chunk is 32 bytes. Pure arithmetic and loads: any context.
+ * smallest chunk is 32 bytes. A chunk freed into a bin (not a tcache or
+ * fastbin) repeats its size at its end, in the next chunk's prev_size:
+ * the last usable word, where the heap index keeps its trailer. Pure
+ * arithmetic and loads: any context.
  */
 #ifndef AM_HEAP_CHUNK_H
 #define AM_HEAP_CHUNK_H

@@ -241,6 +241,11 @@ static int still_live(const struct am_heapmeta *m, const struct start *st, const
 	if (r->foreign) /* and the start bit again: the end was read after it */
 		return am_foreign_end(m, q - m->base) == (intptr_t)(q + usable + AM_TRAILER - m->base) &&
 		       bit_now(st);
+	/* glibc's foot of a free chunk lies where our trailer does (chunk.h):
+	 * both reads can fall on it while the bit, read between them, belongs
+	 * to an allocation of the same chunk made and freed in the meantime */
+	if (f->t == am_chunk_size(w))
+		return 0;
 	/* bit 0 (PREV_INUSE) tells of the chunk before, which may change */
 	return (*(const volatile size_t *)(q - 8) | 1) == (w | 1);
 }

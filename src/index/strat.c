@@ -24,8 +24,10 @@
  * interrupts the index and grows the mmap tier (malloc in a handler) does
  * count: the recursion it makes is the forbidden kind.
  *
- * State: `depth` is the thread's am_self.strat_depth (sys/thread.h); the maximum and the violation count are
- * global, updated with atomics (no lock: these run around the index lock).
+ * State: `depth` is the thread's am_self.strat_depth (sys/thread.h); the
+ * maximum, the violation count and allocmap's text range are global, the
+ * first two updated with atomics (no lock: these run around the index
+ * lock), the range set once at start-up.
  */
 #include "../sys/log.h"
 #include "internal.h"
