@@ -94,6 +94,22 @@ static void settle_running(json_t *proc, const struct run_end *end)
 	}
 }
 
+/* A process that returned from main ended "exit" with no status in its
+ * file (the library sees exit() only when called through its symbol):
+ * the command's own is wait()'s; another's stays unknown, said so. */
+static void settle_status(json_t *proc, const struct run_end *end)
+{
+	long pid = (long)json_integer_value(json_object_get(proc, "pid"));
+	if (strcmp(json_string_value(json_object_get(proc, "ended")), "exit") != 0 ||
+	    json_object_get(proc, "exit_status"))
+		return;
+	if (end->root && pid == end->root && !end->signal)
+		json_object_set_new(proc, "exit_status", json_integer(end->exit_status));
+	else
+		json_object_set_new(proc, "note", json_string("returned from main: its exit status went to its "
+							       "parent only"));
+}
+
 static void explain_end(json_t *proc)
 {
 	const char *ended = json_string_value(json_object_get(proc, "ended"));
@@ -142,6 +158,8 @@ static json_t *read_process(const char *dir, const char *name, const struct samp
 	}
 	if (strcmp(json_string_value(json_object_get(proc, "ended")), "running") == 0)
 		settle_running(proc, end);
+	else
+		settle_status(proc, end);
 	if (!json_object_get(proc, "note"))
 		explain_end(proc);
 	return proc;
