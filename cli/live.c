@@ -375,6 +375,11 @@ long live_pid(const struct live *lf)
 	return (long)lf->f->process.pid;
 }
 
+int live_ended(const struct live *lf)
+{
+	return __atomic_load_n(&lf->f->end.reason, __ATOMIC_ACQUIRE) != ALLOCMAP_END_RUNNING;
+}
+
 void live_sample(const struct live *lf, uint64_t *heap_live, uint64_t *start_mono_ns)
 {
 	*heap_live = load64(&lf->f->heap.live_bytes);
