@@ -121,11 +121,11 @@ $(BUILD)/bench/%: bench/%.c $(AR_LIB)
 	@mkdir -p $(@D)
 	$(CC) $(BASE_CFLAGS) -O2 -Wno-missing-prototypes $< -o $@ $(AR_LIB) -lpthread -lm -ldl
 
-$(BUILD)/bin/allocmap: $(CLI_SRCS) $(wildcard cli/*.h) include/allocmap.h
+$(BUILD)/bin/allocmap: $(CLI_SRCS) $(wildcard cli/*.h) include/allocmap.h include/allocmap_live.h
 	@mkdir -p $(@D)
 	$(CC) $(BASE_CFLAGS) -O2 $(CLI_SRCS) -o $@ $(CLI_LIBS) -lm
 
-$(FIXTURE): tests/cli/live_fixture.c cli/live.c cli/live.h
+$(FIXTURE): tests/cli/live_fixture.c cli/live.c cli/live.h include/allocmap_live.h
 	@mkdir -p $(@D)
 	$(CC) $(BASE_CFLAGS) -O0 -Wno-missing-prototypes tests/cli/live_fixture.c cli/live.c -o $@ $(CLI_LIBS)
 

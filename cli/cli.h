@@ -91,8 +91,9 @@ void sampler_set_root(struct sampler *s, pid_t root);
 /* Samples what is due at now (CLOCK_MONOTONIC ns): every live file's
  * heap live bytes and its process's RSS (/proc/PID/statm). */
 void sampler_tick(struct sampler *s, uint64_t now);
-/* The "timeline" object of pid, or NULL if it was never sampled. */
-json_t *sampler_timeline(const struct sampler *s, long pid);
+/* The "timeline" object of the live file named file (a name in the run
+ * directory), or NULL if it was never sampled. */
+json_t *sampler_timeline(const struct sampler *s, const char *file);
 /* Processes seen under the root (pid, ppid, exe), as an array. */
 json_t *sampler_seen(const struct sampler *s);
 void sampler_free(struct sampler *s);

@@ -21,9 +21,28 @@
 #include "cli.h"
 #include "live.h"
 
+/* proc-<pid>.live, then proc-<pid>.<k>.live: by pid, then k (exec
+ * order); a name of neither shape after, by strcmp. */
+static int name_key(const char *name, unsigned long long *pid, unsigned long long *k)
+{
+	char dot[2];
+	*k = 0;
+	if (sscanf(name, "proc-%llu.%llu.liv%1[e]", pid, k, dot) == 3)
+		return 1;
+	*k = 0;
+	return sscanf(name, "proc-%llu.liv%1[e]", pid, dot) == 2;
+}
+
 static int by_name(const void *a, const void *b)
 {
-	return strcmp(*(char *const *)a, *(char *const *)b);
+	const char *x = *(char *const *)a, *y = *(char *const *)b;
+	unsigned long long px, kx, py, ky;
+	int okx = name_key(x, &px, &kx), oky = name_key(y, &py, &ky);
+	if (okx != oky)
+		return oky - okx;
+	if (okx && (px != py || kx != ky))
+		return px != py ? (px < py ? -1 : 1) : (kx < ky ? -1 : 1);
+	return strcmp(x, y);
 }
 
 /* The names of dir's proc-*.live files, sorted; *n of them. */
@@ -94,6 +113,22 @@ static void settle_running(json_t *proc, const struct run_end *end)
 	}
 }
 
+/* A process that returned from main ended "exit" with no status in its
+ * file (the library sees exit() only when called through its symbol):
+ * the command's own is wait()'s; another's stays unknown, said so. */
+static void settle_status(json_t *proc, const struct run_end *end)
+{
+	long pid = (long)json_integer_value(json_object_get(proc, "pid"));
+	if (strcmp(json_string_value(json_object_get(proc, "ended")), "exit") != 0 ||
+	    json_object_get(proc, "exit_status"))
+		return;
+	if (end->root && pid == end->root && !end->signal)
+		json_object_set_new(proc, "exit_status", json_integer(end->exit_status));
+	else
+		json_object_set_new(proc, "note", json_string("returned from main: its exit status went to its "
+							       "parent only"));
+}
+
 static void explain_end(json_t *proc)
 {
 	const char *ended = json_string_value(json_object_get(proc, "ended"));
@@ -135,13 +170,15 @@ static json_t *read_process(const char *dir, const char *name, const struct samp
 		return NULL;
 	}
 	symbolise(proc);
-	json_t *tl = sampler_timeline(smp, (long)json_integer_value(json_object_get(proc, "pid")));
+	json_t *tl = sampler_timeline(smp, name);
 	if (tl) {
 		rss_from_timeline(proc, tl);
 		json_object_set_new(proc, "timeline", tl);
 	}
 	if (strcmp(json_string_value(json_object_get(proc, "ended")), "running") == 0)
 		settle_running(proc, end);
+	else
+		settle_status(proc, end);
 	if (!json_object_get(proc, "note"))
 		explain_end(proc);
 	return proc;

@@ -1,15 +1,32 @@
 /* The live file's binary layout, read (and, for the test fixture,
  * written) here and nowhere else in the CLI.
  *
- * The first part of this file is a DRAFT of include/allocmap_live.h,
- * written so the CLI could be developed and tested before the library
- * writes live files. The header the library side defines replaces it at
- * the merge: then only this file changes (the decoding tables below map
- * each field to its JSON name, so a renamed or moved field is one line).
+ * The layout is include/allocmap_live.h, the library's: this file maps
+ * its fields to the names of the run document (doc/report-schema.json).
+ * The tables below pair each JSON name with a field's offset, so a
+ * renamed or moved field is one line.
  *
- * Every section is fixed-size; counts say how many rows of a table are
- * in use. Sizes in bytes, times in ns (CLOCK_MONOTONIC since the process
- * started, plus the start in CLOCK_REALTIME).
+ * Consistency (the header's protocol): the sections the library writes
+ * as a whole (process, end, modules) are copied under the header's seq,
+ * a seqlock, retried while a writer is inside or the seq moved; the
+ * counters (heap, site rows) are read one aligned 8-byte word at a time.
+ *
+ * Where the header and the run document differ (adapted on this side):
+ * - the header keeps one return address per site and no frames
+ *   (stack_depth 0 in version 1): a site has "location" and no "frames";
+ * - row 0 of the site table is "other" (sites_other), not a separate row;
+ * - internal counters are fixed fields, not named rows: the JSON
+ *   "counters" object lists them under their field names (and the
+ *   fixture can write those names only);
+ * - a space row's kind is enum allocmap_kind: named as the library's
+ *   text summary names it (src/report/summary.c); its allocator has 16
+ *   bytes;
+ * - a module's "start" is the header's base;
+ * - duration_ns is end.end_ns (0 while the process runs or when it ended
+ *   without a word);
+ * - exit_status is given only when the library knew it (status_known):
+ *   a process that returned from main has it from wait() only (collect.c);
+ * - process.forked has no place in the run document: not shown.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -19,92 +36,27 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
+#include "allocmap.h"
+#include "allocmap_live.h"
 #include "live.h"
 
-/* ---- DRAFT include/allocmap_live.h (to be replaced by the library's) ---- */
-
-#define AML_MAGIC 0x4556494c50414d41ull /* "AMAPLIVE" */
-#define AML_VERSION 1
-#define AML_CMDLINE_MAX 4096 /* argv, NUL-separated */
-#define AML_PATH_MAX 512
-#define AML_NAME_MAX 32
-#define AML_SPACE_MAX 32
-#define AML_COUNTERS_MAX 64
-#define AML_MODULES_MAX 512
-#define AML_FRAMES_MAX 8
-#define AML_SITES_MAX 4096
-
-enum aml_ended { AML_RUNNING, AML_EXIT, AML_UEXIT, AML_EXEC, AML_SIGNAL };
-
-struct aml_process {
-	uint64_t pid, ppid;
-	uint64_t start_mono_ns, start_real_ns, duration_ns;
-	uint64_t ended;       /* enum aml_ended */
-	uint64_t exit_status; /* for AML_EXIT, AML_UEXIT */
-	uint64_t signal;      /* for AML_SIGNAL */
-	uint64_t cmdline_len, cmdline_truncated;
-	char exe[AML_PATH_MAX];
-	char cmdline[AML_CMDLINE_MAX];
-};
-
-struct aml_heap {
-	uint64_t live_bytes, live_chunks;
-	uint64_t peak_bytes, peak_chunks, peak_time_ns;
-	uint64_t calls, bytes_total;
-	uint64_t temporary; /* freed soon after: the library defines how soon */
-};
-
-struct aml_rss {
-	uint64_t final_bytes, peak_bytes; /* VmRSS, VmHWM at the end */
-};
-
-struct aml_space {
-	char kind[AML_NAME_MAX], allocator[AML_NAME_MAX];
-	uint64_t virtual_bytes, resident_bytes, count;
-};
-
-struct aml_own {
-	uint64_t reserved_bytes, resident_bytes;
-};
-
-struct aml_counter {
-	char name[AML_NAME_MAX];
-	uint64_t value;
-};
-
-struct aml_module {
-	uint64_t bias, start, end;
-	char path[AML_PATH_MAX];
-};
-
-struct aml_site {
-	uint64_t nframes, frames[AML_FRAMES_MAX]; /* return addresses, innermost first */
-	uint64_t live_bytes, live_count, peak_bytes;
-	uint64_t calls, bytes_total, temporary;
-};
-
-struct aml_file {
-	uint64_t magic, version, size;
-	struct aml_process process;
-	struct aml_heap heap;
-	struct aml_rss rss;
-	struct aml_own own;
-	uint64_t nspace, ncounters, nmodules, nsites, stack_depth;
-	struct aml_space space[AML_SPACE_MAX];
-	struct aml_counter counters[AML_COUNTERS_MAX];
-	struct aml_module modules[AML_MODULES_MAX];
-	struct aml_site other; /* what did not fit in sites[] */
-	struct aml_site sites[AML_SITES_MAX];
-};
-
-/* ---- end of the draft ---- */
-
 struct live {
-	const struct aml_file *f;
+	const struct allocmap_live *f;
 	size_t len;
 	char name[64];
+};
+
+/* A consistent copy of the sections guarded by seq, and the heap's
+ * counters read word by word. */
+struct snap {
+	struct allocmap_live_process process;
+	struct allocmap_live_heap heap;
+	struct allocmap_live_end_info end;
+	struct allocmap_live_modules modules;
+	uint32_t stack_depth;
 };
 
 /* One uint64_t field of a section and its JSON name. */
@@ -112,26 +64,89 @@ struct field {
 	const char *name;
 	size_t off;
 };
-#define F(type, member) {#member, offsetof(type, member)}
+#define F(name, type, member) {name, offsetof(type, member)}
+#define HEAP struct allocmap_live_heap
+#define END struct allocmap_live_end_info
+#define SITE struct allocmap_live_site
 
 static const struct field heap_fields[] = {
-	F(struct aml_heap, live_bytes), F(struct aml_heap, live_chunks), F(struct aml_heap, peak_bytes),
-	F(struct aml_heap, peak_chunks), F(struct aml_heap, peak_time_ns), F(struct aml_heap, calls),
-	F(struct aml_heap, bytes_total), F(struct aml_heap, temporary),
+	F("live_bytes", HEAP, live_bytes),   F("live_chunks", HEAP, live_chunks), F("peak_bytes", HEAP, peak_bytes),
+	F("peak_chunks", HEAP, peak_chunks), F("peak_time_ns", HEAP, peak_ns),	   F("calls", HEAP, calls),
+	F("bytes_total", HEAP, total_bytes), F("temporary", HEAP, temporary),
 };
-static const struct field rss_fields[] = {F(struct aml_rss, final_bytes), F(struct aml_rss, peak_bytes)};
-static const struct field own_fields[] = {F(struct aml_own, reserved_bytes), F(struct aml_own, resident_bytes)};
-static const struct field space_fields[] = {F(struct aml_space, virtual_bytes), F(struct aml_space, resident_bytes),
-					    F(struct aml_space, count)};
-static const struct field module_fields[] = {F(struct aml_module, bias), F(struct aml_module, start),
-					     F(struct aml_module, end)};
+static const struct field rss_fields[] = {F("final_bytes", END, rss_bytes), F("peak_bytes", END, hwm_bytes)};
+static const struct field own_fields[] = {F("reserved_bytes", END, own_reserved),
+					  F("resident_bytes", END, own_resident)};
+/* "counters" (--verbose): the end section's, then two of the heap's. */
+static const struct field end_counters[] = {
+	F("events", END, events),	    F("resyncs", END, resyncs), F("dropped", END, dropped),
+	F("holes_plugged", END, holes_plugged), F("missed", END, missed),
+	F("unindexed_chunks", END, unindexed_chunks), F("slow_path", END, slow_path), F("nudged", END, nudged),
+};
+static const struct field heap_counters[] = {F("frees", HEAP, frees), F("site_overflow", HEAP, site_overflow)};
 static const struct field site_fields[] = {
-	F(struct aml_site, live_bytes), F(struct aml_site, live_count), F(struct aml_site, peak_bytes),
-	F(struct aml_site, calls),	F(struct aml_site, bytes_total), F(struct aml_site, temporary),
+	F("live_bytes", SITE, live_bytes), F("live_count", SITE, live_count),	F("peak_bytes", SITE, peak_bytes),
+	F("calls", SITE, calls),	   F("bytes_total", SITE, total_bytes), F("temporary", SITE, temporary),
 };
 #define NF(t) (sizeof t / sizeof t[0])
 
+/* enum allocmap_live_end */
 static const char *const ended_names[] = {"running", "exit", "_exit", "exec", "signal"};
+
+/* enum allocmap_kind, as src/report/summary.c names it */
+static const char *const kind_names[] = {
+	[ALLOCMAP_UNKNOWN] = "unknown", [ALLOCMAP_HEAP_CHUNK] = "heap", [ALLOCMAP_ANON] = "anon",
+	[ALLOCMAP_FILE] = "file",       [ALLOCMAP_OBJECT] = "object",   [ALLOCMAP_BRK] = "brk",
+	[ALLOCMAP_STACK] = "stack",     [ALLOCMAP_SELF] = "self",
+};
+
+static uint64_t load64(const void *p)
+{
+	return __atomic_load_n((const uint64_t *)p, __ATOMIC_RELAXED);
+}
+
+/* ---- a consistent copy ---- */
+
+#define SEQ_TRIES 2000 /* then 10 us apart: a writer killed inside leaves seq odd for good */
+
+static void copy_sections(struct snap *s, const struct allocmap_live *f)
+{
+	memcpy(&s->process, &f->process, sizeof s->process);
+	memcpy(&s->end, &f->end, sizeof s->end);
+	/* the rows in use only: the table is half a megabyte */
+	memcpy(&s->modules, &f->modules, offsetof(struct allocmap_live_modules, row));
+	uint32_t n = s->modules.count < ALLOCMAP_LIVE_MODULES ? s->modules.count : ALLOCMAP_LIVE_MODULES;
+	memcpy(s->modules.row, f->modules.row, n * sizeof s->modules.row[0]);
+}
+
+/* Copies process, end and modules under seq, then the heap's counters.
+ * 0, or -1 if no consistent copy came in time (a writer died inside, or
+ * one keeps writing): s holds the last try. */
+static int take_snap(struct snap *s, const struct allocmap_live *f)
+{
+	int rc = -1;
+	for (int i = 0; i < SEQ_TRIES; i++) {
+		uint32_t before = __atomic_load_n(&f->header.seq, __ATOMIC_ACQUIRE);
+		if (!(before & 1)) {
+			copy_sections(s, f);
+			__atomic_thread_fence(__ATOMIC_ACQUIRE);
+			if (__atomic_load_n(&f->header.seq, __ATOMIC_RELAXED) == before) {
+				rc = 0;
+				break;
+			}
+		} else if (i == SEQ_TRIES - 1) {
+			copy_sections(s, f);
+		}
+		if (i >= 100)
+			nanosleep(&(struct timespec){0, 10000}, NULL);
+	}
+	const uint64_t *from = (const uint64_t *)&f->heap;
+	uint64_t *to = (uint64_t *)&s->heap;
+	for (size_t i = 0; i < sizeof s->heap / sizeof *to; i++)
+		to[i] = load64(from + i);
+	s->stack_depth = f->header.stack_depth;
+	return rc;
+}
 
 /* ---- decoding ---- */
 
@@ -164,10 +179,10 @@ static json_t *hex(uint64_t v)
 	return json_string(buf);
 }
 
-static json_t *cmdline(const struct aml_process *p)
+static json_t *cmdline(const struct allocmap_live_process *p)
 {
 	json_t *a = json_array();
-	size_t len = p->cmdline_len < AML_CMDLINE_MAX ? p->cmdline_len : AML_CMDLINE_MAX;
+	size_t len = p->cmdline_len < ALLOCMAP_LIVE_CMDLINE ? p->cmdline_len : ALLOCMAP_LIVE_CMDLINE;
 	for (size_t i = 0; i < len;) {
 		size_t n = strnlen(p->cmdline + i, len - i);
 		json_array_append_new(a, json_stringn(p->cmdline + i, n));
@@ -176,121 +191,127 @@ static json_t *cmdline(const struct aml_process *p)
 	return a;
 }
 
-static void put_process(json_t *o, const struct aml_process *p)
+static void put_process(json_t *o, const struct snap *s)
 {
-	json_object_set_new(o, "pid", json_integer((json_int_t)p->pid));
-	json_object_set_new(o, "ppid", json_integer((json_int_t)p->ppid));
+	const struct allocmap_live_process *p = &s->process;
+	const struct allocmap_live_end_info *e = &s->end;
+	json_object_set_new(o, "pid", json_integer(p->pid));
+	json_object_set_new(o, "ppid", json_integer(p->ppid));
 	json_object_set_new(o, "cmdline", cmdline(p));
 	json_object_set_new(o, "cmdline_truncated", json_boolean(p->cmdline_truncated));
-	json_object_set_new(o, "exe", bounded(p->exe, AML_PATH_MAX));
-	json_object_set_new(o, "start_time_ns", json_integer((json_int_t)p->start_real_ns));
-	json_object_set_new(o, "duration_ns", json_integer((json_int_t)p->duration_ns));
-	uint64_t e = p->ended < NF(ended_names) ? p->ended : AML_RUNNING;
-	json_object_set_new(o, "ended", json_string(ended_names[e]));
-	if (e == AML_EXIT || e == AML_UEXIT)
-		json_object_set_new(o, "exit_status", json_integer((json_int_t)p->exit_status));
-	if (e == AML_SIGNAL)
-		json_object_set_new(o, "signal", json_integer((json_int_t)p->signal));
+	json_object_set_new(o, "exe", bounded(p->exe, ALLOCMAP_LIVE_PATH));
+	json_object_set_new(o, "start_time_ns", json_integer((json_int_t)p->start_realtime_ns));
+	json_object_set_new(o, "duration_ns", json_integer((json_int_t)e->end_ns));
+	uint32_t r = e->reason < NF(ended_names) ? e->reason : ALLOCMAP_END_RUNNING;
+	json_object_set_new(o, "ended", json_string(ended_names[r]));
+	if ((r == ALLOCMAP_END_EXIT || r == ALLOCMAP_END__EXIT) && e->status_known)
+		json_object_set_new(o, "exit_status", json_integer(e->status & 0xff));
+	if (r == ALLOCMAP_END_SIGNAL && e->signal > 0)
+		json_object_set_new(o, "signal", json_integer(e->signal));
 }
 
-static json_t *space_rows(const struct aml_file *f)
+static json_t *space_rows(const struct allocmap_live_end_info *e)
 {
 	json_t *a = json_array();
-	for (uint64_t i = 0; i < f->nspace; i++) {
-		const struct aml_space *s = &f->space[i];
-		json_t *row = json_pack("{s:o,s:o}", "kind", bounded(s->kind, AML_NAME_MAX), "allocator",
-					bounded(s->allocator, AML_NAME_MAX));
-		put_fields(row, s, space_fields, NF(space_fields));
-		json_array_append_new(a, row);
+	uint32_t n = e->nspace < ALLOCMAP_LIVE_SPACE ? e->nspace : ALLOCMAP_LIVE_SPACE;
+	for (uint32_t i = 0; i < n; i++) {
+		const struct allocmap_live_space *s = &e->space[i];
+		const char *kind = s->kind < NF(kind_names) ? kind_names[s->kind] : "unknown";
+		json_array_append_new(a, json_pack("{s:s,s:o,s:I,s:I,s:I}", "kind", kind, "allocator",
+						   bounded(s->allocator, sizeof s->allocator), "virtual_bytes",
+						   (json_int_t)s->virtual_bytes, "resident_bytes",
+						   (json_int_t)s->resident_bytes, "count", (json_int_t)s->count));
 	}
 	return a;
 }
 
-static json_t *counters(const struct aml_file *f)
+static json_t *counters(const struct snap *s)
+{
+	json_t *o = fields_object(&s->end, end_counters, NF(end_counters));
+	put_fields(o, &s->heap, heap_counters, NF(heap_counters));
+	return o;
+}
+
+static json_t *modules(const struct allocmap_live_modules *m)
+{
+	json_t *a = json_array();
+	uint32_t n = m->count < ALLOCMAP_LIVE_MODULES ? m->count : ALLOCMAP_LIVE_MODULES;
+	for (uint32_t i = 0; i < n; i++) {
+		const struct allocmap_live_module *r = &m->row[i];
+		json_array_append_new(a, json_pack("{s:o,s:I,s:I,s:I}", "path", bounded(r->path, ALLOCMAP_LIVE_PATH),
+						   "bias", (json_int_t)r->bias, "start", (json_int_t)r->base, "end",
+						   (json_int_t)r->end));
+	}
+	return a;
+}
+
+/* A site row: its counters, each one word read atomically. */
+static json_t *site(const struct allocmap_live_site *row, uint64_t addr)
 {
 	json_t *o = json_object();
-	for (uint64_t i = 0; i < f->ncounters; i++) {
-		char name[AML_NAME_MAX + 1];
-		snprintf(name, sizeof name, "%.*s", AML_NAME_MAX, f->counters[i].name);
-		json_object_set_new(o, name, json_integer((json_int_t)f->counters[i].value));
-	}
+	for (size_t i = 0; i < NF(site_fields); i++)
+		json_object_set_new(o, site_fields[i].name,
+				    json_integer((json_int_t)load64((const char *)row + site_fields[i].off)));
+	if (addr)
+		json_object_set_new(o, "location", json_pack("{s:o}", "addr", hex(addr)));
 	return o;
 }
 
-static json_t *modules(const struct aml_file *f)
+static void put_sites(json_t *o, const struct allocmap_live *f)
 {
 	json_t *a = json_array();
-	for (uint64_t i = 0; i < f->nmodules; i++) {
-		const struct aml_module *m = &f->modules[i];
-		json_t *row = fields_object(m, module_fields, NF(module_fields));
-		json_object_set_new(row, "path", bounded(m->path, AML_PATH_MAX));
-		json_array_append_new(a, row);
+	uint32_t rows = f->header.site_rows < ALLOCMAP_LIVE_SITES ? f->header.site_rows : ALLOCMAP_LIVE_SITES;
+	for (uint32_t i = 1; i < rows; i++) {
+		/* written once by compare-and-swap from 0 */
+		uint64_t addr = __atomic_load_n(&f->site[i].site, __ATOMIC_ACQUIRE);
+		if (addr)
+			json_array_append_new(a, site(&f->site[i], addr));
 	}
-	return a;
-}
-
-static json_t *site(const struct aml_site *s)
-{
-	json_t *o = fields_object(s, site_fields, NF(site_fields));
-	uint64_t n = s->nframes < AML_FRAMES_MAX ? s->nframes : AML_FRAMES_MAX;
-	if (n > 0)
-		json_object_set_new(o, "location", json_pack("{s:o}", "addr", hex(s->frames[0])));
-	if (n > 1) {
-		json_t *fr = json_array();
-		for (uint64_t i = 0; i < n; i++)
-			json_array_append_new(fr, json_pack("{s:o}", "addr", hex(s->frames[i])));
-		json_object_set_new(o, "frames", fr);
-	}
-	return o;
-}
-
-static json_t *sites(const struct aml_file *f)
-{
-	json_t *a = json_array();
-	for (uint64_t i = 0; i < f->nsites; i++)
-		json_array_append_new(a, site(&f->sites[i]));
-	return a;
-}
-
-static int consistent(const struct aml_file *f)
-{
-	return f->nspace <= AML_SPACE_MAX && f->ncounters <= AML_COUNTERS_MAX && f->nmodules <= AML_MODULES_MAX &&
-	       f->nsites <= AML_SITES_MAX;
+	json_object_set_new(o, "sites", a);
+	if (load64(&f->site[0].calls) || load64(&f->site[0].live_bytes))
+		json_object_set_new(o, "sites_other", site(&f->site[0], 0));
 }
 
 json_t *live_to_json(const struct live *lf, char *err, size_t errlen)
 {
-	const struct aml_file *f = lf->f;
-	if (!consistent(f)) {
-		snprintf(err, errlen, "%s: table counts out of bounds", lf->name);
+	struct snap *s = malloc(sizeof *s);
+	if (!s) {
+		snprintf(err, errlen, "%s: out of memory", lf->name);
 		return NULL;
 	}
+	/* No consistent copy in time: a writer died inside its section
+	 * (killed mid-update); the last copy is the best there is. */
+	(void)take_snap(s, lf->f);
 	json_t *o = json_object();
-	put_process(o, &f->process);
-	json_object_set_new(o, "heap", fields_object(&f->heap, heap_fields, NF(heap_fields)));
-	json_object_set_new(o, "rss", fields_object(&f->rss, rss_fields, NF(rss_fields)));
-	json_object_set_new(o, "space", space_rows(f));
-	json_object_set_new(o, "allocmap", fields_object(&f->own, own_fields, NF(own_fields)));
-	json_object_set_new(o, "counters", counters(f));
-	json_object_set_new(o, "modules", modules(f));
-	json_object_set_new(o, "stack_depth", json_integer((json_int_t)f->stack_depth));
-	json_object_set_new(o, "sites", sites(f));
-	if (f->other.calls)
-		json_object_set_new(o, "sites_other", site(&f->other));
+	put_process(o, s);
+	json_object_set_new(o, "heap", fields_object(&s->heap, heap_fields, NF(heap_fields)));
+	json_object_set_new(o, "rss", fields_object(&s->end, rss_fields, NF(rss_fields)));
+	json_object_set_new(o, "space", space_rows(&s->end));
+	json_object_set_new(o, "allocmap", fields_object(&s->end, own_fields, NF(own_fields)));
+	json_object_set_new(o, "counters", counters(s));
+	json_object_set_new(o, "modules", modules(&s->modules));
+	json_object_set_new(o, "stack_depth", json_integer(s->stack_depth));
+	put_sites(o, lf->f);
+	free(s);
 	return o;
 }
 
 /* ---- opening and sampling ---- */
 
-static int check_header(const struct aml_file *f, size_t len, const char *name, char *err, size_t errlen)
+static int check_header(const struct allocmap_live *f, size_t len, const char *name, char *err, size_t errlen)
 {
-	if (len < sizeof *f || f->magic != AML_MAGIC) {
+	if (len < sizeof f->header || __atomic_load_n(&f->header.magic, __ATOMIC_ACQUIRE) != ALLOCMAP_LIVE_MAGIC) {
 		snprintf(err, errlen, "%s: not a live file (or not written yet)", name);
 		return -1;
 	}
-	if (f->version != AML_VERSION) {
-		snprintf(err, errlen, "%s: live file version %llu, this allocmap reads %d", name,
-			 (unsigned long long)f->version, AML_VERSION);
+	if (f->header.version != ALLOCMAP_LIVE_VERSION) {
+		snprintf(err, errlen, "%s: live file version %u, this allocmap reads %u", name, f->header.version,
+			 ALLOCMAP_LIVE_VERSION);
+		return -1;
+	}
+	if (f->header.file_size != sizeof *f || len < sizeof *f) {
+		snprintf(err, errlen, "%s: live file of %zu bytes (it says %llu), this allocmap reads %zu", name, len,
+			 (unsigned long long)f->header.file_size, sizeof *f);
 		return -1;
 	}
 	return 0;
@@ -314,6 +335,9 @@ static void *map_file(const char *path, size_t *len, char *err, size_t errlen)
 	return p == MAP_FAILED ? NULL : p;
 }
 
+/* path is proc-<pid>.live or proc-<pid>.<k>.live (a later program of the
+ * same pid, after an exec): the pid is read from the contents, never
+ * from the name. */
 struct live *live_open(const char *path, char *err, size_t errlen)
 {
 	size_t len;
@@ -344,15 +368,22 @@ void live_close(struct live *lf)
 	free(lf);
 }
 
+/* pid and start_monotonic_ns are written before the magic (and, in a
+ * forked child, before the file is handed over): no seq needed. */
 long live_pid(const struct live *lf)
 {
 	return (long)lf->f->process.pid;
 }
 
+int live_ended(const struct live *lf)
+{
+	return __atomic_load_n(&lf->f->end.reason, __ATOMIC_ACQUIRE) != ALLOCMAP_END_RUNNING;
+}
+
 void live_sample(const struct live *lf, uint64_t *heap_live, uint64_t *start_mono_ns)
 {
-	*heap_live = __atomic_load_n(&lf->f->heap.live_bytes, __ATOMIC_RELAXED);
-	*start_mono_ns = lf->f->process.start_mono_ns;
+	*heap_live = load64(&lf->f->heap.live_bytes);
+	*start_mono_ns = lf->f->process.start_monotonic_ns;
 }
 
 /* ---- writing (the test fixture's side of the same layout) ---- */
@@ -373,7 +404,7 @@ static void get_fields(const json_t *o, void *base, const struct field *fs, size
 static void copy_str(char *dst, size_t cap, const json_t *s)
 {
 	const char *v = json_string_value(s);
-	strncpy(dst, v ? v : "", cap);
+	snprintf(dst, cap, "%s", v ? v : "");
 }
 
 static uint64_t addr_of(const json_t *loc)
@@ -382,117 +413,139 @@ static uint64_t addr_of(const json_t *loc)
 	return s ? strtoull(s, NULL, 16) : 0;
 }
 
-static uint64_t ended_code(const char *name)
+static uint32_t code(const char *name, const char *const *names, size_t n)
 {
-	for (size_t i = 0; name && i < NF(ended_names); i++)
-		if (strcmp(name, ended_names[i]) == 0)
-			return i;
-	return AML_RUNNING;
+	for (size_t i = 0; name && i < n; i++)
+		if (names[i] && strcmp(name, names[i]) == 0)
+			return (uint32_t)i;
+	return 0;
 }
 
-static void write_cmdline(struct aml_process *p, const json_t *argv)
+static void write_cmdline(struct allocmap_live_process *p, const json_t *argv)
 {
 	size_t i, at = 0;
 	json_t *a;
 	json_array_foreach(argv, i, a) {
 		const char *s = json_string_value(a);
 		size_t n = strlen(s) + 1;
-		if (at + n > AML_CMDLINE_MAX) {
+		if (at + n > ALLOCMAP_LIVE_CMDLINE) {
 			p->cmdline_truncated = 1;
 			break;
 		}
 		memcpy(p->cmdline + at, s, n);
 		at += n;
 	}
-	p->cmdline_len = at;
+	p->cmdline_len = (uint32_t)at;
 }
 
-static void write_process(struct aml_process *p, const json_t *o)
+static void write_process(struct allocmap_live *f, const json_t *o)
 {
-	p->pid = num(o, "pid");
-	p->ppid = num(o, "ppid");
-	p->start_real_ns = num(o, "start_time_ns");
-	p->start_mono_ns = num(o, "start_mono_ns");
-	p->duration_ns = num(o, "duration_ns");
-	p->ended = ended_code(json_string_value(json_object_get(o, "ended")));
-	p->exit_status = num(o, "exit_status");
-	p->signal = num(o, "signal");
-	copy_str(p->exe, AML_PATH_MAX, json_object_get(o, "exe"));
+	struct allocmap_live_process *p = &f->process;
+	struct allocmap_live_end_info *e = &f->end;
+	p->pid = (int32_t)num(o, "pid");
+	p->ppid = (int32_t)num(o, "ppid");
+	p->start_realtime_ns = num(o, "start_time_ns");
+	p->start_monotonic_ns = num(o, "start_mono_ns"); /* the fixture's only: not in the run document */
+	copy_str(p->exe, ALLOCMAP_LIVE_PATH, json_object_get(o, "exe"));
 	write_cmdline(p, json_object_get(o, "cmdline"));
+	e->end_ns = num(o, "duration_ns");
+	e->reason = code(json_string_value(json_object_get(o, "ended")), ended_names, NF(ended_names));
+	e->status_known = json_object_get(o, "exit_status") != NULL;
+	e->status = (int32_t)num(o, "exit_status");
+	e->signal = (int32_t)num(o, "signal");
 }
 
-static void write_site(struct aml_site *s, const json_t *o)
+static void write_site(struct allocmap_live_site *s, const json_t *o, int other)
 {
-	const json_t *frames = json_object_get(o, "frames");
 	get_fields(o, s, site_fields, NF(site_fields));
-	if (!frames) {
-		s->nframes = 1;
-		s->frames[0] = addr_of(json_object_get(o, "location"));
-		return;
-	}
-	for (size_t i = 0; i < json_array_size(frames) && i < AML_FRAMES_MAX; i++)
-		s->frames[s->nframes++] = addr_of(json_array_get(frames, i));
+	/* one address per site in version 1: "frames" beyond the first are not kept */
+	const json_t *frames = json_object_get(o, "frames");
+	if (!other)
+		s->site = addr_of(frames ? json_array_get(frames, 0) : json_object_get(o, "location"));
 }
 
-static void write_tables(struct aml_file *f, const json_t *o)
+static void write_tables(struct allocmap_live *f, const json_t *o)
 {
 	size_t i;
 	json_t *v;
-	const char *k;
+	struct allocmap_live_end_info *e = &f->end;
 	json_array_foreach(json_object_get(o, "space"), i, v) {
-		if (i >= AML_SPACE_MAX)
+		if (i >= ALLOCMAP_LIVE_SPACE)
 			break;
-		copy_str(f->space[i].kind, AML_NAME_MAX, json_object_get(v, "kind"));
-		copy_str(f->space[i].allocator, AML_NAME_MAX, json_object_get(v, "allocator"));
-		get_fields(v, &f->space[i], space_fields, NF(space_fields));
-		f->nspace++;
+		struct allocmap_live_space *s = &e->space[e->nspace++];
+		copy_str(s->allocator, sizeof s->allocator, json_object_get(v, "allocator"));
+		s->kind = code(json_string_value(json_object_get(v, "kind")), kind_names, NF(kind_names));
+		s->count = (uint32_t)num(v, "count");
+		s->virtual_bytes = num(v, "virtual_bytes");
+		s->resident_bytes = num(v, "resident_bytes");
 	}
-	json_object_foreach((json_t *)json_object_get(o, "counters"), k, v) {
-		if (f->ncounters < AML_COUNTERS_MAX) {
-			strncpy(f->counters[f->ncounters].name, k, AML_NAME_MAX);
-			f->counters[f->ncounters++].value = (uint64_t)json_integer_value(v);
-		}
-	}
+	/* counters: the header's fields only, by their names; others are dropped */
+	get_fields(json_object_get(o, "counters"), e, end_counters, NF(end_counters));
+	get_fields(json_object_get(o, "counters"), &f->heap, heap_counters, NF(heap_counters));
 	json_array_foreach(json_object_get(o, "modules"), i, v) {
-		if (i >= AML_MODULES_MAX)
+		if (i >= ALLOCMAP_LIVE_MODULES) {
+			f->modules.truncated = 1;
 			break;
-		get_fields(v, &f->modules[i], module_fields, NF(module_fields));
-		copy_str(f->modules[i].path, AML_PATH_MAX, json_object_get(v, "path"));
-		f->nmodules++;
+		}
+		struct allocmap_live_module *m = &f->modules.row[f->modules.count++];
+		m->bias = num(v, "bias");
+		m->base = num(v, "start");
+		m->end = num(v, "end");
+		copy_str(m->path, ALLOCMAP_LIVE_PATH, json_object_get(v, "path"));
 	}
 	json_array_foreach(json_object_get(o, "sites"), i, v) {
-		if (i >= AML_SITES_MAX)
+		if (i + 1 >= ALLOCMAP_LIVE_SITES)
 			break;
-		write_site(&f->sites[f->nsites++], v);
+		write_site(&f->site[i + 1], v, 0);
 	}
 	if (json_object_get(o, "sites_other"))
-		write_site(&f->other, json_object_get(o, "sites_other"));
+		write_site(&f->site[0], json_object_get(o, "sites_other"), 1);
 }
 
-static void encode(struct aml_file *f, const json_t *o)
+static void encode(struct allocmap_live *f, const json_t *o)
 {
-	f->magic = AML_MAGIC;
-	f->version = AML_VERSION;
-	f->size = sizeof *f;
-	write_process(&f->process, o);
+	f->header.version = ALLOCMAP_LIVE_VERSION;
+	f->header.file_size = sizeof *f;
+	f->header.site_rows = ALLOCMAP_LIVE_SITES;
+	f->header.stack_depth = (uint32_t)num(o, "stack_depth");
+	write_process(f, o);
 	get_fields(json_object_get(o, "heap"), &f->heap, heap_fields, NF(heap_fields));
-	get_fields(json_object_get(o, "rss"), &f->rss, rss_fields, NF(rss_fields));
-	get_fields(json_object_get(o, "allocmap"), &f->own, own_fields, NF(own_fields));
-	f->stack_depth = num(o, "stack_depth");
+	get_fields(json_object_get(o, "rss"), &f->end, rss_fields, NF(rss_fields));
+	get_fields(json_object_get(o, "allocmap"), &f->end, own_fields, NF(own_fields));
 	write_tables(f, o);
 }
 
+/* Writes into the shared mapping as the library does: the guarded
+ * sections inside seq (odd while writing), the magic last on a new file,
+ * so a reader sampling the file meanwhile never takes a torn copy. */
 int live_write(const char *path, const json_t *proc)
 {
-	struct aml_file *f = calloc(1, sizeof *f);
+	struct allocmap_live *f = calloc(1, sizeof *f), *m = MAP_FAILED;
+	int rc = -1, e = ENOMEM;
 	if (!f)
 		return -1;
 	encode(f, proc);
-	int fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
-	int rc = -1;
-	if (fd >= 0 && ftruncate(fd, sizeof *f) == 0 && pwrite(fd, f, sizeof *f, 0) == (ssize_t)sizeof *f)
+	int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+	struct stat st;
+	if (fd >= 0 && fstat(fd, &st) == 0 && ((size_t)st.st_size >= sizeof *f || ftruncate(fd, sizeof *f) == 0))
+		m = mmap(NULL, sizeof *f, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	e = errno;
+	if (m != MAP_FAILED) {
+		int fresh = __atomic_load_n(&m->header.magic, __ATOMIC_RELAXED) != ALLOCMAP_LIVE_MAGIC;
+		uint32_t seq = __atomic_load_n(&m->header.seq, __ATOMIC_RELAXED) | 1;
+		__atomic_store_n(&m->header.seq, seq, __ATOMIC_RELAXED);
+		__atomic_thread_fence(__ATOMIC_RELEASE);
+		m->header.version = f->header.version;
+		m->header.file_size = f->header.file_size;
+		m->header.site_rows = f->header.site_rows;
+		m->header.stack_depth = f->header.stack_depth;
+		memcpy(&m->process, &f->process, sizeof *f - offsetof(struct allocmap_live, process));
+		__atomic_store_n(&m->header.seq, seq + 1, __ATOMIC_RELEASE);
+		if (fresh)
+			__atomic_store_n(&m->header.magic, ALLOCMAP_LIVE_MAGIC, __ATOMIC_RELEASE);
+		munmap(m, sizeof *f);
 		rc = 0;
-	int e = errno;
+	}
 	if (fd >= 0)
 		close(fd);
 	free(f);

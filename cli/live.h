@@ -22,8 +22,12 @@ struct live;
 struct live *live_open(const char *path, char *err, size_t errlen);
 void live_close(struct live *lf);
 
-/* The process's pid, as the file says. */
+/* The process's pid, as the file says (never from the name: a pid that
+ * exec'd has proc-<pid>.live, then proc-<pid>.<k>.live). */
 long live_pid(const struct live *lf);
+
+/* 1 once the file says its program ended (or exec'd another). */
+int live_ended(const struct live *lf);
 
 /* The heap's live bytes now and the process's start (CLOCK_MONOTONIC,
  * ns): what the timeline sampler reads while the process runs. */

@@ -74,7 +74,7 @@ static void command(const json_t *proc, FILE *out)
 static void how_ended(const json_t *proc, FILE *out)
 {
 	const char *e = jstr(proc, "ended", "unknown");
-	if (strcmp(e, "exit") == 0 || strcmp(e, "_exit") == 0)
+	if ((strcmp(e, "exit") == 0 || strcmp(e, "_exit") == 0) && json_object_get(proc, "exit_status"))
 		fprintf(out, "%s %d", strcmp(e, "exit") == 0 ? "exit" : "_exit", (int)jnum(proc, "exit_status"));
 	else if (strcmp(e, "signal") == 0)
 		fputs(fmt_signal((int)jnum(proc, "signal")), out);

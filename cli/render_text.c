@@ -44,7 +44,7 @@ static const char *how_ended(const json_t *proc)
 {
 	static char buf[64];
 	const char *e = jstr(proc, "ended", "unknown");
-	if (strcmp(e, "exit") == 0 || strcmp(e, "_exit") == 0)
+	if ((strcmp(e, "exit") == 0 || strcmp(e, "_exit") == 0) && json_object_get(proc, "exit_status"))
 		snprintf(buf, sizeof buf, "%s %d", e, (int)jnum(proc, "exit_status"));
 	else if (strcmp(e, "signal") == 0)
 		snprintf(buf, sizeof buf, "%s", fmt_signal((int)jnum(proc, "signal")));

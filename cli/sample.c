@@ -31,6 +31,7 @@
 struct series {
 	long pid;
 	char file[NAME_MAX + 1];
+	ino_t ino; /* the file's when listed */
 	struct live *lf;
 	int done;
 	uint64_t period, next;
@@ -85,31 +86,39 @@ void sampler_free(struct sampler *s)
 
 /* ---- series ---- */
 
-static int known(const struct sampler *s, const char *file)
+static struct series *known(const struct sampler *s, const char *file)
 {
 	for (size_t i = 0; i < s->n; i++)
 		if (strcmp(s->s[i]->file, file) == 0)
-			return 1;
-	return 0;
+			return s->s[i];
+	return NULL;
 }
 
-static void add_series(struct sampler *s, const char *file, uint64_t now)
+/* A series for file, or se restarted on it: the library never replaces
+ * a file, but the test fixture, standing in for it, replaces the
+ * library's own under the same name (tests/cli/live_fixture.c). */
+static void add_series(struct sampler *s, struct series *se, const char *file, ino_t ino, uint64_t now)
 {
 	char path[PATH_MAX + NAME_MAX + 2], err[256];
 	snprintf(path, sizeof path, "%s/%s", s->dir, file);
 	struct live *lf = live_open(path, err, sizeof err);
 	if (!lf)
 		return; /* not written yet: tried again next tick */
-	struct series *se = calloc(1, sizeof *se), **grown = realloc(s->s, (s->n + 1) * sizeof *s->s);
-	if (!se || !grown) {
-		free(se);
-		live_close(lf);
-		return;
+	if (se) {
+		live_close(se->lf);
+		se->lf = lf;
+	} else {
+		struct series **grown = realloc(s->s, (s->n + 1) * sizeof *s->s);
+		if (grown)
+			s->s = grown;
+		if (!grown || !(se = calloc(1, sizeof *se))) {
+			live_close(lf);
+			return;
+		}
+		s->s[s->n++] = se;
 	}
-	*se = (struct series){.pid = live_pid(lf), .lf = lf, .period = FIRST_PERIOD_NS, .next = now};
+	*se = (struct series){.pid = live_pid(lf), .ino = ino, .lf = lf, .period = FIRST_PERIOD_NS, .next = now};
 	snprintf(se->file, sizeof se->file, "%s", file);
-	s->s = grown;
-	s->s[s->n++] = se;
 }
 
 static void find_files(struct sampler *s, uint64_t now)
@@ -118,9 +127,11 @@ static void find_files(struct sampler *s, uint64_t now)
 	struct dirent *e;
 	while (d && (e = readdir(d))) {
 		size_t len = strlen(e->d_name);
-		if (strncmp(e->d_name, "proc-", 5) == 0 && len > 10 && strcmp(e->d_name + len - 5, ".live") == 0 &&
-		    !known(s, e->d_name))
-			add_series(s, e->d_name, now);
+		if (strncmp(e->d_name, "proc-", 5) != 0 || len <= 10 || strcmp(e->d_name + len - 5, ".live") != 0)
+			continue;
+		struct series *se = known(s, e->d_name);
+		if (!se || se->ino != e->d_ino)
+			add_series(s, se, e->d_name, e->d_ino, now);
 	}
 	if (d)
 		closedir(d);
@@ -153,7 +164,8 @@ static void halve(struct series *se)
 static void sample(struct series *se, uint64_t now, size_t max)
 {
 	uint64_t heap, start, rss;
-	if (read_rss(se->pid, &rss) != 0) {
+	/* ended: or exec'd, and the pid's statm is the next program's now */
+	if (live_ended(se->lf) || read_rss(se->pid, &rss) != 0) {
 		se->done = 1; /* gone, or a zombie */
 		return;
 	}
@@ -231,11 +243,12 @@ static json_t *column(const uint64_t *v, size_t n)
 	return a;
 }
 
-json_t *sampler_timeline(const struct sampler *s, long pid)
+/* By file, not by pid: a pid that exec'd has one file per program. */
+json_t *sampler_timeline(const struct sampler *s, const char *file)
 {
 	for (size_t i = 0; s && i < s->n; i++) {
 		const struct series *se = s->s[i];
-		if (se->pid != pid || se->n == 0)
+		if (strcmp(se->file, file) != 0 || se->n == 0)
 			continue;
 		return json_pack("{s:I,s:o,s:o,s:o}", "period_ns", (json_int_t)se->period, "t_ns", column(se->t, se->n),
 				 "heap_bytes", column(se->heap, se->n), "rss_bytes", column(se->rss, se->n));

@@ -61,7 +61,7 @@ static json_t *fixed_process(long pid, long ppid, const char *exe, json_t *argv,
 		(json_int_t)(2 * MIB), "count", (json_int_t)7, "kind", "object", "allocator", "loader",
 		"virtual_bytes", (json_int_t)(8 * MIB), "resident_bytes", (json_int_t)(3 * MIB), "count",
 		(json_int_t)4, "allocmap", "reserved_bytes", (json_int_t)(300 * MIB), "resident_bytes",
-		(json_int_t)MIB, "counters", "resyncs", (json_int_t)2, "fast_path_misses", (json_int_t)17, "modules",
+		(json_int_t)MIB, "counters", "resyncs", (json_int_t)2, "slow_path", (json_int_t)17, "modules",
 		"path", "/nonexistent/prog", "bias", (json_int_t)0x555555554000ll, "start",
 		(json_int_t)0x555555554000ll, "end", (json_int_t)0x555555560000ll, "sites");
 	if (strcmp(ended, "exit") == 0)
@@ -182,6 +182,11 @@ static int child(struct child_opts *o)
 		return 2;
 	}
 	snprintf(path, sizeof path, "%s/proc-%d.live", dir, (int)getpid());
+	/* Under `allocmap run` the library is preloaded here too and has
+	 * made this name its own file (at start-up, or at the fork): this
+	 * program stands in for it, so its file goes and ours takes the
+	 * name. (The library keeps updating its unlinked copy, unseen.) */
+	unlink(path);
 	json_t *p = child_process(o);
 	grow(p, path, o->steps);
 	while (o->forks && wait(NULL) > 0)
