@@ -163,6 +163,7 @@ void am_leak_groups_free(struct am_leak_groups *g);
 struct am_leak_object {
 	uintptr_t bias;                 /* run-time address - the object's own */
 	uintptr_t relro_lo, relro_hi;   /* run-time PT_GNU_RELRO, or empty */
+	size_t tls_size;                /* PT_TLS's p_memsz: one thread's TLS block, or 0 */
 };
 /* The layout of the object whose first map starts at lo (readable: the
  * caller knows). 0, or -1 if no ELF header is there (*out zeroed). */

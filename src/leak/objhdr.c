@@ -1,6 +1,7 @@
 /* A loaded object's layout read from its own first page (its ELF header
  * and program headers, which the loader maps with the first segment):
- * the load bias and PT_GNU_RELRO. For roots.c (RELRO) and site.c (a
+ * the load bias, PT_GNU_RELRO and PT_TLS's size. For roots.c (RELRO, and
+ * the extent of allocmap's own TLS block) and site.c (a
  * site's offset in its object's addresses). */
 #include <elf.h>
 #include <link.h>
@@ -18,6 +19,8 @@ int am_leak_object_layout(uintptr_t lo, struct am_leak_object *out)
 	const ElfW(Phdr) *ph = (const void *)(lo + e->e_phoff);
 	uintptr_t first = UINTPTR_MAX, rlo = 0, rhi = 0;
 	for (unsigned i = 0; i < e->e_phnum; i++) {
+		if (ph[i].p_type == PT_TLS)
+			out->tls_size = ph[i].p_memsz;
 		if (ph[i].p_type == PT_LOAD && ph[i].p_vaddr < first)
 			first = ph[i].p_vaddr;
 		if (ph[i].p_type == PT_GNU_RELRO)

@@ -13,8 +13,9 @@
  *     descriptor lie at the top of its stack's map, above any frame, so
  *     they are scanned; the main thread's were made by the loader in an
  *     anonymous map or its own data, scanned as such.
- * Not scanned: allocmap's own data, bss and TLS (they hold addresses of
- * mapping calls and arenas, which can fall inside chunks), the malloc arenas (a sequence with heap data: only their
+ * Not scanned: allocmap's own data, bss and whole TLS block (they hold
+ * addresses of mapping calls and arenas, and livestats.c's last
+ * allocation, which can fall inside chunks), the malloc arenas (a sequence with heap data: only their
  * live chunks are memory of the program's), allocmap's own maps, the
  * kernel's ([vvar] can fault on read), file mappings that are not loaded
  * objects (a page past the file's end faults with SIGBUS), unreadable or
@@ -36,16 +37,37 @@ struct walk {
 	uintptr_t tls_lo, tls_hi;                /* its TLS, as offsets from a thread pointer */
 };
 
-/* allocmap's own TLS variables, relative to the thread pointer (the same
- * in every thread: initial-exec TLS), and its own object's extent. */
+/* am_self's offset inside allocmap's TLS block (the object's PT_TLS
+ * image): the linker resolves @dtpoff, as for the local-dynamic model. */
+static uintptr_t self_dtpoff(void)
+{
+	uintptr_t o;
+	__asm__("movq $am_self@dtpoff, %0" : "=r"(o));
+	return o;
+}
+
+/* allocmap's own TLS, relative to the thread pointer (the same in every
+ * thread: initial-exec TLS), and its own object's extent. The whole TLS
+ * block (PT_TLS's size from am_self's place in it), not a list of known
+ * variables: any file of allocmap may add a __thread variable holding
+ * chunk addresses (livestats.c's last allocation did, and the chunk it
+ * named was reachable through it). A list of two variables is the
+ * fallback when the object's headers cannot be read. */
 static void find_self(struct walk *w)
 {
 	struct allocmap_info in;
+	struct am_leak_object o = {0};
 	uintptr_t tp = am_leak_tp(), a = (uintptr_t)&am_self, b = (uintptr_t)am_leaf_cache;
 	uintptr_t ae = a + sizeof am_self, be = b + sizeof am_leaf_cache;
 	w->tls_lo = (a < b ? a : b) - tp, w->tls_hi = (ae > be ? ae : be) - tp;
-	if (allocmap_query((const void *)&find_self, &in) == 0 && in.kind == ALLOCMAP_OBJECT)
-		w->self_lo = (uintptr_t)in.map_base, w->self_hi = w->self_lo + in.map_size;
+	if (allocmap_query((const void *)&find_self, &in) != 0 || in.kind != ALLOCMAP_OBJECT)
+		return;
+	w->self_lo = (uintptr_t)in.map_base, w->self_hi = w->self_lo + in.map_size;
+	if (am_leak_object_layout(w->self_lo, &o) == 0 && o.tls_size) {
+		uintptr_t block = a - self_dtpoff();
+		if (block <= a && ae <= block + o.tls_size && b >= block && be <= block + o.tls_size)
+			w->tls_lo = block - tp, w->tls_hi = block + o.tls_size - tp;
+	}
 }
 
 static int is_ours(enum am_origin o)
