@@ -19,11 +19,6 @@ cd "$work" || exit 1
 
 count() { grep -c -- "$1" "$2"; }
 
-check() { # name condition...
-	local name=$1; shift
-	if "$@"; then ok "$name"; else fail "$name"; fi
-}
-
 valid() { python3 "$SRC/tests/cli/validate.py" "$SRC/doc/report-schema.json" "$@" >/dev/null; }
 
 # ---- ls / under the command: stdout unchanged, report on stderr -----------

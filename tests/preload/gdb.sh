@@ -14,10 +14,6 @@ pid=
 trap '[ -n "$pid" ] && kill "$pid" 2>/dev/null; rm -rf "$work"' EXIT
 cd "$work" || exit 1
 
-check() { # name condition...
-	local name=$1; shift
-	if "$@"; then ok "$name"; else fail "$name"; fi
-}
 if ! command -v gdb >/dev/null; then
 	ok "gdb: not installed, skipped"
 	exit 0

@@ -14,10 +14,6 @@ work=$(cd "$(mktemp -d)" && pwd -P)
 trap 'rm -rf "$work"' EXIT
 cd "$work" || exit 1
 
-check() { # name condition...
-	local name=$1; shift
-	if "$@"; then ok "$name"; else fail "$name"; fi
-}
 has() { grep -qF -- "$2" "$1"; }  # file string
 hasnt() { ! grep -qiE -- "$2" "$1"; } # file regex
 

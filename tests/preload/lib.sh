@@ -8,6 +8,11 @@ failures=0
 
 ok() { echo "ok   $*"; }
 fail() { echo "FAIL $*"; failures=$((failures + 1)); }
+# ok NAME if the command succeeds, else FAIL NAME.
+check() { # name command...
+	local name=$1; shift
+	if "$@"; then ok "$name"; else fail "$name"; fi
+}
 finish() { [ "$failures" -eq 0 ]; }
 # True if the stderr in file $1 reports a discrepancy: ALLOCMAP_CHECK_AT_EXIT
 # also says "allocmap: 0 discrepancies" when there is none.

@@ -15,11 +15,6 @@ work=$(cd "$(mktemp -d)" && pwd -P)
 trap 'rm -rf "$work"' EXIT
 cd "$work" || exit 1
 
-check() { # name condition...
-	local name=$1; shift
-	if "$@"; then ok "$name"; else fail "$name"; fi
-}
-
 golden() { # name file
 	if [ "${ALLOCMAP_UPDATE_GOLDEN:-0}" = 1 ]; then cp "$2" "$GOLDEN/$1"; fi
 	cmp -s "$2" "$GOLDEN/$1" || { diff -u "$GOLDEN/$1" "$2" | head -20; return 1; }

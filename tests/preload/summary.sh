@@ -35,11 +35,6 @@ has_sections() { # file
 
 count() { grep -c -- "$1" "$2"; }
 
-check() { # name condition...
-	local name=$1; shift
-	if "$@"; then ok "$name"; else fail "$name"; fi
-}
-
 pre() { env LD_PRELOAD="$LIB" "$@"; }
 
 ls / >plain.out 2>plain.err
