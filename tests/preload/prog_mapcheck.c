@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -308,6 +309,17 @@ static void scenario_growsdown(void)
 	check_clean("mprotect PROT_GROWSDOWN back");
 }
 
+/* No file descriptor left for /proc/self/maps: the check says it could
+ * not run (checkfail.sh reads what it printed). */
+static void scenario_nofile(void)
+{
+	struct rlimit rl;
+	EXPECT(getrlimit(RLIMIT_NOFILE, &rl) == 0);
+	rl.rlim_cur = 3;
+	EXPECT(setrlimit(RLIMIT_NOFILE, &rl) == 0);
+	EXPECT(allocmap_check(2) == -1);
+}
+
 /* Two MAP_GROWSDOWN mappings side by side are one to the kernel: an
  * mprotect with PROT_GROWSDOWN in the upper one changes both, down to
  * the lower one's start; one that fails on a hole past their end has
@@ -469,7 +481,7 @@ int main(int argc, char **argv)
 		   {"fork", scenario_fork}, {"forkstress", scenario_forkstress}, {"self", scenario_self},
 		   {"rawsyscall", scenario_rawsyscall}, {"growsdown", scenario_growsdown},
 		   {"stackgrow", scenario_stackgrow}, {"growsdown_merged", scenario_growsdown_merged},
-		   {"remap_hole", scenario_remap_hole},
+		   {"remap_hole", scenario_remap_hole}, {"nofile", scenario_nofile},
 		   {"fallback", scenario_fallback}};
 	for (size_t k = 0; k < sizeof all / sizeof *all; k++)
 		if (argc > 1 && !strcmp(argv[1], all[k].name)) {
