@@ -438,16 +438,17 @@ static int expand_path(char *out, size_t cap, const char *name)
  * neither can be had (a file's failure said on stderr). */
 /* Reports of several processes append to one file, so it cannot be made
  * with O_EXCL; the safe equivalent: no symbolic link (O_NOFOLLOW), a new
- * file readable by its owner only, and an existing one taken only if it is
- * a regular file of this user's with no other name (no hard link to a
- * file elsewhere). Returns fd, or -1 (closed, said why). */
+ * file readable by its owner only, and an existing regular file taken
+ * only if it is this user's with no other name (no hard link to a file
+ * elsewhere). A device or a pipe (/dev/null, /dev/fd/N) is written as
+ * named. Returns fd, or -1 (closed, said why). */
 static int own_file(long fd, const char *path)
 {
 	struct stat st;
-	if (am_sys_fstat((int)fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_uid == (uid_t)am_sys_geteuid() &&
-	    st.st_nlink == 1)
+	if (am_sys_fstat((int)fd, &st) == 0 &&
+	    (!S_ISREG(st.st_mode) || (st.st_uid == (uid_t)am_sys_geteuid() && st.st_nlink == 1)))
 		return (int)fd;
-	am_log("report: refusing %s: not a regular file of this user's with one name", path);
+	am_log("report: refusing %s: a file of another user's, or with another name", path);
 	am_sys_close((int)fd);
 	return -1;
 }

@@ -31,6 +31,9 @@ else
 	fail "hard link: $(head -2 "$dir/err")"
 fi
 
+ALLOCMAP_REPORT=/dev/null LD_PRELOAD=$LIB /bin/true 2>"$dir/err"
+if [ ! -s "$dir/err" ]; then ok "a device (/dev/null) is written as named"; else fail "/dev/null: $(head -2 "$dir/err")"; fi
+
 # set-gid: the real group differs from the effective one (needs root to
 # make the copy set-gid to another group; skipped otherwise)
 if [ "$(id -u)" = 0 ] && cp "$prog" "$dir/prog" && chgrp nogroup "$dir/prog" && chmod g+s "$dir/prog"; then
