@@ -136,8 +136,6 @@ long am_sys_getppid(void) { return sc6(SYS_getppid, 0, 0, 0, 0, 0, 0); }
 
 long am_sys_gettid(void) { return sc6(SYS_gettid, 0, 0, 0, 0, 0, 0); }
 
-long am_sys_geteuid(void) { return sc6(SYS_geteuid, 0, 0, 0, 0, 0, 0); }
-
 long am_sys_futex(int *uaddr, int op, int val, const void *timeout)
 {
 	return sc6(SYS_futex, (long)uaddr, op, val, (long)timeout, 0, 0);

@@ -56,7 +56,6 @@ long am_sys_readlink(const char *path, char *buf, size_t n);
 long am_sys_getpid(void);
 long am_sys_getppid(void);
 long am_sys_gettid(void);
-long am_sys_geteuid(void);
 long am_sys_futex(int *uaddr, int op, int val, const void *timeout);
 long am_sys_sched_yield(void);
 long am_sys_tgkill(long pid, long tid, int sig);
