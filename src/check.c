@@ -9,8 +9,11 @@
  * stack's growth, which the kernel makes on a fault with no call to see,
  * is not one: the index follows it here (and at every re-read of the
  * maps, index/resync.c). A re-read the index has pending (a dropped
- * event, a forked child) is made first.
+ * event, a forked child) is made first. When the maps cannot be read (no
+ * file descriptor left) or the index is not running, the check says so
+ * and why, and returns -1: it reports nothing it could not compare.
  */
+#include <errno.h>
 #include <sys/mman.h>
 
 #include "../include/allocmap.h"
@@ -24,6 +27,7 @@
 struct check {
 	int fd;
 	int count;
+	int entries;       /* kernel entries compared */
 	size_t cursor;     /* next index map not yet compared */
 	uintptr_t prev_hi; /* end of the previous kernel entry */
 };
@@ -71,6 +75,7 @@ static int compare_entry(const struct am_maps_entry *e, void *arg)
 {
 	struct check *c = arg;
 	uintptr_t pos = e->lo;
+	c->entries++;
 	skip_stale(c, e->lo);
 	follow_growth(c, e);
 	if (c->cursor < am_ix.n && am_ix.arr[c->cursor]->lo < e->lo && c->prev_hi < e->lo)
@@ -95,16 +100,39 @@ static int compare_entry(const struct am_maps_entry *e, void *arg)
 	return 0;
 }
 
+static void say(int fd, const char *line, size_t n)
+{
+	if (fd >= 0)
+		am_sys_write_all(fd, line, n);
+}
+
+/* Why the maps could not be read (rc: a negative errno). */
+static void cannot_read(int fd, int rc, int entries)
+{
+	char line[200];
+	const char *why = rc == -EMFILE   ? " (too many open files: RLIMIT_NOFILE)"
+			  : rc == -ENFILE ? " (too many open files in the system)"
+			  : rc == -EACCES ? " (permission denied)"
+			  : rc == -ENOENT ? " (is /proc mounted?)"
+					  : "";
+	size_t n = am_fmt(line, sizeof line, "allocmap: check: cannot read /proc/self/maps: error %d%s; %s\n", -rc,
+			  why, entries ? "the check stopped part-way" : "the check could not run");
+	say(fd, line, n);
+}
+
 static int check_maps(int fd)
 {
-	struct check c = {fd, 0, 0, 0};
+	struct check c = {fd, 0, 0, 0, 0};
 	if (am_ix_begin() != 0)
 		return -1;
 	if (__atomic_exchange_n(&am_ix.resync_pending, 0, __ATOMIC_ACQUIRE))
 		am_ix_resync_locked(); /* what the index knows it must re-read, first */
 	int rc = am_procmaps_read(compare_entry, &c);
-	skip_stale(&c, UINTPTR_MAX);
+	if (rc >= 0)
+		skip_stale(&c, UINTPTR_MAX); /* unread, the kernel's maps are unknown, not empty */
 	am_ix_end();
+	if (rc < 0)
+		cannot_read(fd, rc, c.entries);
 	return rc < 0 ? -1 : c.count;
 }
 
@@ -120,8 +148,12 @@ static int count_invariant(int fd, const char *what, size_t n)
 
 int allocmap_check(int fd)
 {
-	if (!am_ix.ready)
+	static const char off[] = "allocmap: check: the index is not running (ALLOCMAP_DISABLE, or its memory could "
+				  "not be reserved); the check could not run\n";
+	if (!am_ix.ready) {
+		say(fd, off, sizeof off - 1);
 		return -1;
+	}
 	int n = check_maps(fd);
 	if (n < 0)
 		return -1;

@@ -80,5 +80,9 @@ __attribute__((destructor)) static void am_fini(void)
 	am_leak_at_exit();
 	if (am_report_at_exit() || !am_env_bool("ALLOCMAP_CHECK_AT_EXIT", 0))
 		return;
-	am_log("%d discrepancies", allocmap_check(2));
+	int n = allocmap_check(2);
+	if (n < 0)
+		am_log("the check at exit could not run");
+	else
+		am_log("%d discrepancies", n);
 }

@@ -2,6 +2,7 @@
 #include "options.h"
 
 #include <stdint.h>
+#include <sys/auxv.h>
 
 #include "sys/log.h"
 
@@ -14,6 +15,19 @@ static int streq(const char *a, const char *b)
 	return *a == *b;
 }
 
+/* In a set-uid or set-gid process (AT_SECURE) the environment is the
+ * caller's to choose, not the program owner's: an ALLOCMAP_REPORT there
+ * would write a file of the caller's naming with the owner's rights. So
+ * every variable is ignored, and that is said once, if one is set. */
+static const char *secure_filter(const char *value)
+{
+	static int said;
+	if (!value || !getauxval(AT_SECURE))
+		return value;
+	am_log_once(&said, "set-uid/set-gid process: ALLOCMAP_* variables are ignored");
+	return NULL;
+}
+
 const char *am_env(const char *name)
 {
 	for (char **e = environ; e && *e; e++) {
@@ -21,7 +35,7 @@ const char *am_env(const char *name)
 		while (*n && *s == *n)
 			s++, n++;
 		if (!*n && *s == '=')
-			return s + 1;
+			return secure_filter(s + 1);
 	}
 	return NULL;
 }

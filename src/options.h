@@ -9,7 +9,8 @@
 
 #include <stddef.h>
 
-/* The value of NAME in the environment, or NULL. */
+/* The value of NAME in the environment, or NULL (always in a set-uid or
+ * set-gid process: AT_SECURE). */
 const char *am_env(const char *name);
 
 /* A size such as "4096", "64K", "32M", "1G"; dflt when unset, and when

@@ -179,7 +179,9 @@ int am_hook_install(void)
 	if (__atomic_load_n(&installed, __ATOMIC_ACQUIRE))
 		return 0;
 	am_lock(&install_lock);
+	am_patch_batch_begin();
 	int r = installed ? 0 : install_locked();
+	am_patch_batch_end();
 	if (r == 0)
 		__atomic_store_n(&installed, 1, __ATOMIC_RELEASE);
 	am_unlock(&install_lock);

@@ -98,11 +98,12 @@ static long do_mremap(void *old, size_t old_len, size_t new_len, int flags, void
 	int removal = am_ev_removal_begin();
 	GUARD(lo, hi);
 	long r = am_sys_forward(SYS_mremap, (long)old, (long)old_len, (long)new_len, flags, (long)new_addr, 0);
-	if (!am_sys_failed(r)) {
-		int saved = errno;
+	int saved = errno;
+	if (!am_sys_failed(r))
 		am_ev_mremap(old, old_len, (void *)r, new_len, flags, caller);
-		errno = saved;
-	}
+	else if ((flags & MREMAP_FIXED) && old_len == new_len) /* a move may fail part-way */
+		am_ev_mremap_failed(old, old_len, new_addr);
+	errno = saved;
 	UNGUARD();
 	am_ev_removal_end(removal);
 	return r;

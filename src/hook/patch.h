@@ -15,9 +15,12 @@
  * the next 16-byte boundary (compilers align functions to 16, and fill
  * the gap with padding that nothing jumps into).
  *
- * Pages are made writable only while the jump is written (PROT_WRITE is
- * added to the page's protection read from /proc/self/maps, and that
- * protection is restored), so no page is left writable and executable.
+ * No page is ever writable and executable, even for an instant (systems
+ * that deny W+X refuse it, and a window is a window): text is written
+ * through /proc/self/mem, which changes no protection; where the kernel
+ * refuses that, a page is made read-write (not executable) while it is
+ * written, then given its protection back — safe only while no other
+ * thread runs code in it, which start-up is (patch.c).
  * Only raw system calls are used; nothing allocates; every call is
  * serialised by one lock.
  *
@@ -38,6 +41,11 @@
 #include <stddef.h>
 
 #define AM_PATCH_REL_LEN 5
+
+/* Around a batch of patches (start-up's): /proc/self/mem is opened once
+ * for all of them, and closed at the end (one descriptor meanwhile). */
+void am_patch_batch_begin(void);
+void am_patch_batch_end(void);
 #define AM_PATCH_ABS_LEN 13
 
 /* Redirects fn to handler; fn must be a function with a dynamic symbol

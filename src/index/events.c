@@ -47,6 +47,11 @@ void am_ev_mremap(void *old, size_t old_len, void *new_addr, size_t new_len, int
 	am_index_remap((uintptr_t)old, old_len, (uintptr_t)new_addr, new_len, (flags & MREMAP_DONTUNMAP) != 0);
 }
 
+void am_ev_mremap_failed(void *old, size_t old_len, void *new_addr)
+{
+	am_index_remap_failed((uintptr_t)old, old_len, (uintptr_t)new_addr);
+}
+
 void am_ev_mprotect(void *addr, size_t len, int prot)
 {
 	am_index_protect((uintptr_t)addr, (uintptr_t)addr + len, prot);

@@ -39,6 +39,10 @@ void am_ev_munmap(void *addr, size_t len);
  * with MREMAP_DONTUNMAP the old range stays mapped (emptied). */
 void am_ev_mremap(void *old, size_t old_len, void *new_addr, size_t new_len, int flags,
 		  const void *caller);
+/* A failed MREMAP_FIXED move of old_len bytes to new_addr: over several
+ * mappings (kernels 6.17+) the kernel may have moved some before it
+ * failed. */
+void am_ev_mremap_failed(void *old, size_t old_len, void *new_addr);
 /* A successful mprotect of [addr, addr + len). */
 void am_ev_mprotect(void *addr, size_t len, int prot);
 /* A failed mprotect (ENOMEM: [addr, addr + len) has a hole): the kernel

@@ -254,41 +254,58 @@ static void protect_unknowable(uintptr_t lo, uintptr_t hi)
 		    (void *)lo, (void *)hi);
 }
 
+/* Could the kernel have merged a and b (adjacent) into one VMA? */
+static int kernel_merged(const struct am_map *a, const struct am_map *b)
+{
+	return a->hi == b->lo && a->prot == b->prot && a->flags == b->flags && a->path == b->path &&
+	       ((a->flags & MAP_ANONYMOUS) || a->offset + (a->hi - a->lo) == b->offset);
+}
+
+/* PROT_GROWSDOWN: the kernel applies the protection from the start of
+ * its mapping (VMA) holding lo — or of the first one above lo, below hi,
+ * if lo is in a hole — which can be several of the index's maps, of
+ * several sequences when it merged mappings side by side. The index
+ * starts at the run of maps the kernel could have merged, and asks the
+ * kernel at the end of the event (am_ix_end re-reads the maps): the
+ * kernel's merges also depend on what no call shows (pages written).
+ * Such calls are rare (ld.so making a stack executable). */
+static uintptr_t growsdown_start(uintptr_t lo, uintptr_t hi)
+{
+	size_t i = am_ix_first_above(lo);
+	__atomic_store_n(&am_ix.resync_pending, 1, __ATOMIC_RELAXED);
+	if (i == am_ix.n || am_ix.arr[i]->lo >= hi)
+		return lo;
+	while (i > 0 && kernel_merged(am_ix.arr[i - 1], am_ix.arr[i]))
+		i--;
+	return am_ix.arr[i]->lo;
+}
+
+static uintptr_t protect_start(uintptr_t lo, uintptr_t hi, int prot)
+{
+	lo = am_page_down(lo);
+	return prot & PROT_GROWSDOWN ? growsdown_start(lo, hi) : lo;
+}
+
 int am_index_protect_prefix(uintptr_t lo, uintptr_t hi, int prot)
 {
 	if (!am_ix.ready || am_ix_begin_event(lo, hi) != 0)
 		return am_ix_dropped();
-	lo = am_page_down(lo), hi = am_page_up(hi);
+	hi = am_page_up(hi), lo = protect_start(lo, hi, prot);
 	uintptr_t end = mapped_run_end(lo, hi);
 	if (end == hi)
 		protect_unknowable(lo, hi);
 	else if (end > lo)
-		am_ix_protect(lo, end, prot);
+		am_ix_protect(lo, end, prot & ~(PROT_GROWSDOWN | PROT_GROWSUP));
 	am_ix.events[AM_EV_MPROTECT]++;
 	am_ix_end();
 	return 0;
-}
-
-/* Start of the run of contiguous maps of one sequence holding lo: the
- * kernel's VMA, for PROT_GROWSDOWN. */
-static uintptr_t run_start(uintptr_t lo)
-{
-	size_t i = am_ix_first_above(lo);
-	if (i == am_ix.n || am_ix.arr[i]->lo > lo)
-		return lo;
-	while (i > 0 && am_ix.arr[i - 1]->hi == am_ix.arr[i]->lo && am_ix.arr[i - 1]->seq == am_ix.arr[i]->seq)
-		i--;
-	return am_ix.arr[i]->lo;
 }
 
 int am_index_protect(uintptr_t lo, uintptr_t hi, int prot)
 {
 	if (!am_ix.ready || am_ix_begin_event(lo, hi) != 0)
 		return am_ix_dropped();
-	lo = am_page_down(lo);
-	if (prot & PROT_GROWSDOWN) /* the kernel applies it down to the mapping's start */
-		lo = run_start(lo);
-	am_ix_protect(lo, am_page_up(hi), prot & ~(PROT_GROWSDOWN | PROT_GROWSUP));
+	am_ix_protect(protect_start(lo, hi, prot), am_page_up(hi), prot & ~(PROT_GROWSDOWN | PROT_GROWSUP));
 	am_ix.events[AM_EV_MPROTECT]++;
 	am_ix_end();
 	return 0;

@@ -91,6 +91,8 @@ int am_index_init(void);
 int am_index_map(uintptr_t lo, uintptr_t hi, int prot, int flags, uint64_t off, const char *path,
 		 enum am_origin origin, const void *caller);
 int am_index_unmap(uintptr_t lo, uintptr_t hi);
+/* With PROT_GROWSDOWN in prot, from the start of the kernel's mapping
+ * holding lo (which the index makes sure of by re-reading the maps). */
 int am_index_protect(uintptr_t lo, uintptr_t hi, int prot);
 /* As the kernel does for an mprotect that fails on a hole: protects from
  * lo up to the first unmapped page (as the index knows it). If the index
@@ -99,6 +101,9 @@ int am_index_protect(uintptr_t lo, uintptr_t hi, int prot);
  * index and counts as missed. */
 int am_index_protect_prefix(uintptr_t lo, uintptr_t hi, int prot);
 int am_index_remap(uintptr_t old, size_t old_len, uintptr_t new_addr, size_t new_len, int dontunmap);
+/* A move (MREMAP_FIXED, equal lengths) failed: if [old, old + len) is
+ * not one map, some pieces may have moved, and the maps are re-read. */
+int am_index_remap_failed(uintptr_t old, size_t len, uintptr_t new_addr);
 /* The brk heap now ends at `end` (it started at `start`). */
 int am_index_brk(uintptr_t start, uintptr_t end, const void *caller);
 /* Re-reads /proc/self/maps and makes the index agree with it; plugs

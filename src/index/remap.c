@@ -2,7 +2,8 @@
  *
  * A moved mapping keeps its records' attributes (protection, file, caller)
  * in a new sequence at the new address; MREMAP_DONTUNMAP leaves the old
- * records in place. The brk heap is one sequence from the first break
+ * records in place. A move may span holes (kernels 6.17+): each piece
+ * moves, keeping its offset, and what lies under a hole's image stays. The brk heap is one sequence from the first break
  * seen; growing extends its last map, shrinking unmaps the top.
  */
 #include <string.h>
@@ -66,20 +67,33 @@ static int move_maps(uintptr_t old, uintptr_t keep, uintptr_t new_addr, struct a
 	return k;
 }
 
+/* Each moved piece replaces only what lay under it: a move of several
+ * mappings (MREMAP_FIXED with equal lengths, kernels 6.17+) moves each
+ * and leaves the destination under the source's holes as it was. The
+ * new sequence spans its pieces. */
+static void place_moved(struct am_map **moved, int k)
+{
+	for (int j = 0; j < k; j++)
+		am_ix_unmap(moved[j]->lo, moved[j]->hi);
+	moved[0]->seq->lo = moved[0]->lo;
+	moved[0]->seq->hi = moved[k - 1]->hi;
+}
+
 static void remap_moved(uintptr_t old, size_t old_len, uintptr_t new_addr, size_t new_len, int dontunmap)
 {
 	struct am_map *moved[MAX_MOVED];
 	uintptr_t keep = old_len < new_len ? old_len : new_len;
 	int k = move_maps(old, keep, new_addr, moved);
-	am_ix_unmap(new_addr, new_addr + new_len);
+	if (k > 0)
+		place_moved(moved, k);
+	else /* too many pieces, no records, or none known there: ask the kernel */
+		am_ix_unmap(new_addr, new_addr + new_len), am_ix.resync_pending = 1;
 	if (!dontunmap)
 		am_ix_unmap(old, old + old_len);
-	for (int j = 0; j < (k < 0 ? 0 : k); j++)
+	for (int j = 0; j < k; j++)
 		am_ix_insert(moved[j]);
 	if (k > 0 && new_len > old_len)
 		extend_map(new_addr + keep, new_addr + new_len, -1);
-	if (k < 0)
-		am_ix.resync_pending = 1; /* too many pieces, or no records: ask the kernel */
 }
 
 int am_index_remap(uintptr_t old, size_t old_len, uintptr_t new_addr, size_t new_len, int dontunmap)
@@ -96,6 +110,24 @@ int am_index_remap(uintptr_t old, size_t old_len, uintptr_t new_addr, size_t new
 	else if (new_len > old_len && extend_map(old + old_len, old + new_len, -1) != 0)
 		am_ix.resync_pending = 1;
 	am_ix.events[AM_EV_MREMAP]++;
+	am_ix_end();
+	return 0;
+}
+
+/* Is [lo, hi) one map of the index? */
+static int one_map(uintptr_t lo, uintptr_t hi)
+{
+	size_t i = am_ix_first_above(lo);
+	return i < am_ix.n && am_ix.arr[i]->lo <= lo && am_ix.arr[i]->hi >= hi;
+}
+
+int am_index_remap_failed(uintptr_t old, size_t len, uintptr_t new_addr)
+{
+	uintptr_t lo = old < new_addr ? old : new_addr, hi = (old > new_addr ? old : new_addr) + len;
+	if (!am_ix.ready || am_ix_begin_event(lo, hi) != 0)
+		return am_ix_dropped();
+	if (!one_map(am_page_down(old), am_page_up(old + len)))
+		am_ix.resync_pending = 1; /* the kernel knows what it moved */
 	am_ix_end();
 	return 0;
 }

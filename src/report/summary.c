@@ -377,6 +377,7 @@ static const char *error_text(long e)
 	case EROFS: return "read-only file system";
 	case ENOSPC: return "no space left on device";
 	case ENAMETOOLONG: return "file name too long";
+	case ELOOP: return "it is a symbolic link: refused";
 	default: return "cannot open";
 	}
 }
@@ -435,6 +436,23 @@ static int expand_path(char *out, size_t cap, const char *name)
 
 /* The report's descriptor: the starting stderr, or an opened file; -1 if
  * neither can be had (a file's failure said on stderr). */
+/* Reports of several processes append to one file, so it cannot be made
+ * with O_EXCL; the safe equivalent: no symbolic link (O_NOFOLLOW), a new
+ * file readable by its owner only, and an existing regular file taken
+ * only if it is this user's with no other name (no hard link to a file
+ * elsewhere). A device or a pipe (/dev/null, /dev/fd/N) is written as
+ * named. Returns fd, or -1 (closed, said why). */
+static int own_file(long fd, const char *path)
+{
+	struct stat st;
+	if (am_sys_fstat((int)fd, &st) == 0 &&
+	    (!S_ISREG(st.st_mode) || (st.st_uid == (uid_t)am_sys_geteuid() && st.st_nlink == 1)))
+		return (int)fd;
+	am_log("report: refusing %s: a file of another user's, or with another name", path);
+	am_sys_close((int)fd);
+	return -1;
+}
+
 static int open_destination(const char *name)
 {
 	static char path[4096];
@@ -444,10 +462,10 @@ static int open_destination(const char *name)
 		am_log("report: file name too long: %s", name);
 		return -1;
 	}
-	long fd = am_sys_open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+	long fd = am_sys_open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0600);
 	if (fd < 0)
 		am_log("report: cannot write %s: %s", path, error_text(fd));
-	return fd < 0 ? -1 : (int)fd;
+	return fd < 0 ? -1 : own_file(fd, path);
 }
 
 static void flush(struct rep *r, int fd)

@@ -78,6 +78,11 @@ long am_sys_write(int fd, const void *buf, size_t n)
 	return sc6(SYS_write, fd, (long)buf, (long)n, 0, 0, 0);
 }
 
+long am_sys_pwrite(int fd, const void *buf, size_t n, uint64_t off)
+{
+	return sc6(SYS_pwrite64, fd, (long)buf, (long)n, (long)off, 0, 0);
+}
+
 long am_sys_open(const char *path, int flags, int mode)
 {
 	return sc6(SYS_open, (long)path, flags, mode, 0, 0, 0);

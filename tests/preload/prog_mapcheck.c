@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -308,6 +309,58 @@ static void scenario_growsdown(void)
 	check_clean("mprotect PROT_GROWSDOWN back");
 }
 
+/* No file descriptor left for /proc/self/maps: the check says it could
+ * not run (checkfail.sh reads what it printed). */
+static void scenario_nofile(void)
+{
+	struct rlimit rl;
+	EXPECT(getrlimit(RLIMIT_NOFILE, &rl) == 0);
+	rl.rlim_cur = 3;
+	EXPECT(setrlimit(RLIMIT_NOFILE, &rl) == 0);
+	EXPECT(allocmap_check(2) == -1);
+}
+
+/* Two MAP_GROWSDOWN mappings side by side are one to the kernel: an
+ * mprotect with PROT_GROWSDOWN in the upper one changes both, down to
+ * the lower one's start; one that fails on a hole past their end has
+ * changed them both first. */
+static void scenario_growsdown_merged(void)
+{
+	const int gd = MAP_PRIVATE | MAP_ANONYMOUS | MAP_GROWSDOWN | MAP_FIXED;
+	char *h = mmap(NULL, 10 * PAGE, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	EXPECT(h != MAP_FAILED && munmap(h, 10 * PAGE) == 0); /* [h, h + 10 pages) is free */
+	EXPECT(mmap(h + 4 * PAGE, 2 * PAGE, PROT_READ | PROT_WRITE, gd, -1, 0) == h + 4 * PAGE);
+	EXPECT(mmap(h + 6 * PAGE, 2 * PAGE, PROT_READ | PROT_WRITE, gd, -1, 0) == h + 6 * PAGE);
+	EXPECT(mprotect(h + 7 * PAGE, PAGE, PROT_READ | PROT_GROWSDOWN) == 0);
+	EXPECT(q(h + 4 * PAGE).prot == PROT_READ);
+	check_clean("mprotect PROT_GROWSDOWN over two merged MAP_GROWSDOWN mappings");
+	errno = 0;
+	EXPECT(mprotect(h + 7 * PAGE, 2 * PAGE, PROT_NONE | PROT_GROWSDOWN) == -1 && errno == ENOMEM);
+	check_clean("mprotect PROT_GROWSDOWN failing past the end");
+	EXPECT(munmap(h + 4 * PAGE, 4 * PAGE) == 0);
+}
+
+/* mremap(MREMAP_MAYMOVE|MREMAP_FIXED) of a range spanning a hole (6.17+
+ * kernels; older ones refuse it): each piece moves, and the destination
+ * under the hole is left as it was. */
+static void scenario_remap_hole(void)
+{
+	char *src = mmap(NULL, 6 * PAGE, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	char *dst = mmap(NULL, 6 * PAGE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	EXPECT(src != MAP_FAILED && dst != MAP_FAILED && munmap(src + 2 * PAGE, 2 * PAGE) == 0);
+	char *r = mremap(src, 6 * PAGE, 6 * PAGE, MREMAP_MAYMOVE | MREMAP_FIXED, dst);
+	if (r == MAP_FAILED) { /* an older kernel */
+		EXPECT(errno == EFAULT);
+	} else {
+		EXPECT(r == dst && q(dst + 2 * PAGE).prot == (PROT_READ | PROT_WRITE));
+		EXPECT(q(dst).prot == PROT_READ && q(dst + 5 * PAGE).prot == PROT_READ);
+	}
+	check_clean("mremap MAYMOVE|FIXED over a hole");
+	munmap(src, 6 * PAGE);
+	munmap(dst, 6 * PAGE);
+	check_clean("mremap MAYMOVE|FIXED over a hole, unmapped");
+}
+
 /* The main thread's stack grows by page faults, which no call shows: a
  * deep recursion takes it megabytes below where it was at start-up. Its
  * new pages are the stack's, asked from this thread or another, and
@@ -427,7 +480,8 @@ int main(int argc, char **argv)
 		   {"large_malloc", scenario_large_malloc}, {"getpwnam", scenario_getpwnam},
 		   {"fork", scenario_fork}, {"forkstress", scenario_forkstress}, {"self", scenario_self},
 		   {"rawsyscall", scenario_rawsyscall}, {"growsdown", scenario_growsdown},
-		   {"stackgrow", scenario_stackgrow},
+		   {"stackgrow", scenario_stackgrow}, {"growsdown_merged", scenario_growsdown_merged},
+		   {"remap_hole", scenario_remap_hole}, {"nofile", scenario_nofile},
 		   {"fallback", scenario_fallback}};
 	for (size_t k = 0; k < sizeof all / sizeof *all; k++)
 		if (argc > 1 && !strcmp(argv[1], all[k].name)) {

@@ -74,6 +74,12 @@ void am_ev_munmap(void *addr, size_t len)
 	errno = CLOBBER;
 }
 
+void am_ev_mremap_failed(void *old, size_t old_len, void *new_addr)
+{
+	(void)old, (void)old_len, (void)new_addr;
+	errno = CLOBBER;
+}
+
 void am_ev_mremap(void *old, size_t old_len, void *new_addr, size_t new_len, int flags,
 		  const void *caller)
 {
