@@ -57,9 +57,9 @@ enum allocmap_live_end {
 	ALLOCMAP_END__EXIT = 2,   /* _exit() or _Exit(): status is what it passed */
 	ALLOCMAP_END_EXEC = 3,    /* execve() called through its symbol is succeeding (execvp,
 				     posix_spawn... reach the kernel inside libc, unseen: RUNNING) */
-	ALLOCMAP_END_SIGNAL = 4   /* reserved: version 1 installs no signal handler, so a process
-				     killed by a signal stays RUNNING (the CLI has its direct
-				     child's signal from wait; others it reports as killed) */
+	ALLOCMAP_END_SIGNAL = 4   /* a fatal signal whose action was the default (the library's
+				     handler wrote this, then the default action happened); a
+				     signal the program handles, or SIGKILL, leaves RUNNING */
 };
 
 struct allocmap_live_header {

@@ -32,11 +32,14 @@
 
 static int started;
 
-/* How the process ends, from the interposed exit calls (hook.h). */
+/* How the process ends, from the interposed exit calls and the fatal
+ * signal handler (hook.h). */
 static void on_end(unsigned reason, int status)
 {
 	if (reason == ALLOCMAP_END_EXIT)
 		am_live_exit_status(status);
+	else if (reason == ALLOCMAP_END_SIGNAL)
+		am_live_end(reason, 0, 0, status);
 	else
 		am_live_end(reason, status, 1, 0);
 }
@@ -67,6 +70,8 @@ void am_init_once(void)
 	if (am_live_start() == 0) {
 		am_ev_on_loader(am_live_modules);
 		am_hook_on_end(on_end);
+		if (am_hook_fatal_install() != 0)
+			am_log("no report on fatal signals: libc's sigaction not found");
 	}
 }
 

@@ -28,7 +28,7 @@ static void (*on_end)(unsigned reason, int status);
 
 void am_hook_on_end(void (*fn)(unsigned reason, int status)) { on_end = fn; }
 
-static void tell(unsigned reason, int status)
+void am_hook_tell_end(unsigned reason, int status)
 {
 	void (*fn)(unsigned, int) = on_end;
 	if (fn) {
@@ -41,7 +41,7 @@ static void tell(unsigned reason, int status)
 API __attribute__((noreturn)) void exit(int status)
 {
 	static void (*real)(int);
-	tell(ALLOCMAP_END_EXIT, status);
+	am_hook_tell_end(ALLOCMAP_END_EXIT, status);
 	if (!real)
 		real = (void (*)(int))am_elf_lookup("libc.so", "exit", NULL);
 	if (real)
@@ -51,7 +51,7 @@ API __attribute__((noreturn)) void exit(int status)
 
 API __attribute__((noreturn)) void _exit(int status)
 {
-	tell(ALLOCMAP_END__EXIT, status);
+	am_hook_tell_end(ALLOCMAP_END__EXIT, status);
 	am_sys_exit_group(status);
 }
 
@@ -59,9 +59,9 @@ API __attribute__((noreturn)) void _Exit(int status) { _exit(status); }
 
 API int execve(const char *path, char *const argv[], char *const envp[])
 {
-	tell(ALLOCMAP_END_EXEC, 0);
+	am_hook_tell_end(ALLOCMAP_END_EXEC, 0);
 	long r = am_sys_forward(SYS_execve, (long)path, (long)argv, (long)envp, 0, 0, 0);
-	tell(ALLOCMAP_END_RUNNING, 0);
+	am_hook_tell_end(ALLOCMAP_END_RUNNING, 0);
 	errno = (int)-r;
 	return -1;
 }

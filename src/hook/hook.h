@@ -130,5 +130,15 @@ void am_resite(void *p, const void *site);
  * start-up; fn must be async-signal-safe (_exit may be called from a
  * handler or a vfork child). */
 void am_hook_on_end(void (*fn)(unsigned reason, int status));
+/* Tells that function (if set) of an end, errno kept. */
+void am_hook_tell_end(unsigned reason, int status);
+
+/* fatal.c: the library's handler on every fatal-by-default signal whose
+ * action is the default (SA_RESETHAND), telling the end (reason
+ * ALLOCMAP_END_SIGNAL, status: the signal) before the signal's default
+ * action happens as it would have; sigaction, signal and their kin are
+ * interposed so that the program sees its own actions only. Once, at
+ * start-up, after am_hook_on_end. 0 or a negative errno. */
+int am_hook_fatal_install(void);
 
 #endif

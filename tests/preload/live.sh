@@ -55,8 +55,8 @@ live exit3
 	fail "_exit(3): reason $(field reason) status $(field status) rc $rc"
 
 live abort
-[ $rc = 134 ] && [ "$(field reason)" = 0 ] && [ "$(field live_bytes)" -ge $((1 << 20)) ] &&
-	ok "abort: killed by SIGABRT as without the library, file left 'running' with its heap" ||
+[ $rc = 134 ] && [ "$(field reason)" = 4 ] && [ "$(field live_bytes)" -ge $((1 << 20)) ] && [ "$(field rss)" -gt 0 ] &&
+	ok "abort: killed by SIGABRT as without the library, the end 'signal' written with its heap" ||
 	fail "abort: rc $rc reason $(field reason)"
 
 live fork
