@@ -55,8 +55,9 @@ enum allocmap_live_end {
 	ALLOCMAP_END_RUNNING = 0, /* not yet: or killed with no word (SIGKILL, a signal the program handles) */
 	ALLOCMAP_END_EXIT = 1,    /* exit() or return from main: the destructors ran */
 	ALLOCMAP_END__EXIT = 2,   /* _exit() or _Exit(): status is what it passed */
-	ALLOCMAP_END_EXEC = 3,    /* execve() called through its symbol is succeeding (execvp,
-				     posix_spawn... reach the kernel inside libc, unseen: RUNNING) */
+	ALLOCMAP_END_EXEC = 3,    /* an exec through the exec family's symbols is succeeding
+				     (posix_spawn, system, popen reach the kernel inside libc,
+				     unseen: RUNNING) */
 	ALLOCMAP_END_SIGNAL = 4   /* a fatal signal whose action was the default (the library's
 				     handler wrote this, then the default action happened); a
 				     signal the program handles, or SIGKILL, leaves RUNNING */

@@ -5,16 +5,12 @@
  *                   destructors: the report's end is written there);
  *   _exit, _Exit    the end and status; then exit_group, which is all
  *                   glibc's _exit does;
- *   execve          the end "exec"; then the system call; on failure the
- *                   end is undone ("running") and errno set, as glibc does.
- * Only calls through the symbols are seen: glibc's own internal calls
- * (return from main into exit, execvp/posix_spawn reaching execve) are
- * not; the destructor covers the first, the CLI the others (the pid has
- * a new image, or its own next live file).
+ * The exec family is in execcalls.c. Only calls through the symbols are
+ * seen: glibc's own internal calls (return from main into exit) are not;
+ * the destructor covers them.
  */
 #include <errno.h>
 #include <stdlib.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "../../include/allocmap_live.h"
@@ -56,12 +52,3 @@ API __attribute__((noreturn)) void _exit(int status)
 }
 
 API __attribute__((noreturn)) void _Exit(int status) { _exit(status); }
-
-API int execve(const char *path, char *const argv[], char *const envp[])
-{
-	am_hook_tell_end(ALLOCMAP_END_EXEC, 0);
-	long r = am_sys_forward(SYS_execve, (long)path, (long)argv, (long)envp, 0, 0, 0);
-	am_hook_tell_end(ALLOCMAP_END_RUNNING, 0);
-	errno = (int)-r;
-	return -1;
-}
