@@ -123,7 +123,7 @@ $(BUILD)/bench/%: bench/%.c $(AR_LIB)
 
 $(BUILD)/bin/allocmap: $(CLI_SRCS) $(wildcard cli/*.h) include/allocmap.h include/allocmap_live.h
 	@mkdir -p $(@D)
-	$(CC) $(BASE_CFLAGS) -O2 $(CLI_SRCS) -o $@ $(CLI_LIBS) -lm
+	$(CC) $(BASE_CFLAGS) -O2 $(CLI_SRCS) -o $@ $(CLI_LIBS) -lstdc++ -lm
 
 $(FIXTURE): tests/cli/live_fixture.c cli/live.c cli/live.h include/allocmap_live.h
 	@mkdir -p $(@D)

@@ -7,7 +7,8 @@
  * file:line taken at addr - 1, the call instruction itself (after a call
  * to a function that does not return, addr may already be the next
  * function). Each distinct address is symbolised once per process (the
- * cache maps "0x..." to its location object).
+ * cache maps "0x..." to its location object). C++ names are demangled
+ * with libstdc++'s __cxa_demangle; the linkage name is kept as "symbol".
  */
 #include <elfutils/libdwfl.h>
 #include <inttypes.h>
@@ -81,6 +82,19 @@ static void add_source(Dwfl_Module *mod, uint64_t pc, json_t *loc)
 	}
 }
 
+/* libstdc++'s demangler (the C++ ABI's, extern "C"): a malloc'd string or NULL. */
+char *__cxa_demangle(const char *mangled, char *out, size_t *len, int *status);
+
+static void add_function(const char *name, json_t *loc)
+{
+	int status = -1;
+	char *plain = strncmp(name, "_Z", 2) == 0 ? __cxa_demangle(name, NULL, NULL, &status) : NULL;
+	json_object_set_new(loc, "function", json_string(status == 0 && plain ? plain : name));
+	if (status == 0 && plain)
+		json_object_set_new(loc, "symbol", json_string(name));
+	free(plain);
+}
+
 static void add_symbol(Dwfl *d, uint64_t addr, json_t *loc)
 {
 	uint64_t pc = addr ? addr - 1 : 0;
@@ -91,7 +105,7 @@ static void add_symbol(Dwfl *d, uint64_t addr, json_t *loc)
 		return;
 	const char *name = dwfl_module_addrinfo(mod, pc, &off, &sym, NULL, NULL, NULL);
 	if (name) {
-		json_object_set_new(loc, "function", json_string(name));
+		add_function(name, loc);
 		json_object_set_new(loc, "function_offset", json_integer((json_int_t)(off + 1)));
 	}
 	add_source(mod, pc, loc);
