@@ -26,7 +26,7 @@ LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/obj/%.o)
 # whole library.
 # (and the other interposed libc entries: exit, execve, the C++ operators,
 # strdup...)
-INTERPOSED := src/hook/interpose.o src/hook/exitcalls.o src/hook/cxxnew.o src/hook/wrappers.o src/hook/fatal.o src/hook/execcalls.o
+INTERPOSED := src/hook/interpose.o src/hook/exitcalls.o src/hook/cxxnew.o src/hook/wrappers.o src/hook/fatal.o src/hook/execcalls.o src/hook/sigactions.o
 AR_OBJS := $(filter-out $(INTERPOSED:%=$(BUILD)/obj/%),$(LIB_OBJS))
 SAN_OBJS := $(filter-out $(INTERPOSED:%=$(BUILD)/asan/obj/%),$(LIB_SRCS:%.c=$(BUILD)/asan/obj/%.o))
 UNIT_SRCS := $(sort $(wildcard tests/unit/test_*.c))

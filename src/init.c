@@ -70,8 +70,7 @@ void am_init_once(void)
 	if (am_live_start() == 0) {
 		am_ev_on_loader(am_live_modules);
 		am_hook_on_end(on_end);
-		if (am_hook_fatal_install() != 0)
-			am_log("no report on fatal signals: libc's sigaction not found");
+		am_hook_fatal_install();
 	}
 }
 

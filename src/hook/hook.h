@@ -17,6 +17,7 @@
 #ifndef AM_HOOK_HOOK_H
 #define AM_HOOK_HOOK_H
 
+#include <signal.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -136,9 +137,13 @@ void am_hook_tell_end(unsigned reason, int status);
 /* fatal.c: the library's handler on every fatal-by-default signal whose
  * action is the default (SA_RESETHAND), telling the end (reason
  * ALLOCMAP_END_SIGNAL, status: the signal) before the signal's default
- * action happens as it would have; sigaction, signal and their kin are
- * interposed so that the program sees its own actions only. Once, at
- * start-up, after am_hook_on_end. 0 or a negative errno. */
-int am_hook_fatal_install(void);
+ * action happens as it would have. Once, at start-up, after
+ * am_hook_on_end. */
+void am_hook_fatal_install(void);
+
+/* sigactions.c: the interposed sigaction family (see there). From now
+ * on, handler is the kernel's action wherever the program's is SIG_DFL
+ * on a signal of set (bit sig), put there now where it is. */
+void am_hook_sig_fatal(void (*handler)(int, siginfo_t *, void *), uint64_t set);
 
 #endif

@@ -78,6 +78,7 @@ void am_quiesce_unmap_end(int ticket)
 	}
 	__atomic_fetch_sub(&active, 1, __ATOMIC_RELEASE);
 	am_self.in_unmap--;
+	am_thread_left();
 }
 
 static int overlaps_call(uintptr_t lo, uintptr_t hi)
@@ -116,6 +117,7 @@ void am_quiesce_read_end_threaded(void)
 {
 	__atomic_fetch_sub(my_readers(), 1, __ATOMIC_RELEASE);
 	am_self.in_read--;
+	am_thread_left();
 }
 
 void am_quiesce_reset_child(void)

@@ -60,7 +60,11 @@ void am_strat_tier_begin(void)
 	am_self.strat_depth++;
 }
 
-void am_strat_tier_end(void) { am_self.strat_depth--; }
+void am_strat_tier_end(void)
+{
+	am_self.strat_depth--;
+	am_thread_left();
+}
 
 void am_strat_index_entry(void)
 {

@@ -80,6 +80,7 @@ static void end_writing(int keep_lock)
 		am_unlock(&am_ix.lock);
 	__atomic_signal_fence(__ATOMIC_SEQ_CST);
 	am_self.ix_state = keep_lock ? AM_IX_HOLDING : AM_IX_OUT;
+	am_thread_left();
 }
 
 void am_ix_end(void) { end_writing(am_ix.holder == &am_self.ix_state); }
@@ -106,6 +107,7 @@ void am_index_call_end(void)
 	if (--am_self.calls == 0 && __atomic_load_n(&am_ix.resync_pending, __ATOMIC_ACQUIRE) && am_ix.ready &&
 	    am_ix_begin() == 0)
 		am_ix_end(); /* its end makes the pending re-read */
+	am_thread_left();
 }
 
 int am_index_hold(void)
@@ -134,5 +136,6 @@ void am_index_release(int held)
 	am_unlock(&am_ix.lock);
 	__atomic_signal_fence(__ATOMIC_SEQ_CST);
 	am_self.ix_state = AM_IX_OUT;
+	am_thread_left();
 }
 

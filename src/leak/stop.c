@@ -59,13 +59,6 @@ static struct am_leak_thread *slot_of(struct am_leak_threads *ts, int tid)
 	return NULL;
 }
 
-/* Inside allocmap: parking here could hold what the scanner needs. */
-static int inside_allocmap(void)
-{
-	return am_self.tier_mask || am_self.ix_state != AM_IX_OUT || am_self.calls || am_self.in_unmap ||
-	       am_self.in_read || am_self.strat_depth;
-}
-
 static void park(int sig, siginfo_t *si, void *ucv)
 {
 	(void)sig, (void)si;
@@ -73,7 +66,7 @@ static void park(int sig, siginfo_t *si, void *ucv)
 	struct am_leak_thread *th = ts ? slot_of(ts, (int)am_sys_gettid()) : NULL;
 	if (!th || get_state(th) != SLOT_SENT)
 		return; /* a late signal of a scan that gave up on this thread */
-	if (inside_allocmap()) {
+	if (am_thread_inside()) {
 		set_state(th, SLOT_BUSY);
 		return;
 	}

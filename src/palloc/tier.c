@@ -51,6 +51,7 @@ void am_tier_leave(struct am_tier *t)
 	am_unlock(&t->lock);
 	__atomic_signal_fence(__ATOMIC_SEQ_CST);
 	am_self.tier_mask &= ~t->inside_bit;
+	am_thread_left();
 }
 
 static int span_of(struct am_tier *t, const void *p, struct am_span *s)

@@ -145,6 +145,16 @@ long am_sys_sched_yield(void) { return sc6(SYS_sched_yield, 0, 0, 0, 0, 0, 0); }
 
 long am_sys_tgkill(long pid, long tid, int sig) { return sc6(SYS_tgkill, pid, tid, sig, 0, 0, 0); }
 
+long am_sys_tgsigqueueinfo(long pid, long tid, int sig, const void *info)
+{
+	return sc6(SYS_rt_tgsigqueueinfo, pid, tid, sig, (long)info, 0, 0);
+}
+
+long am_sys_sigprocmask(int how, const uint64_t *set, uint64_t *old)
+{
+	return sc6(SYS_rt_sigprocmask, how, (long)set, (long)old, 8, 0, 0);
+}
+
 long am_sys_getdents64(int fd, void *buf, size_t n) { return sc6(SYS_getdents64, fd, (long)buf, (long)n, 0, 0, 0); }
 
 uint64_t am_sys_now_ns(void)

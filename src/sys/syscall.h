@@ -59,6 +59,10 @@ long am_sys_gettid(void);
 long am_sys_futex(int *uaddr, int op, int val, const void *timeout);
 long am_sys_sched_yield(void);
 long am_sys_tgkill(long pid, long tid, int sig);
+/* rt_tgsigqueueinfo: sig with the siginfo given (128 bytes). */
+long am_sys_tgsigqueueinfo(long pid, long tid, int sig, const void *info);
+/* rt_sigprocmask on the kernel's 64-bit mask (SIG_BLOCK...; set may be NULL). */
+long am_sys_sigprocmask(int how, const uint64_t *set, uint64_t *old);
 /* Directory entries (struct linux_dirent64) of an open directory. */
 long am_sys_getdents64(int fd, void *buf, size_t n);
 /* CLOCK_MONOTONIC in nanoseconds (0 if the kernel refuses). */

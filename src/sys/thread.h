@@ -14,6 +14,8 @@
 
 #include <stdint.h>
 
+#define AM_DEFERRED 4 /* deferred signals kept with their siginfo */
+
 /* The thread's relation to the mapping index (index/mapindex.c). */
 enum am_ix_state {
 	AM_IX_OUT,     /* not in it */
@@ -30,9 +32,40 @@ struct am_thread {
 	int in_unmap;                /* inside a guarded mapping call (index/quiesce.c) */
 	int in_read;                 /* heap reads announced in, nested by handlers (quiesce.c) */
 	unsigned strat_depth;        /* mmap-tier maps/unmaps in flight (index/strat.c) */
+	int in_sigaction;            /* inside the interposed sigaction (hook/sigactions.c) */
+	unsigned deferred_n;         /* signals deferred while inside (thread.c) */
+	uint64_t deferred_lost;      /* deferred past AM_DEFERRED: replayed without their siginfo */
+	struct {
+		int sig;
+		unsigned char info[128]; /* the kernel's siginfo_t */
+	} deferred[AM_DEFERRED];
 };
 
 extern __thread struct am_thread am_self;
+
+/* Is the thread anywhere inside allocmap's own state (a lock, a bracket,
+ * a read, a tier)? A signal handler of the program's that ran there and
+ * never returned (siglongjmp) would leave that state held for good: the
+ * program's handlers are deferred while this holds (hook/sigactions.c). */
+static inline int am_thread_inside(void)
+{
+	return am_self.tier_mask || am_self.ix_state != AM_IX_OUT || am_self.calls || am_self.in_unmap ||
+	       am_self.in_read || am_self.strat_depth || am_self.in_sigaction;
+}
+
+/* From a signal handler that found the thread inside: keeps the signal
+ * and its siginfo to be sent again when the thread leaves. */
+void am_thread_defer(int sig, const void *info);
+/* Sends the deferred signals again (rt_tgsigqueueinfo to this thread,
+ * with their own siginfo), if the thread is no longer inside. */
+void am_thread_replay(void);
+/* Called by each module as its field of the record returns to its
+ * outside value: one load when nothing was deferred. */
+static inline void am_thread_left(void)
+{
+	if (__builtin_expect(am_self.deferred_n, 0)) /* also when some were lost: n is full then */
+		am_thread_replay();
+}
 
 /* May this thread wait for a lock another thread holds? Not while it is
  * inside a heap read or a private tier: a signal handler interrupted it
