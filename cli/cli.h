@@ -134,6 +134,13 @@ struct run_end {
 json_t *collect_run(const char *dir, const struct sampler *smp, const struct run_end *end);
 
 /* leaks.c: the leak check's result (proc-<pid>.leaks) */
+#define LEAK_CLASSES 4
+/* The classes' keys in the document ("definitely_lost", ...) and
+ * memcheck's words for them ("definitely lost", ...), in its order. */
+extern const char *const leak_class_key[LEAK_CLASSES];
+extern const char *const leak_class_text[LEAK_CLASSES];
+/* The words of the class whose key is key (key itself if unknown). */
+const char *leak_class_words(const char *key);
 /* The "leaks" object of process pid from its file in dir, or NULL if
  * it has none (not scanned, or not a leaks file). */
 json_t *leaks_read(const char *dir, long pid);

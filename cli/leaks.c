@@ -19,14 +19,17 @@
 #include "allocmap_leaks.h"
 #include "cli.h"
 
-/* The file's class words and the document's names, in the same order. */
+/* The file's class words, the document's keys and memcheck's words, in
+ * the same order. */
 static const char *const words[] = {"definite", "indirect", "possible", "reachable"};
-static const char *const names[] = {"definitely_lost", "indirectly_lost", "possibly_lost", "still_reachable"};
-#define NCLASSES 4
+const char *const leak_class_key[LEAK_CLASSES] = {"definitely_lost", "indirectly_lost", "possibly_lost",
+						  "still_reachable"};
+const char *const leak_class_text[LEAK_CLASSES] = {"definitely lost", "indirectly lost", "possibly lost",
+						   "still reachable"};
 
 static int class_of(const char *word)
 {
-	for (int c = 0; c < NCLASSES; c++)
+	for (int c = 0; c < LEAK_CLASSES; c++)
 		if (strcmp(word, words[c]) == 0)
 			return c;
 	return -1;
@@ -47,12 +50,12 @@ static json_t *classes(const char *rest)
 	while (sscanf(rest, " %15s %" SCNu64 " %" SCNu64 "%n", word, &b, &n, &used) == 3) {
 		int c = class_of(word);
 		if (c >= 0)
-			json_object_set_new(o, names[c], bytes_count(b, n));
+			json_object_set_new(o, leak_class_key[c], bytes_count(b, n));
 		rest += used;
 	}
-	for (int c = 0; c < NCLASSES; c++)
-		if (!json_object_get(o, names[c]))
-			json_object_set_new(o, names[c], bytes_count(0, 0));
+	for (int c = 0; c < LEAK_CLASSES; c++)
+		if (!json_object_get(o, leak_class_key[c]))
+			json_object_set_new(o, leak_class_key[c], bytes_count(0, 0));
 	return o;
 }
 
@@ -82,7 +85,7 @@ static json_t *group(const char *rest)
 		   site, offset, symbol, &symoff, &used) != 8 ||
 	    class_of(word) < 0)
 		return NULL;
-	json_t *g = json_pack("{s:s,s:I,s:I,s:b}", "class", names[class_of(word)], "bytes", (json_int_t)bytes, "count",
+	json_t *g = json_pack("{s:s,s:I,s:I,s:b}", "class", leak_class_key[class_of(word)], "bytes", (json_int_t)bytes, "count",
 			      (json_int_t)count, "suppressed", supp != 0);
 	if (strncmp(site, "0x", 2) == 0 && strncmp(offset, "0x", 2) == 0)
 		json_object_set_new(g, "location", location(site, offset, symbol, symoff, rest + used));
@@ -143,6 +146,14 @@ json_t *leaks_read(const char *dir, long pid)
 	}
 	fclose(f);
 	return l;
+}
+
+const char *leak_class_words(const char *key)
+{
+	for (int c = 0; c < LEAK_CLASSES; c++)
+		if (strcmp(key, leak_class_key[c]) == 0)
+			return leak_class_text[c];
+	return key;
 }
 
 uint64_t leaks_definite(const json_t *proc)
