@@ -8,8 +8,9 @@
 #              from the .leaks file: scan_ns)
 #   run        allocmap run -o /dev/null -- CMD
 #   run+leaks  allocmap run --leaks -o /dev/null -- CMD
-# Prints the median wall time of each side (ms), the median scan, and
-# what --leaks adds beyond the scan at both levels.
+# Prints the median and the minimum wall time of each side (ms; on a
+# shared machine the minimum is the less disturbed), the median scan,
+# and what --leaks adds beyond the scan at both levels, from each.
 # usage: leakrun.sh [R]
 set -u
 BUILD=${BUILD:-build}
@@ -60,17 +61,19 @@ workload() { # name infile cmd...
 		k=$((r % 5))
 		for s in $(echo $sides $sides | cut -d' ' -f$((k + 1))-$((k + 5))); do side "$name" "$s" "$@"; done
 	done
-	printf '%-10s' "$name"
-	for s in $sides; do
-		m=$(median <"$tmp/$name.$s")
-		eval "m_$(echo "$s" | tr '+' '_')=$m"
-		printf ' %9s' "$(ms "$m")"
-	done
 	scan=$(median <"$tmp/$name.scan")
-	printf ' %9s %9s %9s\n' "$(ms "$scan")" "$(ms $((m_lib_leaks - m_lib - scan)))" "$(ms $((m_run_leaks - m_run - scan)))"
+	for stat in median min; do
+		printf '%-8s %-6s' "$name" "$stat"
+		for s in $sides; do
+			if [ $stat = median ]; then m=$(median <"$tmp/$name.$s"); else m=$(sort -n "$tmp/$name.$s" | head -1); fi
+			eval "m_$(echo "$s" | tr '+' '_')=$m"
+			printf ' %9s' "$(ms "$m")"
+		done
+		printf ' %9s %9s %9s\n' "$(ms "$scan")" "$(ms $((m_lib_leaks - m_lib - scan)))" "$(ms $((m_run_leaks - m_run - scan)))"
+	done
 }
 
-echo "medians of $R rounds, ms; extra = with leaks - without - scan"
-printf '%-10s %9s %9s %9s %9s %9s %9s %9s %9s\n' workload native lib lib+leaks run run+leaks scan "lib extra" "run extra"
+echo "$R rounds, ms; scan: median of scan_ns; extra = with leaks - without - scan"
+printf '%-15s %9s %9s %9s %9s %9s %9s %9s %9s\n' workload native lib lib+leaks run run+leaks scan "lib extra" "run extra"
 workload python3 /dev/null /usr/bin/python3 "$here/../tests/preload/leak_script.py"
 workload sqlite3 "$tmp/q.sql" sqlite3 :memory:
