@@ -292,6 +292,14 @@ static void timeline(const json_t *p, FILE *out)
 	html_timeline_svg(p, out);
 }
 
+/* An object's "bytes" and "count" as two numeric cells (exact bytes, as
+ * memcheck gives them). */
+static void bytes_count(const json_t *o, FILE *out)
+{
+	num(jnum(o, "bytes"), out);
+	num(jnum(o, "count"), out);
+}
+
 /* The classes as memcheck's LEAK SUMMARY, suppressed chunks apart. */
 static void leak_summary(const json_t *l, FILE *out)
 {
@@ -306,10 +314,8 @@ static void leak_summary(const json_t *l, FILE *out)
 	for (int c = 0; c < LEAK_CLASSES; c++) {
 		const json_t *k = json_object_get(l, leak_class_key[c]), *s = json_object_get(sup, leak_class_key[c]);
 		fprintf(out, "<tr><th>%s</th>", leak_class_text[c]);
-		num(jnum(k, "bytes"), out);
-		num(jnum(k, "count"), out);
-		num(jnum(s, "bytes"), out);
-		num(jnum(s, "count"), out);
+		bytes_count(k, out);
+		bytes_count(s, out);
 		fputs("</tr>\n", out);
 	}
 	fputs("</tbody></table>\n", out);
@@ -330,8 +336,7 @@ static void leak_groups(const json_t *l, FILE *out)
 		html_esc(out, leak_class_words(jstr(g, "class", "")));
 		fputs(json_is_true(json_object_get(g, "suppressed")) ? " <span class=\"dim\">(suppressed)</span>" : "", out);
 		fputs("</td>", out);
-		num(jnum(g, "bytes"), out);
-		num(jnum(g, "count"), out);
+		bytes_count(g, out);
 		location(json_object_get(g, "location"), out);
 		fputs("</tr>\n", out);
 	}
