@@ -81,12 +81,12 @@ static json_t *group(const char *rest)
 	char word[16], site[24], offset[24], symbol[512];
 	uint64_t bytes, count, symoff;
 	int supp, used;
-	if (sscanf(rest, "%15s %" SCNu64 " %" SCNu64 " %d %23s %23s %511s %" SCNx64 " %n", word, &bytes, &count, &supp,
-		   site, offset, symbol, &symoff, &used) != 8 ||
+	if (sscanf(rest, "%15s %" SCNu64 " %" SCNu64 " %d %23s %23s %511s %" SCNx64 " %n", word, &bytes,
+		   &count, &supp, site, offset, symbol, &symoff, &used) != 8 ||
 	    class_of(word) < 0)
 		return NULL;
-	json_t *g = json_pack("{s:s,s:I,s:I,s:b}", "class", leak_class_key[class_of(word)], "bytes", (json_int_t)bytes, "count",
-			      (json_int_t)count, "suppressed", supp != 0);
+	json_t *g = json_pack("{s:s,s:I,s:I,s:b}", "class", leak_class_key[class_of(word)], "bytes",
+			      (json_int_t)bytes, "count", (json_int_t)count, "suppressed", supp != 0);
 	if (strncmp(site, "0x", 2) == 0 && strncmp(offset, "0x", 2) == 0)
 		json_object_set_new(g, "location", location(site, offset, symbol, symoff, rest + used));
 	return g;
@@ -96,13 +96,14 @@ static json_t *scan_line(const char *rest)
 {
 	uint64_t chunks, roots, stopped, scan;
 	unsigned threads, unstopped;
-	if (sscanf(rest, "chunks %" SCNu64 " roots %" SCNu64 " threads %u unstopped %u stopped_ns %" SCNu64
-			 " scan_ns %" SCNu64,
+	if (sscanf(rest,
+		   "chunks %" SCNu64 " roots %" SCNu64 " threads %u unstopped %u stopped_ns %" SCNu64
+		   " scan_ns %" SCNu64,
 		   &chunks, &roots, &threads, &unstopped, &stopped, &scan) != 6)
 		return NULL;
-	return json_pack("{s:I,s:I,s:i,s:i,s:I,s:I}", "chunks", (json_int_t)chunks, "root_bytes", (json_int_t)roots,
-			 "threads", (int)threads, "threads_unstopped", (int)unstopped, "stopped_ns",
-			 (json_int_t)stopped, "scan_ns", (json_int_t)scan);
+	return json_pack("{s:I,s:I,s:i,s:i,s:I,s:I}", "chunks", (json_int_t)chunks, "root_bytes",
+			 (json_int_t)roots, "threads", (int)threads, "threads_unstopped", (int)unstopped,
+			 "stopped_ns", (json_int_t)stopped, "scan_ns", (json_int_t)scan);
 }
 
 static void merge(json_t *into, json_t *from)
@@ -165,8 +166,7 @@ int leaks_verdict(json_t *run, int status)
 {
 	size_t i, n = 0;
 	json_t *p;
-	json_array_foreach(json_object_get(run, "processes"), i, p)
-		n += leaks_definite(p) > 0;
+	json_array_foreach(json_object_get(run, "processes"), i, p) n += leaks_definite(p) > 0;
 	json_object_set_new(run, "leak_error", json_boolean(n > 0));
 	if (n > 0 && status == 0) {
 		status = ALLOCMAP_LEAKS_STATUS;
