@@ -43,6 +43,7 @@ struct cli_view {
 	long pid;          /* this process's report (0: the root's) */
 	const char *follow; /* the processes whose command is this name */
 };
+enum { CLI_LEAKS_OFF, CLI_LEAKS_REPORT, CLI_LEAKS_ERROR }; /* --leaks, --leaks=error */
 struct cli_opts {
 	struct cli_output out[CLI_MAX_OUTPUTS];
 	int nout;
@@ -50,6 +51,9 @@ struct cli_opts {
 	struct cli_view view;
 	const char *keep;  /* run: keep the run directory here */
 	int check, help;
+	int leaks;         /* run: CLI_LEAKS_* */
+	const char *suppressions; /* run: the leak suppressions file */
+	char *owned_suppressions; /* run: its absolute path, once checked */
 	char **rest;       /* the arguments after the options */
 	int nrest;
 };
@@ -129,6 +133,25 @@ struct run_end {
  * has an empty "processes" array and a "notes" entry saying why. */
 json_t *collect_run(const char *dir, const struct sampler *smp, const struct run_end *end);
 
+/* leaks.c: the leak check's result (proc-<pid>.leaks) */
+#define LEAK_CLASSES 4
+/* The classes' keys in the document ("definitely_lost", ...) and
+ * memcheck's words for them ("definitely lost", ...), in its order. */
+extern const char *const leak_class_key[LEAK_CLASSES];
+extern const char *const leak_class_text[LEAK_CLASSES];
+/* The words of the class whose key is key (key itself if unknown). */
+const char *leak_class_words(const char *key);
+/* The "leaks" object of process pid from its file in dir, or NULL if
+ * it has none (not scanned, or not a leaks file). */
+json_t *leaks_read(const char *dir, long pid);
+/* Definitely lost bytes, not suppressed, of a process (0: none or not
+ * scanned). */
+uint64_t leaks_definite(const json_t *proc);
+/* --leaks=error: sets the run's "leak_error" (a process had definitely
+ * lost bytes), and if so and status is 0, the run's exit_status to
+ * ALLOCMAP_LEAKS_STATUS. Returns allocmap run's exit status. */
+int leaks_verdict(json_t *run, int status);
+
 /* render.c, render_text.c, render_html.c */
 /* Writes run to each output (a "%p" in a path: one file per process).
  * 0, or -1 after saying why. */
@@ -144,8 +167,10 @@ int render_html(json_t *run, FILE *out);
 int cli_find_library(char *out, size_t cap);
 /* Sets the child's environment: LD_PRELOAD gets lib prepended (kept if
  * already there), ALLOCMAP_RUN_DIR the run directory (absolute),
- * ALLOCMAP_CHECK_AT_EXIT=1 if check. 0, or -1 after saying why. */
-int cli_setup_env(const char *lib, const char *run_dir, int check);
+ * ALLOCMAP_CHECK_AT_EXIT=1 with --check, ALLOCMAP_LEAKS=1 with --leaks
+ * (either form), ALLOCMAP_SUPPRESSIONS with --suppressions (an absolute
+ * path by then). 0, or -1 after saying why. */
+int cli_setup_env(const char *lib, const char *run_dir, const struct cli_opts *o);
 
 /* child.c */
 /* How the child ended. */

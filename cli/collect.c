@@ -1,8 +1,9 @@
 /* From the live files of a run directory to the run document
  * (doc/report-data.md section 2, doc/report-schema.json): decode each
- * file (live.c), symbolise its sites (sym.c), attach its timeline
- * (sample.c), settle how it ended, and say why for every process that
- * ended abnormally or left nothing.
+ * file (live.c), attach its leak check (leaks.c: to the image that ran
+ * exit, not one that exec'd), symbolise its sites and leak groups
+ * (sym.c), attach its timeline (sample.c), settle how it ended, and say
+ * why for every process that ended abnormally or left nothing.
  *
  * A process whose file still says "running" ended without a word from
  * the library: the root's signal is known from wait(); for the others
@@ -84,6 +85,10 @@ static void symbolise(json_t *proc)
 	}
 	if (other && json_object_get(other, "location"))
 		sym_locate(s, json_object_get(other, "location"));
+	json_array_foreach(json_object_get(json_object_get(proc, "leaks"), "groups"), i, site) {
+		if (json_object_get(site, "location"))
+			sym_locate(s, json_object_get(site, "location"));
+	}
 	sym_free(s);
 }
 
@@ -169,6 +174,11 @@ static json_t *read_process(const char *dir, const char *name, const struct samp
 		json_array_append_new(notes, json_string(err));
 		return NULL;
 	}
+	json_t *leaks = strcmp(json_string_value(json_object_get(proc, "ended")), "exec") != 0
+				? leaks_read(dir, (long)json_integer_value(json_object_get(proc, "pid")))
+				: NULL;
+	if (leaks)
+		json_object_set_new(proc, "leaks", leaks);
 	symbolise(proc);
 	json_t *tl = sampler_timeline(smp, name);
 	if (tl) {

@@ -1,7 +1,8 @@
 /* The options of the subcommands, from one table.
  *
  * A value is given as "--opt VALUE", "--opt=VALUE", "-o VALUE" or
- * "-oVALUE". A separate VALUE that looks like an option ("-x...", "--")
+ * "-oVALUE"; an optional value (--leaks) only as "--opt=VALUE", so that
+ * `allocmap run --leaks error` runs a command named error. A separate VALUE that looks like an option ("-x...", "--")
  * is refused rather than taken: `--output -- cmd` is a forgotten value,
  * not a file named "--". ("-" alone is a value: standard output.)
  *
@@ -14,13 +15,14 @@
 
 #include "cli.h"
 
-enum opt_id { O_FORMAT, O_OUTPUT, O_TOP, O_PID, O_FOLLOW, O_ALL, O_VERBOSE, O_KEEP, O_CHECK, O_HELP };
+enum opt_id { O_FORMAT, O_OUTPUT, O_TOP, O_PID, O_FOLLOW, O_ALL, O_VERBOSE, O_KEEP, O_CHECK, O_LEAKS, O_SUPP, O_HELP };
+enum { NO_VALUE, VALUE, OPTIONAL_VALUE }; /* takes_value */
 enum { RUN = 1, REPORT = 2, SNAPSHOT = 4, ALL = 7 };
 
 struct optdef {
 	const char *name; /* long name, without "--" */
 	char short_name;
-	int takes_value;
+	int takes_value; /* NO_VALUE, VALUE, OPTIONAL_VALUE */
 	enum opt_id id;
 	int subs; /* which subcommands have it */
 };
@@ -29,6 +31,7 @@ static const struct optdef table[] = {
 	{"format", 0, 1, O_FORMAT, ALL},     {"output", 'o', 1, O_OUTPUT, ALL}, {"top", 0, 1, O_TOP, ALL},
 	{"pid", 0, 1, O_PID, ALL},	     {"follow", 0, 1, O_FOLLOW, ALL},   {"all", 0, 0, O_ALL, ALL},
 	{"verbose", 'v', 0, O_VERBOSE, ALL}, {"keep", 0, 1, O_KEEP, RUN},	{"check", 0, 0, O_CHECK, RUN},
+	{"leaks", 0, OPTIONAL_VALUE, O_LEAKS, RUN}, {"suppressions", 0, 1, O_SUPP, RUN},
 	{"help", 'h', 0, O_HELP, ALL},
 };
 #define NOPTS (sizeof table / sizeof table[0])
@@ -94,6 +97,14 @@ static int apply(const char *sub, const struct optdef *d, const char *v, struct 
 	case O_VERBOSE: o->view.verbose = 1; return 0;
 	case O_KEEP: o->keep = v; return 0;
 	case O_CHECK: o->check = 1; return 0;
+	case O_LEAKS:
+		if (v && strcmp(v, "error") != 0) {
+			cli_error("%s: option '--leaks' takes no value or '=error', not '%s'", sub, v);
+			return -1;
+		}
+		o->leaks = v ? CLI_LEAKS_ERROR : CLI_LEAKS_REPORT;
+		return 0;
+	case O_SUPP: o->suppressions = v; return 0;
 	case O_HELP: o->help = 1; return 0;
 	}
 	return 0;
@@ -124,10 +135,12 @@ static int one_option(const char *sub, int argc, char **argv, int *i, struct cli
 		cli_error("%s: unknown option '%s'", sub, argv[*i]);
 		return -1;
 	}
-	if (!d->takes_value && inline_val) {
+	if (d->takes_value == NO_VALUE && inline_val) {
 		cli_error("%s: option '--%s' takes no value", sub, d->name);
 		return -1;
 	}
+	if (d->takes_value == OPTIONAL_VALUE)
+		return apply(sub, d, inline_val, o);
 	const char *v = d->takes_value ? value_of(sub, d, inline_val, argc, argv, i) : NULL;
 	if (d->takes_value && !v)
 		return -1;

@@ -292,44 +292,68 @@ static void timeline(const json_t *p, FILE *out)
 	html_timeline_svg(p, out);
 }
 
-/* A JSON value of the leaks object, whatever its shape. */
-static void value(const json_t *v, FILE *out)
+/* An object's "bytes" and "count" as two numeric cells (exact bytes, as
+ * memcheck gives them). */
+static void bytes_count(const json_t *o, FILE *out)
 {
-	if (json_is_string(v)) {
-		html_esc(out, json_string_value(v));
-	} else if (json_is_object(v) || json_is_array(v)) {
-		char *s = json_dumps(v, JSON_COMPACT);
-		fputs("<span class=\"mono\">", out);
-		html_esc(out, s);
-		fputs("</span>", out);
-		free(s);
-	} else {
-		char *s = json_dumps(v, JSON_ENCODE_ANY);
-		html_esc(out, s);
-		free(s);
+	num(jnum(o, "bytes"), out);
+	num(jnum(o, "count"), out);
+}
+
+/* The classes as memcheck's LEAK SUMMARY, suppressed chunks apart. */
+static void leak_summary(const json_t *l, FILE *out)
+{
+	const json_t *sup = json_object_get(l, "suppressed"), *scan = json_object_get(l, "scan");
+	fprintf(out, "<h3>Leak check</h3>\n<p class=\"dim\">scan at exit: %llu chunks in %s",
+		(unsigned long long)jnum(scan, "chunks"), fmt_ns(jnum(scan, "scan_ns")));
+	if (jnum(scan, "threads_unstopped"))
+		fprintf(out, "; %llu threads could not be stopped", (unsigned long long)jnum(scan, "threads_unstopped"));
+	fprintf(out, "%s</p>\n<table class=\"leaks\"><thead><tr><th>LEAK SUMMARY</th><th class=\"n\">bytes</th>"
+		"<th class=\"n\">blocks</th><th class=\"n\">suppressed bytes</th><th class=\"n\">suppressed blocks</th>"
+		"</tr></thead><tbody>\n", json_is_true(json_object_get(l, "complete")) ? "" : "; its file was cut short");
+	for (int c = 0; c < LEAK_CLASSES; c++) {
+		const json_t *k = json_object_get(l, leak_class_key[c]), *s = json_object_get(sup, leak_class_key[c]);
+		fprintf(out, "<tr><th>%s</th>", leak_class_text[c]);
+		bytes_count(k, out);
+		bytes_count(s, out);
+		fputs("</tr>\n", out);
 	}
+	fputs("</tbody></table>\n", out);
+}
+
+/* Every group: lost ones first, as the file orders them. */
+static void leak_groups(const json_t *l, FILE *out)
+{
+	const json_t *groups = json_object_get(l, "groups");
+	size_t i;
+	json_t *g;
+	if (!json_array_size(groups))
+		return;
+	fprintf(out, "<table class=\"sortable leak-groups\"><thead><tr><th>class</th><th class=\"n\">bytes</th>"
+		"<th class=\"n\">blocks</th><th>site</th><th>file:line</th></tr></thead><tbody>\n");
+	json_array_foreach(groups, i, g) {
+		fputs("<tr><td>", out);
+		html_esc(out, leak_class_words(jstr(g, "class", "")));
+		fputs(json_is_true(json_object_get(g, "suppressed")) ? " <span class=\"dim\">(suppressed)</span>" : "", out);
+		fputs("</td>", out);
+		bytes_count(g, out);
+		location(json_object_get(g, "location"), out);
+		fputs("</tr>\n", out);
+	}
+	fputs("</tbody></table>\n", out);
 }
 
 static void leaks(const json_t *p, FILE *out)
 {
 	const json_t *l = json_object_get(p, "leaks");
-	const char *k;
-	json_t *v;
 	if (strcmp(jstr(p, "ended", ""), "running") != 0 && jnum(json_object_get(p, "heap"), "live_bytes"))
 		fprintf(out, "<h3>Leaked at exit</h3>\n<p>%s in %llu chunks still live when the process ended "
 			"(by site: the live bytes column above)</p>\n", fmt_bytes(jnum(json_object_get(p, "heap"), "live_bytes")),
 			(unsigned long long)jnum(json_object_get(p, "heap"), "live_chunks"));
 	if (!json_is_object(l))
 		return;
-	fputs("<h3>Leak scan</h3>\n<table><tbody>\n", out);
-	json_object_foreach((json_t *)l, k, v) {
-		fputs("<tr><th>", out);
-		html_esc(out, k);
-		fputs("</th><td>", out);
-		value(v, out);
-		fputs("</td></tr>\n", out);
-	}
-	fputs("</tbody></table>\n", out);
+	leak_summary(l, out);
+	leak_groups(l, out);
 }
 
 static void process_section(const json_t *p, FILE *out)

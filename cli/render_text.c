@@ -4,8 +4,10 @@
  * Order: the run's notes; the process table when there is more than one
  * process; then the chosen processes' reports (the root's by default),
  * each with the program's memory first, allocmap's own on one line, the
- * site tables, the timeline in one line, the leaked-at-exit summary, and
- * the internal counters with --verbose.
+ * site tables, the timeline in one line, the leaked-at-exit summary, the
+ * leak check's LEAK SUMMARY (Valgrind memcheck's words) and its lost
+ * groups by site when a scan ran, and the internal counters with
+ * --verbose.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -229,6 +231,56 @@ static void leaks(const json_t *p, FILE *out)
 	free(v);
 }
 
+/* The groups a person acts on: lost (not still reachable), not suppressed. */
+static int lost_group(const json_t *g)
+{
+	return !json_is_true(json_object_get(g, "suppressed")) &&
+	       strcmp(jstr(g, "class", ""), "still_reachable") != 0;
+}
+
+static void leak_groups(const json_t *l, int top, FILE *out)
+{
+	const json_t *groups = json_object_get(l, "groups");
+	size_t i, n = 0, shown = 0;
+	json_t *g;
+	json_array_foreach(groups, i, g)
+		n += lost_group(g);
+	if (n == 0)
+		return;
+	fprintf(out, "lost by site (%zu of %zu groups; still reachable and suppressed ones only in --format json)\n",
+		n < (size_t)top ? n : (size_t)top, n);
+	json_array_foreach(groups, i, g) {
+		if (!lost_group(g) || shown++ == (size_t)top)
+			continue;
+		fprintf(out, "  %llu bytes in %llu blocks are %s at %s\n", (unsigned long long)jnum(g, "bytes"),
+			(unsigned long long)jnum(g, "count"), leak_class_words(jstr(g, "class", "")), site_name(g));
+	}
+}
+
+static void leak_summary(const json_t *p, int top, FILE *out)
+{
+	const json_t *l = json_object_get(p, "leaks"), *sup = json_object_get(l, "suppressed");
+	const json_t *scan = json_object_get(l, "scan");
+	uint64_t sb = 0, sn = 0;
+	if (!l)
+		return;
+	fprintf(out, "LEAK SUMMARY (scan at exit: %llu chunks in %s", (unsigned long long)jnum(scan, "chunks"),
+		fmt_ns(jnum(scan, "scan_ns")));
+	if (jnum(scan, "threads_unstopped"))
+		fprintf(out, "; %llu threads could not be stopped", (unsigned long long)jnum(scan, "threads_unstopped"));
+	fprintf(out, "%s)\n", json_is_true(json_object_get(l, "complete")) ? "" : "; its file was cut short");
+	for (int c = 0; c < LEAK_CLASSES; c++) {
+		const json_t *k = json_object_get(l, leak_class_key[c]), *s = json_object_get(sup, leak_class_key[c]);
+		fprintf(out, "  %17s: %llu bytes in %llu blocks\n", leak_class_text[c], (unsigned long long)jnum(k, "bytes"),
+			(unsigned long long)jnum(k, "count"));
+		sb += jnum(s, "bytes"), sn += jnum(s, "count");
+	}
+	fprintf(out, "  %17s: %llu bytes in %llu blocks\n", "suppressed", (unsigned long long)sb,
+		(unsigned long long)sn);
+	leak_groups(l, top, out);
+	fputc('\n', out);
+}
+
 static void counters(const json_t *p, FILE *out)
 {
 	const char *k;
@@ -254,6 +306,7 @@ static void process_report(const json_t *p, const struct cli_view *v, FILE *out)
 	sites(p, v->top, out);
 	timeline(p, out);
 	leaks(p, out);
+	leak_summary(p, v->top, out);
 	if (v->verbose)
 		counters(p, out);
 }
@@ -284,7 +337,8 @@ static void header(const json_t *run, FILE *out)
 		fputs(": ", out);
 		json_array_foreach(cmd, i, a)
 			fprintf(out, "%s%s", i ? " " : "", json_string_value(a));
-		fprintf(out, " (exit status %d)", (int)jnum(run, "exit_status"));
+		fprintf(out, " (exit status %d%s)", (int)jnum(run, "exit_status"),
+			json_is_true(json_object_get(run, "leak_error")) ? "; --leaks=error: definitely lost bytes" : "");
 	}
 	fputs("\n", out);
 	json_array_foreach(json_object_get(run, "notes"), i, a)

@@ -1,7 +1,9 @@
-/* `allocmap run`: options, outputs checked, the library found, the run
- * directory made, the command run while its timeline is sampled, then
- * the live files collected into the run document and rendered. The
- * exit status is the command's whatever happens to the report.
+/* `allocmap run`: options, outputs and suppressions checked, the library
+ * found, the run directory made, the command run while its timeline is
+ * sampled, then the live files collected into the run document and
+ * rendered. The exit status is the command's whatever happens to the
+ * report, except with --leaks=error (leaks.c: ALLOCMAP_LEAKS_STATUS
+ * instead of 0 when a process had definitely lost bytes).
  */
 #include <errno.h>
 #include <limits.h>
@@ -34,6 +36,43 @@ static int check_outputs(const struct cli_opts *o)
 	return 0;
 }
 
+/* A suppressions file must be readable and hold only blank lines, '#'
+ * comments and "leak:PATTERN" lines (src/leak/suppress.c), so that a
+ * typo is not found only after the run. Replaces o->suppressions with
+ * its absolute path (malloc'd). 0, or -1 after saying why. */
+static int check_suppressions(struct cli_opts *o)
+{
+	char line[4096];
+	int n = 0, bad = 0;
+	if (!o->suppressions)
+		return 0;
+	if (!o->leaks) {
+		cli_error("run: --suppressions is for the leak check: give --leaks too");
+		return -1;
+	}
+	FILE *f = fopen(o->suppressions, "re");
+	char *real = f ? realpath(o->suppressions, NULL) : NULL;
+	if (!real) {
+		cli_error("cannot read the suppressions %s: %s", o->suppressions, strerror(errno));
+		if (f)
+			fclose(f);
+		return -1;
+	}
+	while (!bad && fgets(line, sizeof line, f)) {
+		size_t len = strcspn(line, "\n");
+		n++;
+		bad = line[0] != '#' && len && !(strncmp(line, "leak:", 5) == 0 && len > 5);
+	}
+	fclose(f);
+	if (bad) {
+		cli_error("%s:%d: not a suppression: each line is leak:PATTERN, a # comment or blank", o->suppressions, n);
+		free(real);
+		return -1;
+	}
+	o->suppressions = o->owned_suppressions = real;
+	return 0;
+}
+
 static int parse(int argc, char **argv, struct cli_opts *o)
 {
 	if (cli_parse("run", argc, argv, o) != 0) {
@@ -47,7 +86,7 @@ static int parse(int argc, char **argv, struct cli_opts *o)
 		cli_usage("run", 0);
 		return -1;
 	}
-	return cli_resolve_outputs(o, NULL) != 0 || check_outputs(o) != 0 ? -1 : 0;
+	return cli_resolve_outputs(o, NULL) != 0 || check_outputs(o) != 0 || check_suppressions(o) != 0 ? -1 : 0;
 }
 
 struct ticker {
@@ -82,6 +121,8 @@ static int run_in(const char *dir, const struct cli_opts *o)
 		signal(SIGPIPE, SIG_IGN); /* a closed pipe fails the write, not the exit status */
 		re.root = end.pid, re.exit_status = end.status, re.signal = end.signal;
 		json_t *run = collect_run(dir, smp, &re);
+		if (o->leaks == CLI_LEAKS_ERROR)
+			end.status = leaks_verdict(run, end.status);
 		render_outputs(run, o);
 		json_decref(run);
 	}
@@ -93,21 +134,20 @@ int cli_run(int argc, char **argv)
 {
 	struct cli_opts o = {0};
 	char lib[PATH_MAX], dir[PATH_MAX];
-	if (parse(argc, argv, &o) != 0) {
-		free(o.rest);
-		return CLI_EXIT_FAIL;
-	}
+	int status = CLI_EXIT_FAIL;
+	if (parse(argc, argv, &o) != 0)
+		goto out;
 	if (o.help) {
 		cli_usage("run", 1);
-		free(o.rest);
-		return 0;
+		status = 0;
+		goto out;
 	}
-	if (cli_find_library(lib, sizeof lib) != 0 || rundir_create(o.keep, dir, sizeof dir) != 0) {
-		free(o.rest);
-		return CLI_EXIT_FAIL;
-	}
-	int status = cli_setup_env(lib, dir, o.check) == 0 ? run_in(dir, &o) : CLI_EXIT_FAIL;
+	if (cli_find_library(lib, sizeof lib) != 0 || rundir_create(o.keep, dir, sizeof dir) != 0)
+		goto out;
+	status = cli_setup_env(lib, dir, &o) == 0 ? run_in(dir, &o) : CLI_EXIT_FAIL;
 	rundir_remove(dir, o.keep);
+out:
 	free(o.rest);
+	free(o.owned_suppressions);
 	return status;
 }

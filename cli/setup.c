@@ -3,8 +3,9 @@
  * The library is found from this executable's own path (/proc/self/exe,
  * symlinks resolved), so an installed tree (PREFIX/bin, PREFIX/lib) and
  * the build tree (build/bin, build/lib) both work without configuration;
- * ALLOCMAP_LIB overrides. The run directory given to the child is
- * absolute, because the command may change directory.
+ * ALLOCMAP_LIB overrides. The run directory and the suppressions file
+ * given to the child are absolute, because the command may change
+ * directory.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -113,10 +114,14 @@ static int set_preload(const char *lib)
 	return rc;
 }
 
-int cli_setup_env(const char *lib, const char *run_dir, int check)
+int cli_setup_env(const char *lib, const char *run_dir, const struct cli_opts *o)
 {
+	/* The processes only report: --leaks=error is decided here from
+	 * their .leaks files, so no process of the command changes status. */
 	if (set_preload(lib) != 0 || setenv("ALLOCMAP_RUN_DIR", run_dir, 1) != 0 ||
-	    (check && setenv("ALLOCMAP_CHECK_AT_EXIT", "1", 1) != 0)) {
+	    (o->check && setenv("ALLOCMAP_CHECK_AT_EXIT", "1", 1) != 0) ||
+	    (o->leaks && setenv("ALLOCMAP_LEAKS", "1", 1) != 0) ||
+	    (o->suppressions && setenv("ALLOCMAP_SUPPRESSIONS", o->suppressions, 1) != 0)) {
 		cli_error("cannot set the environment: %s", strerror(errno));
 		return -1;
 	}

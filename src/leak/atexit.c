@@ -7,10 +7,12 @@
  *                                     suppressed) are > 0
  *   unset, 0, no, off, false, ""      nothing
  *
- * The report: one summary line and the top groups on stderr, Valgrind's
- * words; and, when ALLOCMAP_RUN_DIR is set, every group and the totals
+ * The report: when ALLOCMAP_RUN_DIR is set, every group and the totals
  * in $ALLOCMAP_RUN_DIR/proc-<pid>.leaks (format: include/allocmap_leaks.h),
- * created O_EXCL|O_NOFOLLOW, mode 0600. Text is built in static buffers
+ * created O_EXCL|O_NOFOLLOW, mode 0600, for allocmap run's report (the
+ * program's stderr is left alone); without it, or if the file cannot
+ * be made, one summary line and the top groups on stderr, Valgrind's
+ * words. Text is built in static buffers
  * (the destructor runs once per process) and written with raw calls.
  *
  * The exit status: the destructor runs inside exit(), before stdio is
@@ -177,7 +179,8 @@ void am_leak_at_exit(void)
 	flush(&rep.file);
 	if (rep.file.fd >= 0)
 		am_sys_close(rep.file.fd);
-	print_summary(&rep.tot);
+	else
+		print_summary(&rep.tot);
 	if (m == 2 && rep.tot.bytes[ALLOCMAP_LEAK_DEFINITE] > 0 && am_hook_exit_status(ALLOCMAP_LEAKS_STATUS) != 0)
 		am_log("ALLOCMAP_LEAKS=error: cannot change the exit status");
 }

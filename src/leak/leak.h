@@ -4,6 +4,7 @@
  *   stop.c      other threads parked in a signal handler, registers saved
  *   table.c     every live chunk, sorted by address, and the lookup of a word
  *   roots.c     the memory a program's pointers live in: what is scanned first
+ *   touched.c   which pages of anonymous memory were ever touched (pagemap)
  *   mark.c      the mark phase: roots, then chunks reached, then cliques
  *   group.c     chunks grouped by (class, site), totals
  *   sort.c      a heapsort (libc's qsort may call malloc)
@@ -168,6 +169,15 @@ struct am_leak_object {
 /* The layout of the object whose first map starts at lo (readable: the
  * caller knows). 0, or -1 if no ELF header is there (*out zeroed). */
 int am_leak_object_layout(uintptr_t lo, struct am_leak_object *out);
+
+/* ---- touched.c ---- */
+
+/* /proc/self/pagemap opened, or -1. */
+int am_leak_pagemap_open(void);
+/* Calls fn(lo, hi, arg) for each run of [lo, hi) (private anonymous
+ * memory) on pages ever touched, in order; all of it if fd is -1 or
+ * pagemap cannot be read there. */
+void am_leak_touched_each(int fd, uintptr_t lo, uintptr_t hi, void (*fn)(uintptr_t, uintptr_t, void *), void *arg);
 
 /* ---- site.c ---- */
 

@@ -7,6 +7,8 @@
  *   - each loaded object's PT_GNU_RELRO (read-only after relocation, so
  *     memcheck does not scan it; it holds pointers to static data only in
  *     practice, so scanning it changes nothing but is what we promise);
+ *   - of private anonymous maps and stacks, only the pages ever touched
+ *     (touched.c: the others read as zeros);
  *   - in a map holding a thread's stack pointer, only from there up (with
  *     a parked thread's 128-byte red zone): what lies below is dead, and
  *     memcheck does not scan it either. A glibc thread's TLS block and
@@ -25,6 +27,7 @@
 
 #include "../heap/fastpath.h"
 #include "../index/mapindex.h"
+#include "../sys/syscall.h"
 #include "../sys/thread.h"
 #include "leak.h"
 
@@ -35,6 +38,7 @@ struct walk {
 	uintptr_t relro_seq, relro_lo, relro_hi; /* the object last seen and its RELRO */
 	uintptr_t self_lo, self_hi;              /* liballocmap's own object */
 	uintptr_t tls_lo, tls_hi;                /* its TLS, as offsets from a thread pointer */
+	int pagemap;                             /* /proc/self/pagemap, or -1 */
 };
 
 /* am_self's offset inside allocmap's TLS block (the object's PT_TLS
@@ -137,6 +141,21 @@ static void object_map(struct walk *w, const struct am_map_view *v)
 		give(w, v->lo > w->relro_lo ? v->lo : w->relro_lo, v->hi < w->relro_hi ? v->hi : w->relro_hi);
 }
 
+static void give_run(uintptr_t lo, uintptr_t hi, void *arg)
+{
+	give(arg, lo, hi);
+}
+
+/* An anonymous map or a stack: if private, its touched pages only (touched.c). */
+static void anon_map(struct walk *w, const struct am_map_view *v)
+{
+	uintptr_t lo = live_from(w->r, v->lo, v->hi);
+	if ((v->flags & MAP_SHARED) || lo >= v->hi)
+		give(w, lo, v->hi);
+	else
+		am_leak_touched_each(w->pagemap, lo, v->hi, give_run, w);
+}
+
 static void one_map(struct walk *w, const struct am_map_view *v)
 {
 	int rw = (v->prot & (PROT_READ | PROT_WRITE)) == (PROT_READ | PROT_WRITE);
@@ -150,14 +169,16 @@ static void one_map(struct walk *w, const struct am_map_view *v)
 	if (v->origin == AM_ORIGIN_OBJECT)
 		object_map(w, v);
 	else if (rw && (v->origin == AM_ORIGIN_STACK || !v->path))
-		give(w, live_from(w->r, v->lo, v->hi), v->hi);
+		anon_map(w, v);
 }
 
 void am_leak_roots_each(struct am_leak_roots *r)
 {
-	struct walk w = {.r = r};
+	struct walk w = {.r = r, .pagemap = am_leak_pagemap_open()};
 	struct am_map_view v;
 	find_self(&w);
 	for (uintptr_t from = 0; am_index_next(from, &v) == 0; from = v.hi)
 		one_map(&w, &v);
+	if (w.pagemap >= 0)
+		am_sys_close(w.pagemap);
 }

@@ -83,6 +83,11 @@ long am_sys_pwrite(int fd, const void *buf, size_t n, uint64_t off)
 	return sc6(SYS_pwrite64, fd, (long)buf, (long)n, (long)off, 0, 0);
 }
 
+long am_sys_pread(int fd, void *buf, size_t n, uint64_t off)
+{
+	return sc6(SYS_pread64, fd, (long)buf, (long)n, (long)off, 0, 0);
+}
+
 long am_sys_open(const char *path, int flags, int mode)
 {
 	return sc6(SYS_open, (long)path, flags, mode, 0, 0, 0);

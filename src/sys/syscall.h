@@ -40,6 +40,7 @@ long am_sys_brk(void *addr);
 long am_sys_read(int fd, void *buf, size_t n);
 long am_sys_write(int fd, const void *buf, size_t n);
 long am_sys_pwrite(int fd, const void *buf, size_t n, uint64_t off);
+long am_sys_pread(int fd, void *buf, size_t n, uint64_t off);
 long am_sys_open(const char *path, int flags, int mode);
 long am_sys_close(int fd);
 long am_sys_fcntl(int fd, int cmd, long arg);

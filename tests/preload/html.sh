@@ -130,7 +130,11 @@ p["exe"] = "/x/" + bad
 p["modules"][0]["path"] = "/x/" + bad
 p["space"][0]["kind"] = bad
 p["sites"][0]["location"].update(function="f" + bad, file="/src/" + bad + ".c", line=7, function_offset=1)
-p["leaks"] = {"groups": 1, "what": bad}
+none = {"bytes": 0, "count": 0}
+classes = {k: dict(none) for k in ("definitely_lost", "indirectly_lost", "possibly_lost", "still_reachable")}
+p["leaks"] = dict(classes, suppressed=classes, complete=True, groups=[{"class": "definitely_lost", "bytes": 5,
+    "count": 1, "suppressed": False, "location": {"addr": "0x1", "object": "/x/" + bad, "function": "g" + bad,
+    "function_offset": 1, "file": "/src/" + bad + ".c", "line": 9}}])
 json.dump(d, open("bad.json", "w"))
 PY
 "$AM" report bad.json --format html -o bad.html
@@ -141,5 +145,5 @@ s = open("bad.html").read()
 e = "&lt;script&gt;alert(1)&lt;/script&gt;&amp;&quot;&#39;"
 sys.exit(not (s.count(e) >= 8 and ("/src/" + e + ".c:7") in s))'
 check "escaping: well-formed" wellformed bad.html
-check "leaks: the scan shown" sh -c 'grep -q "<h3>Leak scan</h3>" bad.html && grep -q "<tr><th>groups</th><td>1</td></tr>" bad.html'
+check "leaks: a group's site escaped" grep -qF '<tr><td>definitely lost</td><td class="n" data-v="5">5</td><td class="n" data-v="1">1</td><td class="mono">g&lt;script&gt;alert(1)&lt;/script&gt;&amp;&quot;&#39;+0x1' bad.html
 finish
