@@ -206,6 +206,25 @@ ALLOCMAP_API int allocmap_heap_stats(struct allocmap_heap_stats *out);
  * indexed (see allocmap_heap_stats). Static storage. Since 0.3. */
 ALLOCMAP_API const char *allocmap_heap_malloc(void);
 
+/* The live heap chunks grouped by allocation site, most bytes first:
+ * fills out[0..min(max, n)) and returns n, the number of distinct sites
+ * (so n > max says the list was cut), or -1 (out NULL with max > 0, the
+ * heap is not indexed, or no memory in allocmap's tiers). bytes are the
+ * sizes asked for. Other threads are not stopped: chunks they allocate
+ * or free meanwhile may or may not be counted. Never calls the program's
+ * malloc (the gdb command `allocmap sites` calls it with out on the
+ * stack). Not async-signal-safe. Since 0.4. */
+struct allocmap_site {
+	const void *site;      /* return address of the allocating call, or NULL */
+	size_t bytes;          /* bytes asked for, summed over its live chunks */
+	size_t count;          /* its live chunks */
+	const char *object;    /* as in allocmap_leak_group below */
+	size_t offset;
+	const char *symbol;
+	size_t symbol_offset;
+};
+ALLOCMAP_API long allocmap_sites(struct allocmap_site *out, size_t max);
+
 /* ---- Leak check ----
  *
  * A conservative reachability scan over the heap index's live chunks,
