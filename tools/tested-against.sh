@@ -41,6 +41,7 @@ run() {
 	worst=$(cat "$work"/rep/* 2>/dev/null | sed -n 's/^  \(-\{0,1\}[0-9]*\) discrepancies$/\1/p' | sort -n | tail -1)
 	local procs
 	procs=$(cat "$work"/rep/* 2>/dev/null | grep -c '^  -\{0,1\}[0-9]* discrepancies$')
+	echo "$name: $(ls "$work/rep" | wc -l) report files" >&2
 	printf '| %s | `%s` | %s | %s | %s | %s in %s processes | %.1f s / %.1f s |\n' "$name" "$*" "$rc0" "$rc1" \
 		"$same" "${worst:-none reported}" "$procs" "$(awk "BEGIN { print $t1 - $t0 }")" "$(awk "BEGIN { print $t2 - $t1 }")"
 }
@@ -67,9 +68,12 @@ print(len(s), hashlib.sha256(s.encode()).hexdigest())
 PY
 run "python3 dicts and JSON" yes "$PY" "$work/churn.py"
 if have sqlite3; then
-	printf '%s\n' 'create table t(a integer primary key, b text);' \
-		'with recursive c(x) as (select 1 union all select x+1 from c where x<200000) insert into t select x, 'v' || x from c;' \
-		'create index ib on t(b);' 'select count(*), sum(a), max(b) from t;' >"$work/q.sql"
+	cat >"$work/q.sql" <<'SQL'
+create table t(a integer primary key, b text);
+with recursive c(x) as (select 1 union all select x+1 from c where x<200000) insert into t select x, 'v' || x from c;
+create index ib on t(b);
+select count(*), sum(a), max(b) from t;
+SQL
 	run "sqlite3 (200k rows, index)" yes sh -c "sqlite3 :memory: <'$work/q.sql'"
 else missing sqlite3 "not installed"; fi
 if have perl; then
