@@ -50,7 +50,7 @@ fi
 "$AM" run -o pipe.json -o pipe.txt -- sh -c "$PROG keep | cat | wc -c >/dev/null"
 check "pipeline: one table of every process" grep -q '^processes ([4-9])$' pipe.txt
 check "pipeline: the root's report only" [ "$(grep -c '^== pid' pipe.txt)" -eq 1 ] && grep -q '^== pid .*: sh -c ' pipe.txt
-check "pipeline: the 100 MiB process in the table" grep -q '^  [0-9]* *[0-9]* *.*/prog_a\.\.\.  *101 MiB ' pipe.txt
+check "pipeline: the 100 MiB process in the table" grep -q '^  [0-9][0-9]*  *[0-9][0-9]*  .*  101 MiB  ' pipe.txt
 
 "$AM" run -o exit4.txt -- "$PROG" exit4
 rc=$?
