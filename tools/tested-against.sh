@@ -41,8 +41,8 @@ run() {
 	worst=$(cat "$work"/rep/* 2>/dev/null | sed -n 's/^  \(-\{0,1\}[0-9]*\) discrepancies$/\1/p' | sort -n | tail -1)
 	local procs
 	procs=$(cat "$work"/rep/* 2>/dev/null | grep -c '^  -\{0,1\}[0-9]* discrepancies$')
-	echo "$name: $(ls "$work/rep" | wc -l) report files" >&2
-	printf '| %s | `%s` | %s | %s | %s | %s in %s processes | %.1f s / %.1f s |\n' "$name" "$*" "$rc0" "$rc1" \
+	local cmd="$*"
+	printf '| %s | `%s` | %s | %s | %s | %s in %s processes | %.1f s / %.1f s |\n' "${name//|/\\|}" "${cmd//|/\\|}" "$rc0" "$rc1" \
 		"$same" "${worst:-none reported}" "$procs" "$(awk "BEGIN { print $t1 - $t0 }")" "$(awk "BEGIN { print $t2 - $t1 }")"
 }
 missing() { printf '| %s | - | not run: %s | | | | |\n' "$1" "$2"; }
@@ -54,7 +54,7 @@ echo "|---|---|---|---|---|---|---|"
 if "$PY" -m test --help >/dev/null 2>&1 && "$PY" -c 'import test.test_mmap' 2>/dev/null; then
 	run "CPython regrtest (mapping, signals, threads, processes)" no "$PY" -m test -j"$JOBS" test_mmap test_signal \
 		test_threading test_thread test_subprocess test_os test_resource test_faulthandler test_gc test_weakref \
-		test_ctypes test_concurrent_futures test_multiprocessing_forkserver test_json test_re
+		test_ctypes test_multiprocessing_forkserver test_json test_re
 else
 	missing "CPython regrtest" "no test suite for $PY (Debian: libpython3.11-testsuite)"
 fi
