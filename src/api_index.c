@@ -1,11 +1,13 @@
-/* allocmap_index_stats: the mapping index's figures for the public API.
- * A thin copy of am_index_stats (src/index/mapindex.h); no lock, no
- * allocation, safe from any thread and from signal handlers.
+/* allocmap_index_stats and allocmap_event_stats: the mapping index's
+ * figures for the public API. Thin copies of am_index_stats
+ * (src/index/mapindex.h) and am_pages_counts (src/sys/pages.h); no lock,
+ * no allocation, safe from any thread and from signal handlers.
  */
 #include <string.h>
 
 #include "../include/allocmap.h"
 #include "index/internal.h"
+#include "sys/pages.h"
 
 static uint64_t applied(const struct am_index_stats *st)
 {
@@ -34,5 +36,24 @@ int allocmap_index_stats(struct allocmap_index_stats *out)
 	out->max_depth = st.max_depth;
 	out->depth_violations = st.depth_violations;
 	out->page_index = st.page_index;
+	return 0;
+}
+
+int allocmap_event_stats(struct allocmap_event_stats *out)
+{
+	struct am_index_stats st;
+	if (!out)
+		return -1;
+	memset(out, 0, sizeof *out);
+	if (!am_ix.ready)
+		return -1;
+	am_index_stats(&st);
+	out->mmap = st.events[AM_EV_MMAP];
+	out->munmap = st.events[AM_EV_MUNMAP];
+	out->mprotect = st.events[AM_EV_MPROTECT];
+	out->mremap = st.events[AM_EV_MREMAP];
+	out->brk = st.events[AM_EV_BRK];
+	out->loader = st.events[AM_EV_LOADER];
+	am_pages_counts(&out->own_placed, &out->own_unplaced);
 	return 0;
 }
