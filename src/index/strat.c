@@ -87,3 +87,5 @@ void am_strat_mapping_caller(const void *caller)
 unsigned am_strat_max_depth(void) { return __atomic_load_n(&max_depth, __ATOMIC_RELAXED); }
 
 uint64_t am_strat_violations(void) { return __atomic_load_n(&violations, __ATOMIC_RELAXED); }
+
+size_t am_strat_validate(void) { return (size_t)am_strat_violations() + (am_self.strat_depth > 1); }

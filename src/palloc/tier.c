@@ -1,7 +1,7 @@
 /* Tier-independent private allocator: entering a tier, the malloc family,
  * live-block bitmaps, statistics and the consistency check.
  *
- * Invariants (checked by am_palloc_check):
+ * Invariants (checked by am_palloc_validate):
  *   - a span's bitmap has a bit set exactly at the payload of each live
  *     (used) block of its pool;
  *   - in_use is the sum of usable sizes of live blocks, live_blocks their
