@@ -79,16 +79,22 @@ static void validate_span(struct am_tier *t, const struct am_span *s, void *arg)
 
 size_t am_palloc_validate(struct am_tier *t)
 {
-	struct validate_acc a = {NULL, 0, 0, 0};
 	if (am_tier_enter(t))
 		return 0;
+	size_t bad = am_palloc_validate_held(t);
+	am_tier_leave(t);
+	return bad;
+}
+
+size_t am_palloc_validate_held(struct am_tier *t)
+{
+	struct validate_acc a = {NULL, 0, 0, 0};
 	t->ops->each_span(t, validate_span, &a);
 	a.bad += a.used_blocks != t->live_blocks;
 	a.bad += a.used_bytes != t->in_use;
 	a.bad += t->peak_in_use < t->in_use || t->peak_footprint < t->footprint;
 	if (t->base) /* the no-mmap tier's region */
 		a.bad += !(t->base < t->pool && t->pool < t->brk && t->brk <= t->limit);
-	am_tier_leave(t);
 	return a.bad;
 }
 
