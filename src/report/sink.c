@@ -59,10 +59,7 @@ static int is_stderr(int fd)
 	return identify(fd, &dev, &ino) == 0 && dev == err_dev && ino == err_ino;
 }
 
-static int to_stderr(const char *name)
-{
-	return !name[0] || (name[0] == '-' && !name[1]);
-}
+static int to_stderr(const char *name) { return !name[0] || (name[0] == '-' && !name[1]); }
 
 __attribute__((constructor)) static void am_report_keep_stderr(void)
 {
@@ -121,10 +118,7 @@ int am_sink_open(const char *name)
 	return fd < 0 ? -1 : own_file(fd, path);
 }
 
-void am_sink_write(int fd, const char *buf, size_t len)
-{
-	am_sys_write_all(fd, buf, len);
-}
+void am_sink_write(int fd, const char *buf, size_t len) { am_sys_write_all(fd, buf, len); }
 
 void am_sink_close(int fd)
 {
