@@ -17,15 +17,24 @@ static uint64_t applied(const struct am_index_stats *st)
 	return n;
 }
 
+/* Zeroes out (size bytes) and reads the index's figures into *st; 0, or
+ * -1 for NULL out or before start-up. */
+static int read_stats(void *out, size_t size, struct am_index_stats *st)
+{
+	if (!out)
+		return -1;
+	memset(out, 0, size);
+	if (!am_ix.ready)
+		return -1;
+	am_index_stats(st);
+	return 0;
+}
+
 int allocmap_index_stats(struct allocmap_index_stats *out)
 {
 	struct am_index_stats st;
-	if (!out)
+	if (read_stats(out, sizeof *out, &st) != 0)
 		return -1;
-	memset(out, 0, sizeof *out);
-	if (!am_ix.ready)
-		return -1;
-	am_index_stats(&st);
 	out->maps = st.maps;
 	out->sequences = st.seqs;
 	out->events = applied(&st);
@@ -42,12 +51,8 @@ int allocmap_index_stats(struct allocmap_index_stats *out)
 int allocmap_event_stats(struct allocmap_event_stats *out)
 {
 	struct am_index_stats st;
-	if (!out)
+	if (read_stats(out, sizeof *out, &st) != 0)
 		return -1;
-	memset(out, 0, sizeof *out);
-	if (!am_ix.ready)
-		return -1;
-	am_index_stats(&st);
 	out->mmap = st.events[AM_EV_MMAP];
 	out->munmap = st.events[AM_EV_MUNMAP];
 	out->mprotect = st.events[AM_EV_MPROTECT];

@@ -36,49 +36,43 @@ static int setup(void **state)
 	return am_test_library_init();
 }
 
-/* A pool with blocks a, b (freed), c: b is a free block between two used. */
-static void pool_with_hole(struct am_tlsf *t, void *mem, void **c)
+static _Alignas(16) char pool_mem[POOL_BYTES];
+static const void *const pool_end = pool_mem + POOL_BYTES;
+static struct am_tlsf pool;
+
+/* A fresh pool with blocks a, b (freed), c: b is a free block between two
+ * used. Returns c. */
+static void *pool_with_hole(void)
 {
-	am_tlsf_init(t);
-	am_tlsf_add_pool(t, mem, POOL_BYTES);
-	void *a = am_tlsf_malloc(t, 100), *b = am_tlsf_malloc(t, 200);
-	*c = am_tlsf_malloc(t, 300);
-	assert_non_null(a);
-	assert_non_null(b);
-	assert_non_null(*c);
-	am_tlsf_free(t, b);
+	am_tlsf_init(&pool);
+	am_tlsf_add_pool(&pool, pool_mem, POOL_BYTES);
+	void *a = am_tlsf_malloc(&pool, 100), *b = am_tlsf_malloc(&pool, 200), *c = am_tlsf_malloc(&pool, 300);
+	assert_true(a && b && c);
+	am_tlsf_free(&pool, b);
+	assert_int_equal(am_tlsf_validate(&pool, pool_mem, pool_end), 0);
+	return c;
 }
 
 static void test_tlsf_free_list_map(void **state)
 {
 	(void)state;
-	static _Alignas(16) char mem[POOL_BYTES];
-	struct am_tlsf t;
-	void *c;
-	pool_with_hole(&t, mem, &c);
-	const void *end = mem + POOL_BYTES;
-	assert_int_equal(am_tlsf_validate(&t, mem, end), 0);
-	uint64_t fl = t.fl_map;
-	t.fl_map = 0; /* every free block's level now looks empty */
-	assert_true(am_tlsf_validate(&t, mem, end) >= 1);
-	t.fl_map = fl;
-	assert_int_equal(am_tlsf_validate(&t, mem, end), 0);
+	pool_with_hole();
+	uint64_t fl = pool.fl_map;
+	pool.fl_map = 0; /* every free block's level now looks empty */
+	assert_true(am_tlsf_validate(&pool, pool_mem, pool_end) >= 1);
+	pool.fl_map = fl;
+	assert_int_equal(am_tlsf_validate(&pool, pool_mem, pool_end), 0);
 }
 
 static void test_tlsf_neighbour_flags(void **state)
 {
 	(void)state;
-	static _Alignas(16) char mem[POOL_BYTES];
-	struct am_tlsf t;
-	void *c;
-	pool_with_hole(&t, mem, &c);
-	const void *end = mem + POOL_BYTES;
-	size_t *size = HDR_SIZE_FIELD(c), was = *size;
+	size_t *size = HDR_SIZE_FIELD(pool_with_hole()), was = *size;
 	assert_true(was & 2); /* c follows the free block b */
 	*size = was & ~(size_t)2;
-	assert_int_equal(am_tlsf_validate(&t, mem, end), 1);
+	assert_int_equal(am_tlsf_validate(&pool, pool_mem, pool_end), 1);
 	*size = was;
-	assert_int_equal(am_tlsf_validate(&t, mem, end), 0);
+	assert_int_equal(am_tlsf_validate(&pool, pool_mem, pool_end), 0);
 }
 
 /* Inside the tier (as its writers are), so that the debug build's check
