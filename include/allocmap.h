@@ -32,9 +32,16 @@ enum allocmap_kind {
 	ALLOCMAP_ANON,       /* an anonymous mapping */
 	ALLOCMAP_FILE,       /* a mapping of a file that is not a loaded object */
 	ALLOCMAP_OBJECT,     /* a segment of a loaded executable or shared object */
-	ALLOCMAP_BRK,        /* the brk heap (outside any live chunk) */
+	ALLOCMAP_BRK,        /* the brk heap, where it is no malloc arena (a
+				program's own sbrk) or the heap is not indexed */
 	ALLOCMAP_STACK,      /* a thread's or the process's stack */
-	ALLOCMAP_SELF        /* allocmap's own data (the private allocator tiers) */
+	ALLOCMAP_SELF,       /* allocmap's own data (the private allocator tiers) */
+	ALLOCMAP_HEAP_FREE   /* malloc arena space in no live chunk: a freed
+				chunk, arena metadata, the top chunk, an arena's
+				reserve; base and size are the arena's mapping
+				sequence, site is NULL, allocator "malloc".
+				Since 0.4 (before: ALLOCMAP_BRK or ALLOCMAP_ANON
+				with the arena's site) */
 };
 
 struct allocmap_info {
@@ -79,13 +86,14 @@ struct allocmap_info {
  * handler itself makes or removes may show only once that call has
  * returned (see allocmap_index_stats, dropped). A heap chunk is reported only if it was
  * live at some moment during the call: a query racing with free(p) either
- * sees the chunk or answers at the mapping level (kind ALLOCMAP_BRK or
- * ALLOCMAP_ANON), never a freed chunk's stale size or site; one racing with
+ * sees the chunk or answers ALLOCMAP_HEAP_FREE, never a freed chunk's stale
+ * size or site; one racing with
  * malloc may miss the new chunk, one racing with realloc may miss the
  * chunk while the call is under way (even if it fails; in a forked child,
  * a realloc another thread had under way at the fork), and one that
  * waits too long for a mapping call in flight on the chunk's arena gives
- * up and answers at the mapping level. Chunk metadata is read from the arena
+ * up and answers at the mapping level (kind ALLOCMAP_BRK or ALLOCMAP_ANON,
+ * the arena's sequence and site: it cannot tell a chunk from free space). Chunk metadata is read from the arena
  * itself, and a mapping call that takes memory away (munmap, mprotect,
  * mremap, MAP_FIXED, a shrinking brk) waits for queries reading that
  * arena, so a query never faults on memory being unmapped — except by a

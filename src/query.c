@@ -25,6 +25,14 @@ static void fill_mapping(const struct am_map_view *v, struct allocmap_info *out)
 	out->path = v->path;
 }
 
+/* Arena space in no live chunk: the arena's extent, made by no call. */
+static void fill_free(struct allocmap_info *out)
+{
+	out->kind = ALLOCMAP_HEAP_FREE;
+	out->allocator = "malloc";
+	out->site = NULL;
+}
+
 /* Inside a private tier: the innermost allocation is the tier's block. */
 static void fill_self(const void *p, enum am_origin o, struct allocmap_info *out)
 {
@@ -55,8 +63,13 @@ static int query_once(const void *p, unsigned ticket, struct allocmap_info *out)
 	fill_mapping(&v, out);
 	if (v.origin == AM_ORIGIN_NOMMAP || v.origin == AM_ORIGIN_MMAPTIER)
 		fill_self(p, v.origin, out);
-	else if (v.heap && am_heap_query(p, &v, ticket, out) == -2)
-		return -2;
+	else if (v.heap) {
+		int rc = am_heap_query(p, &v, ticket, out);
+		if (rc == -2)
+			return -2;
+		if (rc == 1 && (v.origin != AM_ORIGIN_BRK || am_heap_brk_is_arena(v.map_caller)))
+			fill_free(out);
+	}
 	return 0;
 }
 

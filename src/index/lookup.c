@@ -60,6 +60,7 @@ static void view_of(const struct am_map *m, const struct am_seq *s, struct am_ma
 	v->prot = m->prot, v->flags = m->flags;
 	v->origin = (enum am_origin)s->origin;
 	v->caller = s->caller ? s->caller : m->caller;
+	v->map_caller = m->caller;
 	v->path = m->path ? m->path->s : s->path ? s->path->s : NULL;
 	v->heap = __atomic_load_n(&((struct am_seq *)s)->heap, __ATOMIC_ACQUIRE);
 }

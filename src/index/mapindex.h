@@ -75,7 +75,8 @@ struct am_map_view {
 	uintptr_t lo, hi, seq_lo, seq_hi;
 	int prot, flags;
 	enum am_origin origin;
-	const void *caller;
+	const void *caller;     /* the sequence's, or else the map's */
+	const void *map_caller; /* the map's own (a brk heap's maps: who grew it) */
 	const char *path;
 	void *heap;             /* the sequence's heap index data, or NULL */
 };

@@ -121,7 +121,7 @@ static int err_fd = 2; /* stderr, kept: programs close theirs at exit (coreutils
 static uint64_t seed;
 
 /* Counters, all threads (relaxed atomics). */
-static uint64_t n_queries, n_kind[ALLOCMAP_SELF + 1], n_many, n_many_addrs, n_walks, n_walk_seqs, n_walk_chunks;
+static uint64_t n_queries, n_kind[ALLOCMAP_HEAP_FREE + 1], n_many, n_many_addrs, n_walks, n_walk_seqs, n_walk_chunks;
 static uint64_t n_races, n_unsettled, n_fail, n_sites, n_snaps, n_harvested;
 
 #define ADD(c, k) __atomic_fetch_add(&(c), (k), __ATOMIC_RELAXED)
@@ -252,7 +252,8 @@ static const char *const allocators[] = {"malloc", "mmap", "brk", "stack", "obje
 static int allocator_fits(enum allocmap_kind k, const char *a)
 {
 	switch (k) {
-	case ALLOCMAP_HEAP_CHUNK: return !strcmp(a, "malloc");
+	case ALLOCMAP_HEAP_CHUNK:
+	case ALLOCMAP_HEAP_FREE: return !strcmp(a, "malloc");
 	case ALLOCMAP_ANON:
 	case ALLOCMAP_FILE: return !strcmp(a, "mmap");
 	case ALLOCMAP_OBJECT: return !strcmp(a, "object") || !strcmp(a, "kernel");
@@ -305,7 +306,7 @@ static const char *alone_wrong(const void *p, int rc, const struct allocmap_info
 		return "rc neither 0 nor -1";
 	if (!user_addr(a) && !vsyscall(a, i))
 		return "found a kernel, non-canonical or null-page address";
-	if (i->kind <= ALLOCMAP_UNKNOWN || i->kind > ALLOCMAP_SELF)
+	if (i->kind <= ALLOCMAP_UNKNOWN || i->kind > ALLOCMAP_HEAP_FREE)
 		return "bad kind";
 	if (!i->allocator || !known_allocator(i->allocator) || !allocator_fits(i->kind, i->allocator))
 		return "allocator missing or not the kind's";
@@ -395,9 +396,9 @@ static const char *requery_wrong(const struct allocmap_info *i)
 		if (i->size && (q_query((const char *)i->base + i->size - 1, &j) != 0 || !same_alloc(i, &j)))
 			return "its last byte answers another allocation";
 		if (i->kind == ALLOCMAP_HEAP_CHUNK &&
-		    (q_query(i->map_base, &j) != 0 || (j.kind != ALLOCMAP_BRK && j.kind != ALLOCMAP_ANON) ||
+		    (q_query(i->map_base, &j) != 0 || (j.kind != ALLOCMAP_BRK && j.kind != ALLOCMAP_ANON && j.kind != ALLOCMAP_HEAP_FREE) ||
 		     j.map_base != i->map_base || j.map_size != i->map_size))
-			return "a chunk's mapping is not the brk heap or an anonymous mapping";
+			return "a chunk's mapping is not the brk heap, an anonymous mapping or arena space";
 		return NULL;
 	}
 	if (q_query(i->map_base, &j) != 0 || j.map_base != i->map_base || j.map_size != i->map_size)
@@ -554,7 +555,7 @@ static void note_chunk(struct tstate *t, const struct allocmap_info *i)
 static void check_answer(struct tstate *t, const void *p, int rc, const struct allocmap_info *i)
 {
 	const char *why = alone_wrong(p, rc, i);
-	ADD(n_kind[rc == 0 && i->kind <= ALLOCMAP_SELF ? i->kind : 0], 1);
+	ADD(n_kind[rc == 0 && i->kind <= ALLOCMAP_HEAP_FREE ? i->kind : 0], 1);
 	if (why) {
 		failed(why, p, rc, i);
 		return;

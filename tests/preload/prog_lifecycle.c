@@ -145,7 +145,8 @@ static int chunk_ok(const void *p, size_t n, int exact)
 		good = i.kind == ALLOCMAP_ANON && !(inside(p, i.map_base, i.map_size) &&
 						     inside((const char *)p + n - 1, i.map_base, i.map_size));
 	else
-		good = !exact && (i.kind == ALLOCMAP_BRK || i.kind == ALLOCMAP_ANON) && inside(p, i.map_base, i.map_size);
+		good = !exact && (i.kind == ALLOCMAP_HEAP_FREE || i.kind == ALLOCMAP_BRK || i.kind == ALLOCMAP_ANON) &&
+		       inside(p, i.map_base, i.map_size);
 	if (!good)
 		say("[%d] chunk %p (%zu bytes): rc %d kind %d base %p size %zu requested %zu map %p+%zu %s\n",
 		    (int)getpid(), p, n, rc, i.kind, i.base, i.size, i.requested, i.map_base, i.map_size,
