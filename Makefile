@@ -4,7 +4,10 @@
 PREFIX ?= /usr/local
 CC ?= cc
 BUILD := build
-VERSION := 0.3.0
+VERSION := 0.4.0
+# The SONAME's number: bumped only when a binary built against an older
+# header could break (include/allocmap.h: ABI).
+SOMAJOR := 0
 
 WARN := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes
 BASE_CFLAGS := -std=c11 -D_GNU_SOURCE -g -fPIC $(WARN) -Iinclude
@@ -47,7 +50,10 @@ CLI_LIBS := $(shell pkg-config --libs libdw jansson 2>/dev/null || echo -ldw -le
 # Writes live files through cli/live.c, so the CLI is tested without the library.
 FIXTURE := $(BUILD)/tests/live_fixture
 
+# The library, named for LD_PRELOAD; its SONAME, liballocmap.so.$(SOMAJOR),
+# is a symbolic link beside it, which programs linked -lallocmap need.
 SO := $(BUILD)/lib/liballocmap.so
+SONAME := liballocmap.so.$(SOMAJOR)
 AR_LIB := $(BUILD)/lib/liballocmap-internal.a
 SAN_AR := $(BUILD)/asan/liballocmap-internal.a
 CLI := $(if $(CLI_SRCS),$(BUILD)/bin/allocmap)
@@ -75,7 +81,8 @@ $(BUILD)/asan/obj/%.o: %.c
 $(SO): $(LIB_OBJS) src/exports.map
 	@mkdir -p $(@D)
 	$(CC) -shared -O2 $(LTO) -o $@ $(LIB_OBJS) -Wl,--version-script=src/exports.map \
-		-Wl,-z,now -Wl,-z,relro -nodefaultlibs -lc -lgcc
+		-Wl,-soname,$(SONAME) -Wl,--exclude-libs,ALL -Wl,-z,now -Wl,-z,relro -nodefaultlibs -lc -lgcc
+	ln -sf liballocmap.so $(@D)/$(SONAME)
 
 $(AR_LIB): $(AR_OBJS)
 	@mkdir -p $(@D)
@@ -151,7 +158,9 @@ bench: $(BENCH_BINS) $(SO)
 install: all
 	install -d $(DESTDIR)$(PREFIX)/lib/pkgconfig $(DESTDIR)$(PREFIX)/include $(DESTDIR)$(PREFIX)/bin \
 		$(DESTDIR)$(PREFIX)/share/man/man1 $(DESTDIR)$(PREFIX)/share/allocmap/gdb
-	install -m 755 $(SO) $(DESTDIR)$(PREFIX)/lib/
+	install -m 755 $(SO) $(DESTDIR)$(PREFIX)/lib/liballocmap.so.$(VERSION)
+	ln -sf liballocmap.so.$(VERSION) $(DESTDIR)$(PREFIX)/lib/$(SONAME)
+	ln -sf $(SONAME) $(DESTDIR)$(PREFIX)/lib/liballocmap.so
 	install -m 644 include/allocmap.h $(DESTDIR)$(PREFIX)/include/
 	$(if $(CLI),install -m 755 $(CLI) $(DESTDIR)$(PREFIX)/bin/)
 	install -m 644 doc/allocmap.1 $(DESTDIR)$(PREFIX)/share/man/man1/

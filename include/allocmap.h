@@ -8,6 +8,27 @@
  *     malloc;
  *   - returns plain data: strings it hands out have static storage or live
  *     as long as the allocation they describe (see each field).
+ *
+ * ABI. The library is liballocmap.so.0 (its SONAME; link -lallocmap
+ * through the liballocmap.so symbolic link). Its symbols are versioned:
+ * ALLOCMAP_0.3 holds what 0.3 exported, ALLOCMAP_0.4 what came since; a
+ * program built against any 0.x header from 0.3 on runs with any later
+ * liballocmap.so.0. Growth of structures:
+ *   - a structure the library fills in the caller's storage and that may
+ *     grow (struct allocmap_info, struct allocmap_symbol) goes with its
+ *     size: the entry points ending in _ex take it, and the names without
+ *     _ex are macros that pass sizeof *(out). A program built against an
+ *     older header passes its smaller size and the library fills only the
+ *     fields that size holds; a program built against a newer one gets
+ *     the fields this library does not know zeroed. Fields are only ever
+ *     appended, and each says since which version it is filled;
+ *   - allocmap_query and allocmap_query_many stay exported as functions
+ *     (a binary built against 0.3, or a lookup with dlsym, reaches them):
+ *     they fill allocmap_info as 0.3 laid it out, up to and including path;
+ *   - a structure the library hands to a callback (allocmap_info in
+ *     allocmap_walk, the leak scan's) is the library's own, as large as
+ *     its header says, so a program reads the fields it knows;
+ *   - the statistics structures never grow: new figures come in new ones.
  */
 #ifndef ALLOCMAP_H
 #define ALLOCMAP_H
@@ -20,9 +41,9 @@ extern "C" {
 #endif
 
 #define ALLOCMAP_VERSION_MAJOR 0
-#define ALLOCMAP_VERSION_MINOR 3
+#define ALLOCMAP_VERSION_MINOR 4
 #define ALLOCMAP_VERSION_PATCH 0
-#define ALLOCMAP_VERSION "0.3.0"
+#define ALLOCMAP_VERSION "0.4.0"
 
 #define ALLOCMAP_API __attribute__((visibility("default")))
 
@@ -101,6 +122,11 @@ struct allocmap_info {
  * that takes away memory of the very arena a query it interrupted on the
  * same thread is reading (it cannot wait for that query). */
 ALLOCMAP_API int allocmap_query(const void *p, struct allocmap_info *out);
+/* The same, filling the first out_size bytes of *out (see ABI above):
+ * out_size at least 80 (0.3's struct, up to path) and a multiple of 8,
+ * else -1. Since 0.4. */
+ALLOCMAP_API int allocmap_query_ex(const void *p, struct allocmap_info *out, size_t out_size);
+#define allocmap_query(p, out) allocmap_query_ex((p), (out), sizeof *(out))
 
 /* allocmap_query on each of ps[0..n): out[i] as allocmap_query(ps[i],
  * &out[i]) would fill it (kind ALLOCMAP_UNKNOWN where that returns -1).
@@ -109,6 +135,42 @@ ALLOCMAP_API int allocmap_query(const void *p, struct allocmap_info *out);
  * the memory reads of up to 32 queries overlap, where single calls wait
  * for each other's. Returns 0 if ps or out is NULL. */
 ALLOCMAP_API size_t allocmap_query_many(const void *const *ps, size_t n, struct allocmap_info *out);
+/* The same, out being an array of elements of out_size bytes each, each
+ * filled as allocmap_query_ex fills one; 0 for an out_size it refuses.
+ * Since 0.4. */
+ALLOCMAP_API size_t allocmap_query_many_ex(const void *const *ps, size_t n, struct allocmap_info *out,
+					   size_t out_size);
+#define allocmap_query_many(ps, n, out) allocmap_query_many_ex((ps), (n), (out), sizeof *(out))
+
+/* A kind's name: "unknown", "heap", "anon", "file", "object", "brk",
+ * "stack", "self", "heap-free" (static storage), or NULL for a value that
+ * is no kind. Since 0.4. */
+ALLOCMAP_API const char *allocmap_kind_name(enum allocmap_kind kind);
+
+/* What code lies at an address: the loaded object holding it and the
+ * dynamic function symbol around it. */
+struct allocmap_symbol {
+	const char *object;       /* path of the loaded object (the main
+				     program's included), as the mapping index
+				     has it; valid until it is unloaded */
+	const void *object_base;  /* its load bias: the object's own address of
+				     addr is addr - object_base */
+	size_t object_offset;     /* addr - object_base (what addr2line -e
+				     object takes) */
+	const char *name;         /* the dynamic function symbol whose extent
+				     holds addr, or NULL (a static function, a
+				     program's own built without -rdynamic);
+				     same lifetime as object */
+	size_t offset;            /* addr - the symbol's address (0 without one) */
+};
+
+/* Fills the first out_size bytes of *out (see ABI above) for addr: 0 when
+ * addr lies in a loaded object, else -1 (and *out zeroed). Reads only the
+ * index and the objects' own dynamic sections: no malloc, no lock, no
+ * system call; async-signal-safe. A dlclose of that object racing with
+ * the call is the caller's hazard, as with dladdr. Since 0.4. */
+ALLOCMAP_API int allocmap_symbolize_ex(const void *addr, struct allocmap_symbol *out, size_t out_size);
+#define allocmap_symbolize(addr, out) allocmap_symbolize_ex((addr), (out), sizeof *(out))
 
 /* Compares the index with /proc/self/maps and the heap. Returns the number
  * of discrepancies (0 when exact), or -1 if the check could not run. When

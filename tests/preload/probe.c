@@ -71,19 +71,26 @@
 #define VERIFY_SPAN_MS 500
 #define MAX_REPORTS 20
 
-typedef int (*query_fn)(const void *, struct allocmap_info *);
-typedef size_t (*many_fn)(const void *const *, size_t, struct allocmap_info *);
+typedef int (*query_fn)(const void *, struct allocmap_info *, size_t);
+typedef size_t (*many_fn)(const void *const *, size_t, struct allocmap_info *, size_t);
 typedef int (*walk_fn)(unsigned, allocmap_walk_fn, void *);
 typedef int (*istats_fn)(struct allocmap_index_stats *);
 typedef int (*tstats_fn)(enum allocmap_tier, struct allocmap_tier_stats *);
 typedef int (*hstats_fn)(struct allocmap_heap_stats *);
 
-static query_fn q_query;
-static many_fn q_many;
+static query_fn q_query_ex;
+static many_fn q_many_ex;
 static walk_fn q_walk;
 static istats_fn q_istats;
 static tstats_fn q_tstats;
 static hstats_fn q_hstats;
+
+/* The _ex entry points, with this header's struct (allocmap.h: ABI). */
+static int q_query(const void *p, struct allocmap_info *i) { return q_query_ex(p, i, sizeof *i); }
+static size_t q_many(const void *const *ps, size_t n, struct allocmap_info *out)
+{
+	return q_many_ex(ps, n, out, sizeof *out);
+}
 
 struct region {
 	uintptr_t lo, hi;
@@ -997,13 +1004,13 @@ static long env_long(const char *name, long dflt, long lo, long hi)
 
 __attribute__((constructor)) static void probe_init(void)
 {
-	q_query = (query_fn)dlsym(RTLD_DEFAULT, "allocmap_query");
-	q_many = (many_fn)dlsym(RTLD_DEFAULT, "allocmap_query_many");
+	q_query_ex = (query_fn)dlsym(RTLD_DEFAULT, "allocmap_query_ex");
+	q_many_ex = (many_fn)dlsym(RTLD_DEFAULT, "allocmap_query_many_ex");
 	q_walk = (walk_fn)dlsym(RTLD_DEFAULT, "allocmap_walk");
 	q_istats = (istats_fn)dlsym(RTLD_DEFAULT, "allocmap_index_stats");
 	q_tstats = (tstats_fn)dlsym(RTLD_DEFAULT, "allocmap_tier_stats");
 	q_hstats = (hstats_fn)dlsym(RTLD_DEFAULT, "allocmap_heap_stats");
-	if (!q_query || !q_many || !q_walk || !q_istats || !q_tstats || !q_hstats) {
+	if (!q_query_ex || !q_many_ex || !q_walk || !q_istats || !q_tstats || !q_hstats) {
 		say("probe: allocmap not loaded (preload liballocmap.so before probe.so)\nPROBE FAIL\n");
 		return;
 	}
@@ -1035,7 +1042,7 @@ static void comm(char *out, size_t n)
 __attribute__((destructor)) static void probe_fini(void)
 {
 	char name[32];
-	if (!q_query || getpid() != probe_pid)
+	if (!q_query_ex || getpid() != probe_pid)
 		return;
 	stop = 1;
 	uint64_t t0 = now_ms();
