@@ -65,12 +65,24 @@ enum allocmap_kind {
 				with the arena's site) */
 };
 
+/* A mapping sequence ("big allocation") is a contiguous range of pages
+ * made by one call, or one loaded object, or the brk heap, or a stack,
+ * that holds no unmapped page and no other sequence: what one mmap made
+ * (grown in place by mremap or brk, any mprotect inside it kept), a loaded
+ * object's segments with the gaps between them (plugged PROT_NONE), the
+ * brk heap, a stack. When part of one goes (munmap, mremap moving or
+ * shrinking part of it, a MAP_FIXED mapping over part of it — a
+ * reservation committed piecewise with MAP_FIXED included), the rest is
+ * trimmed, or split in two, each part keeping the site, kind and path;
+ * what a MAP_FIXED call or a move made is a sequence of its own. So
+ * sequences never overlap, and [base, base + size) of a mapping-level
+ * answer is mapped throughout, by that sequence alone (allocmap_check
+ * verifies it). */
 struct allocmap_info {
 	const void *base;      /* start of the innermost allocation holding p: a
 				  malloc chunk's user pointer, a block of
 				  allocmap's own tiers, or else the mapping
-				  sequence (what one mmap made, a whole loaded
-				  object, the brk heap, a stack) */
+				  sequence (above) */
 	size_t size;           /* its usable size in bytes (for a chunk: what
 				  malloc_usable_size says; with a malloc other
 				  than glibc's, the size asked for rounded up to
@@ -83,11 +95,22 @@ struct allocmap_info {
 	const char *allocator; /* "malloc", "mmap", "brk", "stack", "object",
 				  "kernel", "allocmap-nommap", "allocmap-mmap",
 				  "allocmap-index" (static storage) */
-	const void *map_base;  /* the enclosing mapping sequence */
+	const void *map_base;  /* the enclosing mapping sequence (above) */
 	size_t map_size;
 	int prot;              /* PROT_* of the page holding p */
 	const char *path;      /* backing file or object path, or NULL; valid until
 				  the mapping is unmapped */
+	/* ---- since 0.4: filled through allocmap_query_ex with a struct
+	 * this large (allocmap_query, allocmap_walk); zero from the plain
+	 * 0.3 entry points ---- */
+	const void *vma_base;  /* the kernel's mapping holding p (one line of
+				  /proc/self/maps): the pages around p that are
+				  contiguous with the same protection, sharing
+				  and backing (anonymous, or the same file at
+				  contiguous offsets), across sequences, as the
+				  kernel merges them; a split the library cannot
+				  see (madvise, mlock) is not shown */
+	size_t vma_size;
 };
 
 /* What holds p? 0 and *out filled when p is inside a known allocation;
@@ -233,9 +256,8 @@ struct allocmap_index_stats {
 ALLOCMAP_API int allocmap_index_stats(struct allocmap_index_stats *out);
 
 /* Walking every allocation. The callback gets one allocmap_info per
- * mapping sequence (ALLOCMAP_WALK_SEQUENCES: "big allocations" — what one
- * mmap made, a loaded object, the brk heap, a stack, allocmap's own
- * tiers) and/or per live heap chunk (ALLOCMAP_WALK_CHUNKS), in address
+ * mapping sequence (ALLOCMAP_WALK_SEQUENCES: see struct allocmap_info;
+ * they never overlap; vma_base and vma_size there are those of base) and/or per live heap chunk (ALLOCMAP_WALK_CHUNKS), in address
  * order (a chunk comes after the sequence holding it). The walk takes no
  * lock while the callback runs: the callback may allocate, map, or query;
  * allocations made or freed meanwhile may or may not be visited, but every

@@ -14,8 +14,17 @@
 #include "index/mapindex.h"
 #include "palloc/palloc.h"
 
-/* The size of struct allocmap_info in 0.3: up to and including path. */
+/* The size of struct allocmap_info in 0.3: up to and including path;
+ * the bytes that hold vma_size. */
 #define AM_INFO_0_3 (offsetof(struct allocmap_info, path) + sizeof(const char *))
+#define AM_INFO_VMA (offsetof(struct allocmap_info, vma_size) + sizeof(size_t))
+
+/* The kernel's mapping holding the map of v. */
+static void fill_vma(const struct am_map_view *v, struct allocmap_info *out)
+{
+	out->vma_base = (const void *)v->vma_lo;
+	out->vma_size = v->vma_hi - v->vma_lo;
+}
 
 static void fill_mapping(const struct am_map_view *v, struct allocmap_info *out)
 {
@@ -63,11 +72,18 @@ static int not_found(const void *p)
 static int query_once(const void *p, unsigned ticket, struct allocmap_info *out, size_t known)
 {
 	struct am_map_view v;
-	memset(out, 0, known);
+	if (known == sizeof *out) /* constant sizes: inlined */
+		memset(out, 0, sizeof *out);
+	else if (known == AM_INFO_0_3)
+		memset(out, 0, AM_INFO_0_3);
+	else
+		memset(out, 0, known);
 	out->kind = ALLOCMAP_UNKNOWN;
 	if (am_index_lookup_at((uintptr_t)p, ticket, &v) != 0)
 		return not_found(p);
 	fill_mapping(&v, out);
+	if (known >= AM_INFO_VMA)
+		fill_vma(&v, out);
 	if (v.origin == AM_ORIGIN_NOMMAP || v.origin == AM_ORIGIN_MMAPTIER)
 		fill_self(p, v.origin, out);
 	else if (v.heap) {

@@ -68,6 +68,8 @@ struct am_map {
 	struct am_seq *seq;
 	struct am_path *path;   /* backing file, or NULL */
 	const void *caller;
+	uintptr_t vma_lo, vma_hi; /* the kernel's mapping holding it: the run of
+				     adjacent maps the kernel joins (mapindex.c) */
 };
 
 /* One map's description as a reader copies it out (see am_index_lookup_at). */
@@ -77,6 +79,7 @@ struct am_map_view {
 	enum am_origin origin;
 	const void *caller;     /* the sequence's, or else the map's */
 	const void *map_caller; /* the map's own (a brk heap's maps: who grew it) */
+	uintptr_t vma_lo, vma_hi; /* the kernel's mapping holding the map */
 	const char *path;
 	void *heap;             /* the sequence's heap index data, or NULL */
 };

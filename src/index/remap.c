@@ -28,6 +28,7 @@ static int extend_map(uintptr_t top, uintptr_t end, int want)
 	if (want >= 0 && m->seq->origin != want)
 		return -1;
 	am_ix_unmap(top, end);
+	am_ix_touch(m->lo, end);
 	m->hi = end;
 	if (end > m->seq->hi)
 		m->seq->hi = end;

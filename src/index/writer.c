@@ -75,6 +75,7 @@ static void end_writing(int keep_lock)
 	 * leave with nothing to apply to */
 	if (am_self.calls <= 1 && __atomic_exchange_n(&am_ix.resync_pending, 0, __ATOMIC_ACQUIRE))
 		am_ix_resync_locked();
+	am_ix_settle();
 	__atomic_store_n(&am_ix.seq, am_ix.seq + 1, __ATOMIC_RELEASE);
 	if (!keep_lock)
 		am_unlock(&am_ix.lock);

@@ -4,7 +4,7 @@
 # installed library.
 . "$(dirname "$0")/lib.sh"
 prog=$BUILD/tests/prog_answers
-for s in free oldstruct symbolize; do
+for s in free oldstruct symbolize hole fixed mremap object brk vma; do
 	check "$s (linked)" timeout -k 5 30 "$prog" "$s"
 	check "$s (preload)" env LD_PRELOAD="$LIB" timeout -k 5 30 "$prog" "$s"
 done
