@@ -5,7 +5,11 @@
  *
  * Invariants (am_index_validate): arr[0..n) sorted by lo, disjoint,
  * page-aligned, non-empty; every page of every map is found by the page
- * index; each map lies inside its sequence's extent.
+ * index; each map lies inside its sequence's extent; each sequence is a
+ * contiguous run of its own maps, its extent exactly theirs (no hole, no
+ * other sequence inside); each map's vma_lo, vma_hi is the run of maps
+ * the kernel joins it into. The last two hold whenever no writer is
+ * active: a writer restores them as it ends (am_ix_settle).
  * When a record cannot be allocated the affected range is left out of the
  * index (queries answer "unknown" there, never something stale), counted
  * in `missed`, and reported once.

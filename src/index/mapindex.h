@@ -7,7 +7,9 @@
  *                  sequences);
  *   struct am_seq  a mapping sequence: what one mmap call made, one loaded
  *                  object's span (segments and plugged holes), the brk
- *                  heap, a stack. Maps point at their sequence.
+ *                  heap, a stack; always a contiguous run of its own
+ *                  maps, cut where part of it goes (include/allocmap.h).
+ *                  Maps point at their sequence.
  * Both come from the no-mmap tier only: the number of records is bounded
  * by the kernel's map count (vm.max_map_count), so the tier's bound holds.
  *
