@@ -102,7 +102,8 @@ $(DEBUG)/obj/%.o: %.c
 $(DEBUG_SO): $(DEBUG_OBJS) src/exports.map
 	@mkdir -p $(@D)
 	$(CC) -shared -o $@ $(DEBUG_OBJS) -Wl,--version-script=src/exports.map \
-		-Wl,-z,now -Wl,-z,relro -nodefaultlibs -lc -lgcc
+		-Wl,-soname,$(SONAME) -Wl,--exclude-libs,ALL -Wl,-z,now -Wl,-z,relro -nodefaultlibs -lc -lgcc
+	ln -sf liballocmap.so $(@D)/$(SONAME)
 
 $(DEBUG_AR): $(filter-out $(INTERPOSED:%=$(DEBUG)/obj/%),$(DEBUG_OBJS))
 	@mkdir -p $(@D)
