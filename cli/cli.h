@@ -123,6 +123,11 @@ struct sym *sym_new(const json_t *modules);
 void sym_locate(struct sym *s, json_t *loc);
 void sym_free(struct sym *s);
 
+/* fold.c: a site's first frames inside allocation wrappers (--stack):
+ * its "location" becomes the first frame outside them, "wrapper_frames"
+ * their count. Call after its frames are symbolised. */
+void fold_wrappers(json_t *site);
+
 /* collect.c: live files -> the run document (doc/report-data.md §2) */
 struct run_end {
 	char **cmd;        /* argv of the command; NULL for a snapshot */
