@@ -32,6 +32,25 @@ struct entry {
 static struct obj objs[OBJS];
 static unsigned nobjs, gen;
 static struct entry cache[CACHE];
+
+/* The thread's last walk, relative to its starting stack pointer s: step
+ * m's return address pc[m] was read at s + rel[m] - 8 (the CFA less 8),
+ * and rbp, if any step so far reloaded it, at s + bp_rel[m]. Kept only
+ * for leading steps whose rules are rsp-based: their CFAs then follow
+ * from s and the return addresses alone, so a walk starting at the same
+ * pc whose words at those places hold the same return addresses has the
+ * same frames at the same offsets (unwind.h). busy: a walk is using it
+ * (a signal handler's walk on the same thread leaves it alone). */
+#define MEMO 24
+struct memo {
+	unsigned gen, busy;
+	int n;
+	uintptr_t start;
+	uintptr_t pc[MEMO];
+	uint32_t rel[MEMO];
+	int32_t bp_rel[MEMO];
+};
+static __thread struct memo memo;
 static uint64_t misses, fp_steps;
 
 static int add_obj(struct dl_phdr_info *info, size_t size, void *arg)
@@ -62,9 +81,10 @@ void am_unwind_refresh(void)
 	__atomic_store_n(&gen, gen + 1, __ATOMIC_RELEASE);
 }
 
+/* 21 bits of the pc the slot's index does not depend on all of. */
 static uint64_t check_of(uintptr_t pc)
 {
-	return ((uint64_t)pc * 0xC2B2AE3D27D4EB4Full) >> 43; /* 21 bits */
+	return (uint64_t)pc & 0x1FFFFF;
 }
 
 static uint64_t pack(const struct am_cfi_rule *r, uintptr_t pc)
@@ -84,7 +104,7 @@ static void unpack(uint64_t w, struct am_cfi_rule *r)
 static void find_rule(uintptr_t pc, struct am_cfi_rule *r)
 {
 	__atomic_fetch_add(&misses, 1, __ATOMIC_RELAXED);
-	r->kind = AM_CFI_FP;
+	*r = (struct am_cfi_rule){.kind = AM_CFI_FP};
 	unsigned n = __atomic_load_n(&nobjs, __ATOMIC_ACQUIRE);
 	for (unsigned i = 0; i < n && i < OBJS; i++)
 		if (pc - objs[i].lo < objs[i].hi - objs[i].lo) {
@@ -112,6 +132,8 @@ static void rule_at(uintptr_t pc, unsigned g, struct am_cfi_rule *r)
 
 struct regs {
 	uintptr_t pc, sp, bp;
+	uintptr_t bp_at; /* where the last step loaded rbp from, or 0 */
+	int kind;        /* the last step's rule (enum am_cfi_kind) */
 };
 
 static int readable(uintptr_t a, uintptr_t lo, uintptr_t hi)
@@ -125,6 +147,8 @@ static int step(struct regs *r, uintptr_t lookup, unsigned g, uintptr_t lo, uint
 	struct am_cfi_rule rule;
 	rule_at(lookup, g, &rule);
 	uintptr_t cfa;
+	r->kind = rule.kind;
+	r->bp_at = 0;
 	if (rule.kind == AM_CFI_END)
 		return 0;
 	if (rule.kind == AM_CFI_FP) {
@@ -138,38 +162,105 @@ static int step(struct regs *r, uintptr_t lookup, unsigned g, uintptr_t lo, uint
 		return 0;
 	uintptr_t ra = *(const uintptr_t *)(cfa - 8);
 	if (rule.bp_off) {
-		uintptr_t at = cfa + (uintptr_t)(intptr_t)rule.bp_off;
-		if (!readable(at, lo, hi))
+		r->bp_at = cfa + (uintptr_t)(intptr_t)rule.bp_off;
+		if (!readable(r->bp_at, lo, hi))
 			return 0;
-		r->bp = *(const uintptr_t *)at;
+		r->bp = *(const uintptr_t *)r->bp_at;
 	}
 	r->sp = cfa;
 	r->pc = ra;
 	return ra >= 4096;
 }
 
+/* The frames wanted: from the one returning to `from` on, max of them. */
+struct walk {
+	uintptr_t *out, from;
+	int n, max;
+};
+
+/* Step i produced return address pc: 0 when the walk is over. */
+static int take(struct walk *w, uintptr_t pc, int i)
+{
+	if (w->n == 0 && pc != w->from)
+		return i + 1 < AM_UNWIND_SKIP;
+	w->out[w->n++] = pc;
+	return w->n < w->max;
+}
+
+/* Replays the thread's last walk as far as its return addresses are
+ * still in place: each checked with one load, independent of the others.
+ * Returns the steps replayed; r is the state after them. */
+static int replay(struct regs *r, struct walk *w, uintptr_t hi, int *done)
+{
+	uintptr_t s = r->sp, bp_at = 0;
+	int m = 0;
+	*done = 0;
+	for (; m < memo.n; m++) {
+		uintptr_t at = s + memo.rel[m] - 8;
+		if (at > hi - 8 || *(const uintptr_t *)at != memo.pc[m])
+			break;
+		r->sp = at + 8;
+		r->pc = memo.pc[m];
+		if (memo.bp_rel[m] >= 0)
+			bp_at = s + (uintptr_t)memo.bp_rel[m];
+		if (!take(w, r->pc, m)) {
+			*done = 1;
+			m++;
+			break;
+		}
+	}
+	if (bp_at && bp_at <= hi - 8)
+		r->bp = *(const uintptr_t *)bp_at;
+	return m;
+}
+
+/* Step m (rule kind r->kind) goes into the memo while every step so far
+ * had an rsp-based rule. */
+static void remember(const struct regs *r, uintptr_t s, int m, int *ok)
+{
+	*ok = r->kind == AM_CFI_RSP && m < MEMO && m == memo.n;
+	if (!*ok)
+		return;
+	memo.pc[m] = r->pc;
+	memo.rel[m] = (uint32_t)(r->sp - s);
+	memo.bp_rel[m] = r->bp_at ? (int32_t)(r->bp_at - s) : m ? memo.bp_rel[m - 1] : -1;
+	memo.n = m + 1;
+}
+
 __attribute__((noinline)) int am_unwind(uintptr_t *out, int max, uintptr_t from, uintptr_t hi)
 {
-	struct regs r;
-	int n = 0;
+	struct regs r = {0};
 	__asm__ volatile("lea 0(%%rip), %0\n\tmov %%rsp, %1\n\tmov %%rbp, %2" : "=r"(r.pc), "=r"(r.sp), "=r"(r.bp));
-	uintptr_t lo = r.sp, lookup = r.pc;
+	uintptr_t s = r.sp, start = r.pc;
 	unsigned g = __atomic_load_n(&gen, __ATOMIC_ACQUIRE);
-	max = max < AM_UNWIND_MAX ? max : AM_UNWIND_MAX;
-	for (int i = 0; i < MAX_STEPS && n < max && !(g & 1); i++) {
-		if (!step(&r, lookup, g, lo, hi) || __atomic_load_n(&gen, __ATOMIC_ACQUIRE) != g)
-			break;
-		lookup = r.pc - 1; /* a return address may start the next function's code */
-		if (n == 0 && r.pc != from) {
-			if (i + 1 >= AM_UNWIND_SKIP)
-				break;
-			continue;
-		}
-		out[n++] = r.pc;
+	struct walk w = {out, from, 0, max < AM_UNWIND_MAX ? max : AM_UNWIND_MAX};
+	int m = 0, done = w.max <= 0 || (g & 1), mine = !memo.busy, ok = mine;
+	if (mine) { /* not a signal handler's walk interrupting one of this thread's */
+		memo.busy = 1;
+		__atomic_signal_fence(__ATOMIC_SEQ_CST);
+		if (memo.gen != g || memo.start != start)
+			memo.n = 0;
+		m = done ? 0 : replay(&r, &w, hi, &done);
+		memo.n = m;
 	}
-	if (n == 0 && max > 0)
-		out[n++] = from;
-	return n;
+	uintptr_t lookup = m ? r.pc - 1 : r.pc; /* a return address may start the next function's code */
+	for (; !done && m < MAX_STEPS; m++) {
+		if (!step(&r, lookup, g, s, hi) || __atomic_load_n(&gen, __ATOMIC_ACQUIRE) != g)
+			break;
+		if (ok)
+			remember(&r, s, m, &ok);
+		lookup = r.pc - 1;
+		done = !take(&w, r.pc, m);
+	}
+	if (mine) {
+		memo.gen = g;
+		memo.start = start;
+		__atomic_signal_fence(__ATOMIC_SEQ_CST);
+		memo.busy = 0;
+	}
+	if (w.n == 0 && w.max > 0)
+		out[w.n++] = from;
+	return w.n;
 }
 
 void am_unwind_stats(struct am_unwind_stats *out)

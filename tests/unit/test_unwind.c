@@ -3,7 +3,8 @@
  * CFI from the innermost call's return address; on the main thread and
  * on a thread's own stack; the frame limit; a stack top just above the
  * caller that stops the walk safely; the pc cache serving the second
- * walk; a first frame not on the stack.
+ * walk; a first frame not on the stack; walks in turn through other
+ * frames at the same stack offsets (the replay of the last walk).
  */
 #include <pthread.h>
 #include <setjmp.h>
@@ -63,6 +64,29 @@ NOINL static void outer(int k)
 	big[k % 300] = 1;
 	want[2] = (uintptr_t)__builtin_return_address(0);
 	middle(k + big[0]);
+	sink++;
+}
+
+/* The same chain entered through another function: the frames above
+ * leaf differ from run_chain's at the same depths. */
+NOINL static void outer2(int k)
+{
+	volatile char big[300];
+	big[k % 300] = 2;
+	want[2] = (uintptr_t)__builtin_return_address(0);
+	middle(k + big[1]);
+	sink += 2;
+}
+
+NOINL static void recurse(int d)
+{
+	if (d == 0) {
+		top = 0;
+		want[3] = (uintptr_t)__builtin_return_address(0);
+		middle(1);
+	} else {
+		recurse(d - 1);
+	}
 	sink++;
 }
 
@@ -141,6 +165,30 @@ static void thread_stack(void **state)
 		assert_int_equal(got[i], want[i]);
 }
 
+/* Walks that follow each other with other frames at the same places
+ * (the thread's last walk is replayed where its return addresses still
+ * stand): each gives its own frames. */
+static void alternating(void **state)
+{
+	(void)state;
+	top = 0;
+	for (volatile int i = 0; i < 6; i++) {
+		memset(got, 0, sizeof got);
+		if (i % 2)
+			outer2(5);
+		else
+			outer(3);
+		assert_true(ngot >= 3);
+		for (int k = 0; k < 3; k++)
+			assert_int_equal(got[k], want[k]);
+	}
+	for (volatile int d = 0; d < 12; d += 1 + d % 3) {
+		recurse(d);
+		assert_int_equal(got[1], want[1]);
+		assert_int_equal(got[2], want[3]);
+	}
+}
+
 /* A first frame that is not on the stack gives that frame alone. */
 static void absent(void **state)
 {
@@ -163,6 +211,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(chain),   cmocka_unit_test(cached),       cmocka_unit_test(limited),
 		cmocka_unit_test(bounded), cmocka_unit_test(thread_stack), cmocka_unit_test(absent),
+		cmocka_unit_test(alternating),
 	};
 	return cmocka_run_group_tests(tests, setup, NULL);
 }
