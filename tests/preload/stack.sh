@@ -6,7 +6,7 @@
 # apart (exact bytes and chunks, frames naming each function at its
 # file:line, the wrappers folded); a C++ program's new through a
 # wrapper of its own; the text report's indented stacks; the HTML
-# page's icicle charts; without --stack the same program has the one
+# page's icicle charts (and, with Chromium, as rendered); without --stack the same program has the one
 # site inside xmalloc and no frames; --stack's values checked.
 . "$(dirname "$0")/lib.sh"
 PROG=$(cd "$BUILD/tests" && pwd)/prog_stack
@@ -53,6 +53,31 @@ ok = "calls" in c and all(("<title>%s\n" % f) in live for f in ("make_table", "m
 # make_table holds 8/9 of the live bytes: its box is about 889 of the 1000 units wide
 m = re.search(r"<title>make_table\n[^<]*</title><rect x=\"[0-9.]+\" y=\"\d+\" width=\"([0-9.]+)\"", live)
 sys.exit(not (ok and m and abs(float(m.group(1)) - 888.9) < 2))'
+if command -v chromium >/dev/null; then
+	# as a person sees it: the page rendered by headless Chromium
+	timeout 120 chromium --headless --no-sandbox --disable-gpu --dump-dom "file://$work/s.html" >dom.html 2>/dev/null
+	check "stack: Chromium's DOM holds both charts and the boxes' hover titles" python3 -c '
+import re, sys
+s = open("dom.html").read()
+n = len(re.findall(r"<g class=\"frame\"><title>", s))
+sys.exit(not (n >= 14 and s.count("<svg class=\"flame\"") == 2 and "make_table\n" in s))'
+	timeout 120 chromium --headless --no-sandbox --disable-gpu --hide-scrollbars --window-size=1200,2400 \
+		--screenshot="$work/s.png" "file://$work/s.html" >/dev/null 2>&1
+	check "stack: the screenshot is not blank" python3 -c '
+import sys, zlib, struct
+b = open("s.png", "rb").read()
+w, h = struct.unpack(">II", b[16:24])
+idat, i = b"", 8
+while i + 8 <= len(b):  # the PNG chunks: length, type, data, CRC
+    n = struct.unpack(">I", b[i:i + 4])[0]
+    if b[i + 4:i + 8] == b"IDAT":
+        idat += b[i + 8:i + 8 + n]
+    i += 12 + n
+raw = zlib.decompress(idat)
+sys.exit(not (w == 1200 and len(set(raw[::97])) > 8))'
+else
+	echo "skip chromium (not installed)"
+fi
 
 "$AM" run -o d.json -o d.txt -- "$PROG"
 check "default: one site inside xmalloc, no frames" \
