@@ -11,11 +11,12 @@
  * cannot be had (the table full) counts in row 0, keyed as a stack: its
  * frames are lost, its site too (am_stack_site answers NULL).
  *
- * The stack's top, per thread: the extent of the mapping holding the
- * thread's stack pointer (the index), cached while the stack pointer
- * stays inside it. Context: the malloc family, any thread, no lock.
+ * The stack's top, per thread: the end of the map holding the thread's
+ * stack pointer (the index: one protection throughout, so no guard page
+ * inside), cached while the stack pointer stays inside it. Context: the malloc family, any thread, no lock.
  */
 #include <stdint.h>
+#include <sys/mman.h>
 
 #include "../index/mapindex.h"
 #include "../sys/unwind.h"
@@ -26,12 +27,20 @@ static __thread uintptr_t stack_lo, stack_hi;
 /* The top of the current thread's stack (0: unknown). */
 static uintptr_t stack_top(void)
 {
-	uintptr_t sp = (uintptr_t)__builtin_frame_address(0), lo, hi;
+	uintptr_t sp = (uintptr_t)__builtin_frame_address(0);
+	struct am_map_view v;
 	if (sp - stack_lo < stack_hi - stack_lo)
 		return stack_hi;
-	if (am_index_seq_at(sp, &lo, &hi)) {
-		stack_lo = lo, stack_hi = hi;
-		return hi;
+	for (int tries = 0; tries < 4; tries++) {
+		unsigned t = am_index_read_begin();
+		int found = am_index_lookup_at(sp, t, &v) == 0;
+		if (am_index_read_retry(t))
+			continue;
+		if (found && (v.prot & PROT_READ)) {
+			stack_lo = v.lo, stack_hi = v.hi;
+			return v.hi;
+		}
+		break;
 	}
 	/* the main thread's stack grew past what the index knows: its top stays */
 	return sp < stack_hi && stack_hi - sp < ((uintptr_t)1 << 30) ? stack_hi : 0;
