@@ -1,5 +1,5 @@
 # allocmap — top-level build. Targets: all (default), deps, check, bench,
-# install, clean, fuzz, format. Out-of-tree objects under build/.
+# install, clean, fuzz, format, debug. Out-of-tree objects under build/.
 
 PREFIX ?= /usr/local
 CC ?= cc
@@ -47,12 +47,23 @@ CLI_LIBS := $(shell pkg-config --libs libdw jansson 2>/dev/null || echo -ldw -le
 # Writes live files through cli/live.c, so the CLI is tested without the library.
 FIXTURE := $(BUILD)/tests/live_fixture
 
+# The debug build (make debug, into $(BUILD)/debug/): -DAM_DEBUG runs the
+# validators at every index writer's exit and every tier leave, aborting
+# on a broken invariant (src/sys/debug.h; tests/preload/debug.sh). Its
+# internal archive builds test_validate, which also checks the aborts.
+DEBUG := $(BUILD)/debug
+DEBUG_CFLAGS := $(LIB_CFLAGS) -O1 -DAM_DEBUG
+DEBUG_OBJS := $(LIB_SRCS:%.c=$(DEBUG)/obj/%.o)
+DEBUG_SO := $(DEBUG)/lib/liballocmap.so
+DEBUG_AR := $(DEBUG)/liballocmap-internal.a
+DEBUG_TESTS := $(DEBUG)/tests/test_validate
+
 SO := $(BUILD)/lib/liballocmap.so
 AR_LIB := $(BUILD)/lib/liballocmap-internal.a
 SAN_AR := $(BUILD)/asan/liballocmap-internal.a
 CLI := $(if $(CLI_SRCS),$(BUILD)/bin/allocmap)
 
-.PHONY: all deps check bench install clean fuzz format tests man
+.PHONY: all deps check bench install clean fuzz format tests man debug
 all: $(SO) $(CLI)
 
 # The Debian packages of deps/debian-packages.txt: installed as root,
@@ -76,6 +87,25 @@ $(SO): $(LIB_OBJS) src/exports.map
 	@mkdir -p $(@D)
 	$(CC) -shared -O2 $(LTO) -o $@ $(LIB_OBJS) -Wl,--version-script=src/exports.map \
 		-Wl,-z,now -Wl,-z,relro -nodefaultlibs -lc -lgcc
+
+$(DEBUG)/obj/%.o: %.c
+	@mkdir -p $(@D)
+	$(CC) $(DEBUG_CFLAGS) -c $< -o $@
+
+$(DEBUG_SO): $(DEBUG_OBJS) src/exports.map
+	@mkdir -p $(@D)
+	$(CC) -shared -o $@ $(DEBUG_OBJS) -Wl,--version-script=src/exports.map \
+		-Wl,-z,now -Wl,-z,relro -nodefaultlibs -lc -lgcc
+
+$(DEBUG_AR): $(filter-out $(INTERPOSED:%=$(DEBUG)/obj/%),$(DEBUG_OBJS))
+	@mkdir -p $(@D)
+	rm -f $@ && ar rcs $@ $^
+
+$(DEBUG)/tests/%: tests/unit/%.c $(DEBUG_AR)
+	@mkdir -p $(@D)
+	$(CC) $(TEST_CFLAGS) -DAM_DEBUG $< -o $@ $(DEBUG_AR) $(TEST_LIBS)
+
+debug: $(DEBUG_SO) $(DEBUG_TESTS)
 
 $(AR_LIB): $(AR_OBJS)
 	@mkdir -p $(@D)
@@ -129,7 +159,7 @@ $(FIXTURE): tests/cli/live_fixture.c cli/live.c cli/live.h include/allocmap_live
 	@mkdir -p $(@D)
 	$(CC) $(BASE_CFLAGS) -O0 -Wno-missing-prototypes tests/cli/live_fixture.c cli/live.c -o $@ $(CLI_LIBS)
 
-tests: $(UNIT_BINS) $(SAN_BINS) $(HELPER_BINS) $(PROBE) $(LEAK_DSO) $(SO) $(CLI) $(FIXTURE)
+tests: $(UNIT_BINS) $(SAN_BINS) $(HELPER_BINS) $(PROBE) $(LEAK_DSO) $(SO) $(CLI) $(FIXTURE) debug
 
 # Stops at once, before building, if a package the tests need is missing:
 # one line (make's own error), naming the apt-get command. With `make deps

@@ -355,7 +355,7 @@ static int tier_finish(enum allocator a, size_t *peak)
 	struct am_tier *t = &bench_tier[a];
 	struct allocmap_tier_stats st;
 	am_palloc_stats(t, &st);
-	size_t bad = am_palloc_check(t);
+	size_t bad = am_palloc_validate(t);
 	int failed = bad || st.live_blocks || st.failed || st.bad_frees;
 	*peak = st.peak_footprint;
 	if (failed)

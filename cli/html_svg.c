@@ -1,7 +1,9 @@
 /* The HTML page's pictures, inline SVG (no script needed): the address
- * space as a strip of regions whose widths are log-scaled (so a 4 KiB
+ * space as strips of regions whose widths are log-scaled (so a 4 KiB
  * region stays visible beside a 1 GiB one; the true size is in the
- * label and the hover text), and the timeline as a line chart.
+ * label and the hover text) — every region in address order (rows of
+ * REGIONS_PER_ROW, gaps between them marked), the loaded objects, the
+ * totals by kind — and the timeline as a line chart.
  */
 #include <math.h>
 #include <stdlib.h>
@@ -17,7 +19,8 @@ static const char *kind_colour(const char *kind)
 		const char *kind, *colour;
 	} c[] = {
 		{ "heap", "#4e79a7" }, { "anon", "#f28e2b" }, { "object", "#59a14f" }, { "stack", "#e15759" },
-		{ "file", "#76b7b2" }, { "shm", "#b07aa1" },  { "allocmap", "#9c755f" },
+		{ "file", "#76b7b2" }, { "shm", "#b07aa1" },  { "allocmap", "#9c755f" }, { "self", "#9c755f" },
+		{ "brk", "#4e79a7" },
 	};
 	for (size_t i = 0; kind && i < sizeof c / sizeof c[0]; i++)
 		if (strcmp(kind, c[i].kind) == 0)
@@ -35,9 +38,12 @@ struct region {
 	const char *label, *kind, *allocator, *path;
 	uint64_t start, end, size, resident;
 	int have_range, own, gap;
+	int res_known; /* resident is known (a region by kind, or one of the region table) */
 };
 
 #define GAP_W 14.0 /* a gap between loaded objects, whatever its size */
+#define REGIONS_PER_ROW 32
+#define REGION_ROWS 24 /* rows drawn at most; the rest is said */
 
 /* One strip of regions at height y, widths log-scaled over W. */
 static void strip(const struct region *r, size_t n, double y, const char *pattern, FILE *out)
@@ -77,13 +83,13 @@ static void strip(const struct region *r, size_t n, double y, const char *patter
 			fputs("\npath: ", out);
 			html_esc(out, r[i].path);
 		}
-		if (!r[i].have_range)
+		if (r[i].res_known)
 			fprintf(out, "\nresident: %s", fmt_bytes(r[i].resident));
 		if (r[i].own)
 			fputs("\nallocmap's own", out);
 		fprintf(out, "</title><rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"40\" fill=\"%s\" "
 			"stroke=\"#fff\" stroke-width=\"1\"/>", x, y, w, c);
-		if (!r[i].have_range && r[i].size) { /* the resident part, darker, at the bottom */
+		if (r[i].res_known && r[i].size) { /* the resident part, darker, at the bottom */
 			double f = (double)r[i].resident / (double)r[i].size;
 			fprintf(out, "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" fill=\"#000\" "
 				"fill-opacity=\"0.25\"/>", x + 1, y + 40 - 40 * (f > 1 ? 1 : f), w > 2 ? w - 2 : w,
@@ -116,6 +122,73 @@ static const char *base(const char *path)
 	return s ? s + 1 : path;
 }
 
+static uint64_t hex(const json_t *o, const char *key)
+{
+	const char *s = json_string_value(json_object_get(o, key));
+	return s ? strtoull(s, NULL, 16) : 0;
+}
+
+/* The regions of the run document, in address order, a gap between two
+ * that do not touch; *n: how many entries. */
+static struct region *region_list(const json_t *regions, size_t *n)
+{
+	size_t nr = json_array_size(regions), i, k = 0;
+	struct region *r = calloc(2 * nr + 1, sizeof *r);
+	const json_t *e;
+	if (!r)
+		return NULL;
+	json_array_foreach(regions, i, e) {
+		uint64_t lo = hex(e, "start"), hi = hex(e, "end");
+		uint64_t prev = k ? r[k - 1].end : lo;
+		if (prev < lo)
+			r[k++] = (struct region){ .gap = 1, .start = prev, .end = lo, .size = lo - prev };
+		const char *kind = jstr(e, "kind", "?"), *name = jstr(e, "name", NULL);
+		r[k++] = (struct region){ .label = name ? name : kind, .kind = kind, .allocator = jstr(e, "allocator", NULL),
+					  .path = name, .start = lo, .end = hi, .size = hi - lo,
+					  .resident = jnum(e, "resident_bytes"), .have_range = 1, .res_known = 1,
+					  .own = strcmp(kind, "self") == 0 };
+	}
+	*n = k;
+	return r;
+}
+
+/* The regions in rows from y on; the height used. */
+static double region_rows(const json_t *p, double y, const char *pattern, FILE *out)
+{
+	size_t n = 0;
+	struct region *r = region_list(json_object_get(p, "regions"), &n);
+	if (!r || !n) {
+		free(r);
+		return 0;
+	}
+	size_t rows = (n + REGIONS_PER_ROW - 1) / REGIONS_PER_ROW;
+	fprintf(out, "<text x=\"0\" y=\"%.0f\" class=\"cap\">every region in address order, %zu rows "
+		"(darker: resident; hatched: allocmap's own; grey: unmapped gap)</text>\n", y + 16, rows);
+	for (size_t i = 0; i < rows && i < REGION_ROWS; i++) {
+		size_t first = i * REGIONS_PER_ROW, count = n - first < REGIONS_PER_ROW ? n - first : REGIONS_PER_ROW;
+		fprintf(out, "<g class=\"regionrow\">");
+		strip(r + first, count, y + 22 + 48.0 * (double)i, pattern, out);
+		fputs("</g>\n", out);
+	}
+	double h = 22 + 48.0 * (double)(rows < REGION_ROWS ? rows : REGION_ROWS) + 8;
+	if (rows > REGION_ROWS) {
+		fprintf(out, "<text x=\"0\" y=\"%.0f\" class=\"cap\">%zu more rows not drawn (the JSON report has "
+			"them all)</text>\n", y + h + 8, rows - REGION_ROWS);
+		h += 20;
+	}
+	free(r);
+	return h;
+}
+
+/* The height the region rows will take, to size the picture. */
+static double region_height(const json_t *p)
+{
+	size_t n = 0;
+	free(region_list(json_object_get(p, "regions"), &n));
+	size_t rows = (n + REGIONS_PER_ROW - 1) / REGIONS_PER_ROW;
+	return n ? 22 + 48.0 * (double)(rows < REGION_ROWS ? rows : REGION_ROWS) + 8 + (rows > REGION_ROWS ? 20 : 0) : 0;
+}
+
 void html_space_svg(const json_t *p, FILE *out)
 {
 	const json_t *mods = json_object_get(p, "modules"), *space = json_object_get(p, "space");
@@ -143,25 +216,27 @@ void html_space_svg(const json_t *p, FILE *out)
 		}
 	}
 	size_t n = 0;
+	int own_rows = 0;
 	json_array_foreach(space, i, e) {
 		s[n] = (struct region){ .label = jstr(e, "kind", "?"), .kind = jstr(e, "kind", NULL),
 					.allocator = jstr(e, "allocator", NULL), .size = jnum(e, "virtual_bytes"),
-					.resident = jnum(e, "resident_bytes") };
-		s[n].own = s[n].kind && strcmp(s[n].kind, "allocmap") == 0;
+					.resident = jnum(e, "resident_bytes"), .res_known = 1 };
+		s[n].own = s[n].kind && (strcmp(s[n].kind, "allocmap") == 0 || strcmp(s[n].kind, "self") == 0);
+		own_rows += s[n].own;
 		n++;
 	}
-	if (own && jnum(own, "reserved_bytes"))
+	if (own && jnum(own, "reserved_bytes") && !own_rows) /* else its rows are there already */
 		s[n++] = (struct region){ .label = "allocmap", .kind = "allocmap", .allocator = "allocmap",
 					  .size = jnum(own, "reserved_bytes"), .resident = jnum(own, "resident_bytes"),
-					  .own = 1 };
-	int h = (nm ? 70 : 0) + (n ? 70 : 0) + 10;
+					  .own = 1, .res_known = 1 };
+	int h = (nm ? 70 : 0) + (n ? 70 : 0) + 10 + (int)region_height(p);
 	fprintf(out, "<svg class=\"space\" viewBox=\"0 0 %d %d\" width=\"100%%\" role=\"img\" "
 		"aria-label=\"address space\">\n", W, h);
 	fprintf(out, "<defs><pattern id=\"%s\" width=\"8\" height=\"8\" patternUnits=\"userSpaceOnUse\" "
 		"patternTransform=\"rotate(45)\"><rect width=\"8\" height=\"8\" fill=\"#fff\" fill-opacity=\"0.3\"/>"
 		"<line x1=\"0\" y1=\"0\" x2=\"0\" y2=\"8\" stroke=\"#000\" stroke-width=\"3\"/></pattern></defs>\n",
 		pattern);
-	double y = 0;
+	double y = region_rows(p, 0, pattern, out);
 	if (nm) {
 		fprintf(out, "<text x=\"0\" y=\"%.0f\" class=\"cap\">loaded objects in address order "
 			"(0x%llx - 0x%llx)</text>\n", y + 16, (unsigned long long)m[0].start,

@@ -32,6 +32,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -227,6 +228,34 @@ static json_t *space_rows(const struct allocmap_live_end_info *e)
 	return a;
 }
 
+static json_t *prot_string(uint32_t prot)
+{
+	char p[4] = {prot & 1 ? 'r' : '-', prot & 2 ? 'w' : '-', prot & 4 ? 'x' : '-', '\0'};
+	return json_string(p);
+}
+
+/* The region table, written once at the end (empty while running). */
+static void put_regions(json_t *o, const struct allocmap_live *f)
+{
+	json_t *a = json_array();
+	uint32_t n = __atomic_load_n(&f->regions.count, __ATOMIC_ACQUIRE);
+	for (uint32_t i = 0; i < n && i < ALLOCMAP_LIVE_REGIONS; i++) {
+		const struct allocmap_live_region *r = &f->regions.row[i];
+		const char *kind = r->kind < NF(kind_names) ? kind_names[r->kind] : "unknown";
+		char lo[24], hi[24];
+		snprintf(lo, sizeof lo, "0x%" PRIx64, r->start);
+		snprintf(hi, sizeof hi, "0x%" PRIx64, r->end);
+		json_t *e = json_pack("{s:s,s:s,s:s,s:o,s:o,s:I}", "start", lo, "end", hi, "kind", kind, "allocator",
+				      bounded(r->allocator, sizeof r->allocator), "prot", prot_string(r->prot),
+				      "resident_bytes", (json_int_t)r->resident_bytes);
+		if (r->name[0])
+			json_object_set_new(e, "name", bounded(r->name, sizeof r->name));
+		json_array_append_new(a, e);
+	}
+	json_object_set_new(o, "regions", a);
+	json_object_set_new(o, "regions_merged", json_integer(f->regions.merged));
+}
+
 static json_t *counters(const struct snap *s)
 {
 	json_t *o = fields_object(&s->end, end_counters, NF(end_counters));
@@ -312,6 +341,7 @@ json_t *live_to_json(const struct live *lf, char *err, size_t errlen)
 	json_object_set_new(o, "heap", fields_object(&s->heap, heap_fields, NF(heap_fields)));
 	json_object_set_new(o, "rss", fields_object(&s->end, rss_fields, NF(rss_fields)));
 	json_object_set_new(o, "space", space_rows(&s->end));
+	put_regions(o, lf->f);
 	json_object_set_new(o, "allocmap", fields_object(&s->end, own_fields, NF(own_fields)));
 	json_object_set_new(o, "counters", counters(s));
 	json_object_set_new(o, "modules", modules(&s->modules));
@@ -434,11 +464,14 @@ static void copy_str(char *dst, size_t cap, const json_t *s)
 	snprintf(dst, cap, "%s", v ? v : "");
 }
 
-static uint64_t addr_of(const json_t *loc)
+/* The hex address string o[key] ("0x..."), or 0. */
+static uint64_t hex_of(const json_t *o, const char *key)
 {
-	const char *s = json_string_value(json_object_get(loc, "addr"));
+	const char *s = json_string_value(json_object_get(o, key));
 	return s ? strtoull(s, NULL, 16) : 0;
 }
+
+static uint64_t addr_of(const json_t *loc) { return hex_of(loc, "addr"); }
 
 static uint32_t code(const char *name, const char *const *names, size_t n)
 {
@@ -517,6 +550,20 @@ static void write_tables(struct allocmap_live *f, const json_t *o)
 		s->virtual_bytes = num(v, "virtual_bytes");
 		s->resident_bytes = num(v, "resident_bytes");
 	}
+	json_array_foreach(json_object_get(o, "regions"), i, v) {
+		if (i >= ALLOCMAP_LIVE_REGIONS)
+			break;
+		struct allocmap_live_region *r = &f->regions.row[f->regions.count++];
+		const char *prot = json_string_value(json_object_get(v, "prot"));
+		r->start = hex_of(v, "start");
+		r->end = hex_of(v, "end");
+		r->resident_bytes = num(v, "resident_bytes");
+		r->kind = code(json_string_value(json_object_get(v, "kind")), kind_names, NF(kind_names));
+		r->prot = prot ? (prot[0] == 'r') | (prot[1] == 'w') << 1 | (prot[2] == 'x') << 2 : 0;
+		copy_str(r->allocator, sizeof r->allocator, json_object_get(v, "allocator"));
+		copy_str(r->name, sizeof r->name, json_object_get(v, "name"));
+	}
+	f->regions.merged = (uint32_t)num(o, "regions_merged");
 	/* counters: the header's fields only, by their names; others are dropped */
 	get_fields(json_object_get(o, "counters"), e, end_counters, NF(end_counters));
 	get_fields(json_object_get(o, "counters"), &f->heap, heap_counters, NF(heap_counters));

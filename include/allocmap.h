@@ -162,11 +162,32 @@ struct allocmap_index_stats {
  * *out is zeroed and -1 returned). */
 ALLOCMAP_API int allocmap_index_stats(struct allocmap_index_stats *out);
 
+/* The address-space changes the index applied, by kind (they add up to
+ * allocmap_index_stats' events), and where allocmap's own mappings went:
+ * into the address range it keeps them in, away from loaded objects, or
+ * (that range full or taken) where the kernel chose. Counters only grow,
+ * each read without a lock. Since 0.3. */
+struct allocmap_event_stats {
+	uint64_t mmap, munmap, mprotect, mremap, brk;
+	uint64_t loader;           /* objects loaded or unloaded */
+	uint64_t own_placed;       /* allocmap's own mappings placed in its range */
+	uint64_t own_unplaced;     /* allocmap's own mappings left to the kernel's choice */
+};
+
+/* Fills *out; 0 on success, -1 for NULL out (or before start-up: then
+ * *out is zeroed and -1 returned). Lock-free, async-signal-safe. */
+ALLOCMAP_API int allocmap_event_stats(struct allocmap_event_stats *out);
+
 /* Walking every allocation. The callback gets one allocmap_info per
  * mapping sequence (ALLOCMAP_WALK_SEQUENCES: "big allocations" — what one
  * mmap made, a loaded object, the brk heap, a stack, allocmap's own
  * tiers) and/or per live heap chunk (ALLOCMAP_WALK_CHUNKS), in address
- * order (a chunk comes after the sequence holding it). The walk takes no
+ * order (a chunk comes after the sequence holding it). With
+ * ALLOCMAP_WALK_MAPS (since 0.3) it also gets one per mapping of a
+ * sequence (a run of pages of one protection, as allocmap_index_stats
+ * counts maps): base and size are that mapping's, map_base and map_size
+ * its sequence's extent, the other fields as for the sequence; it comes
+ * after its sequence's own call and before the chunks inside it. The walk takes no
  * lock while the callback runs: the callback may allocate, map, or query;
  * allocations made or freed meanwhile may or may not be visited, but every
  * one visited was live at some moment during the walk. A non-zero return
@@ -174,6 +195,7 @@ ALLOCMAP_API int allocmap_index_stats(struct allocmap_index_stats *out);
  * for a NULL callback or before start-up). */
 #define ALLOCMAP_WALK_SEQUENCES 1u
 #define ALLOCMAP_WALK_CHUNKS 2u
+#define ALLOCMAP_WALK_MAPS 4u
 typedef int (*allocmap_walk_fn)(const struct allocmap_info *info, void *arg);
 ALLOCMAP_API int allocmap_walk(unsigned flags, allocmap_walk_fn fn, void *arg);
 
@@ -205,6 +227,25 @@ ALLOCMAP_API int allocmap_heap_stats(struct allocmap_heap_stats *out);
  * for, rounded up to 16 bytes, less 8), or NULL when chunks are not
  * indexed (see allocmap_heap_stats). Static storage. Since 0.3. */
 ALLOCMAP_API const char *allocmap_heap_malloc(void);
+
+/* The live heap chunks grouped by allocation site, most bytes first:
+ * fills out[0..min(max, n)) and returns n, the number of distinct sites
+ * (so n > max says the list was cut), or -1 (out NULL with max > 0, the
+ * heap is not indexed, or no memory in allocmap's tiers). bytes are the
+ * sizes asked for. Other threads are not stopped: chunks they allocate
+ * or free meanwhile may or may not be counted. Never calls the program's
+ * malloc (the gdb command `allocmap sites` calls it with out on the
+ * stack). Not async-signal-safe. Since 0.4. */
+struct allocmap_site {
+	const void *site;      /* return address of the allocating call, or NULL */
+	size_t bytes;          /* bytes asked for, summed over its live chunks */
+	size_t count;          /* its live chunks */
+	const char *object;    /* as in allocmap_leak_group below */
+	size_t offset;
+	const char *symbol;
+	size_t symbol_offset;
+};
+ALLOCMAP_API long allocmap_sites(struct allocmap_site *out, size_t max);
 
 /* ---- Leak check ----
  *

@@ -23,12 +23,13 @@
  *     read each with one 8-byte load. They are not one snapshot: fields
  *     may disagree by the calls in flight (live_chunks by a few, peak
  *     figures with live ones), never torn.
- *   - sections the library writes as a whole (process, end, modules):
+ *   - sections the library writes as a whole (process, end, regions,
+ *     modules):
  *     guarded by `seq`, a seqlock: odd while a writer is inside. A reader
  *     loads seq (acquire), retries while odd, copies the sections, loads
  *     seq again and retries if it changed.
  *
- *   Stacks (version 2). With stack_depth N > 0 (ALLOCMAP_STACK=N), the
+ *   Stacks (version 3). With stack_depth N > 0 (ALLOCMAP_STACK=N), the
  *   file is sizeof(struct allocmap_live) + ALLOCMAP_LIVE_SITES * N * 8
  *   bytes: struct allocmap_live is followed by the frames area, N
  *   uint64_t frames per site row (allocmap_live_frames). A row whose key
@@ -55,12 +56,13 @@
 #include <stdint.h>
 
 #define ALLOCMAP_LIVE_MAGIC 0x4556494c50414d41ull /* "AMAPLIVE" read as bytes */
-#define ALLOCMAP_LIVE_VERSION 2u
+#define ALLOCMAP_LIVE_VERSION 3u /* 2: the region table; 3: stacks (the frames area) */
 #define ALLOCMAP_LIVE_CMDLINE 2048 /* bytes of the command line kept */
 #define ALLOCMAP_LIVE_PATH 488     /* bytes of a path kept, with its NUL */
 #define ALLOCMAP_LIVE_MODULES 1024 /* loaded objects listed */
 #define ALLOCMAP_LIVE_SPACE 32     /* rows of the address-space table */
 #define ALLOCMAP_LIVE_SITES 16384  /* site rows, row 0 ("other") included */
+#define ALLOCMAP_LIVE_REGIONS 4096 /* rows of the region table */
 #define ALLOCMAP_LIVE_MAX_DEPTH 64 /* the most frames a stack keeps (ALLOCMAP_STACK) */
 /* A site key with this bit set names a recorded stack (no user-space
  * address has it): the row's frames are in the frames area. */
@@ -82,8 +84,8 @@ enum allocmap_live_end {
 struct allocmap_live_header {
 	uint64_t magic;     /* ALLOCMAP_LIVE_MAGIC */
 	uint32_t version;   /* ALLOCMAP_LIVE_VERSION */
-	uint32_t seq;       /* seqlock over process, end, modules (see above) */
-	uint64_t file_size; /* sizeof(struct allocmap_live) */
+	uint32_t seq;       /* seqlock over process, end, regions, modules (see above) */
+	uint64_t file_size; /* allocmap_live_file_size(stack_depth) */
 	uint32_t site_rows; /* ALLOCMAP_LIVE_SITES */
 	uint32_t stack_depth; /* frames per site row in the frames area (ALLOCMAP_STACK); 0: none */
 };
@@ -126,6 +128,25 @@ struct allocmap_live_space {
 	uint32_t count;         /* mapping sequences */
 	uint64_t virtual_bytes;
 	uint64_t resident_bytes; /* by mincore */
+};
+
+/* One region of the address space at the end: a run of mappings of one
+ * mapping sequence with no gap between them (allocmap.h's walk of
+ * sequences, cut where a sequence has a hole). */
+struct allocmap_live_region {
+	uint64_t start, end;
+	uint64_t resident_bytes; /* by mincore */
+	uint32_t kind;           /* enum allocmap_kind (allocmap.h) */
+	uint32_t prot;           /* PROT_* of its first mapping */
+	char allocator[16];      /* as in allocmap_live_space */
+	char name[48];           /* the file's name (no directory), truncated; "" if none */
+};
+
+/* The region table, in address order; written with the end section. */
+struct allocmap_live_regions {
+	uint32_t count;          /* rows used */
+	uint32_t merged;         /* regions beyond the table, merged into its last row */
+	struct allocmap_live_region row[ALLOCMAP_LIVE_REGIONS];
 };
 
 /* Written once, when the process ends (see enum allocmap_live_end). */
@@ -194,6 +215,7 @@ struct allocmap_live {
 	struct allocmap_live_end_info end;
 	struct allocmap_live_modules modules;
 	struct allocmap_live_site site[ALLOCMAP_LIVE_SITES];
+	struct allocmap_live_regions regions;
 };
 
 /* The frames area's row for site row `row` of L (stack_depth > 0). */
@@ -214,5 +236,6 @@ _Static_assert(sizeof(struct allocmap_live_space) == 40, "live space row layout"
 _Static_assert(sizeof(struct allocmap_live_end_info) == 48 + 32 * 40 + 144, "live end layout");
 _Static_assert(sizeof(struct allocmap_live_module) == 512, "live module layout");
 _Static_assert(sizeof(struct allocmap_live_site) == 64, "live site layout");
+_Static_assert(sizeof(struct allocmap_live_region) == 96, "live region layout");
 
 #endif

@@ -158,10 +158,9 @@ int allocmap_check(int fd)
 	if (n < 0)
 		return -1;
 	n += count_invariant(fd, "the mapping index", am_index_validate());
-	n += count_invariant(fd, "the no-mmap tier", am_palloc_check(&am_tier_nommap));
-	n += count_invariant(fd, "the mmap tier", am_palloc_check(&am_tier_mmap));
+	n += count_invariant(fd, "the no-mmap tier", am_palloc_validate(&am_tier_nommap));
+	n += count_invariant(fd, "the mmap tier", am_palloc_validate(&am_tier_mmap));
 	n += (int)am_heap_validate(fd);
-	n += count_invariant(fd, "stratification (recursion into the index deeper than 1)",
-			     (size_t)am_strat_violations());
+	n += count_invariant(fd, "stratification (recursion into the index deeper than 1)", am_strat_validate());
 	return n;
 }

@@ -16,15 +16,19 @@
  *   ALLOCMAP_SUPPRESSIONS=FILE   leak suppressions (src/leak/suppress.c)
  *   ALLOCMAP_RUN_DIR=DIR         keep this process's figures in DIR/proc-<pid>.live (report/live.h)
  */
+#include <sys/resource.h>
+
 #include "../include/allocmap.h"
 #include "heap/heap.h"
 #include "hook/hook.h"
 #include "fork.h"
 #include "init.h"
 #include "index/mapindex.h"
+#include "index/pageindex.h"
 #include "index/selfmap.h"
 #include "leak/leak.h"
 #include "sys/log.h"
+#include "sys/syscall.h"
 #include "options.h"
 #include "palloc/palloc.h"
 #include "report/live.h"
@@ -44,10 +48,38 @@ static void on_end(unsigned reason, int status)
 		am_live_end(reason, status, 1, 0);
 }
 
+/* The address space the process may have: the lower soft limit of
+ * RLIMIT_DATA (private writable memory, MAP_NORESERVE included) and
+ * RLIMIT_AS, or 0 when both are unlimited. */
+static uint64_t space_limit(void)
+{
+	uint64_t data = 0, as = 0, lim = 0;
+	if (am_sys_getrlimit(RLIMIT_DATA, &data) == 0 && data != (uint64_t)RLIM_INFINITY)
+		lim = data;
+	if (am_sys_getrlimit(RLIMIT_AS, &as) == 0 && as != (uint64_t)RLIM_INFINITY && (!lim || as < lim))
+		lim = as;
+	return lim;
+}
+
+/* Under a limit, allocmap's reservations take a small part of it: the
+ * no-mmap tier at most 1/16 (fewer sequences can be indexed: past them,
+ * ranges are counted as missed), the page index only if it fits in 1/8
+ * (else lookups binary-search). Said once. */
 static size_t nommap_reserve(void)
 {
 	size_t nseq = am_env_size("ALLOCMAP_MAX_SEQUENCES", AM_MAX_SEQUENCES_DEFAULT, 64, (size_t)1 << 24);
-	return AM_NOMMAP_RESERVE(nseq);
+	size_t want = AM_NOMMAP_RESERVE(nseq);
+	uint64_t lim = space_limit();
+	if (!lim || (want <= lim / 16 && am_pageindex_bytes() <= lim / 8))
+		return want;
+	if (want > lim / 16)
+		want = lim / 16 > AM_NOMMAP_MIN_RESERVE ? (size_t)(lim / 16) & ~(size_t)4095 : AM_NOMMAP_MIN_RESERVE;
+	if (am_pageindex_bytes() > lim / 8)
+		am_pageindex_forgo();
+	am_log("the process's address space is limited to %llu MiB (RLIMIT_DATA/RLIMIT_AS): allocmap reserves "
+	       "%zu MiB for its records%s", (unsigned long long)(lim >> 20), want >> 20,
+	       am_pageindex_bytes() > lim / 8 ? " and does without its page index (lookups by binary search)" : "");
+	return want;
 }
 
 void am_init_once(void)

@@ -1,5 +1,6 @@
 /* allocmap_walk, allocmap_heap_stats and allocmap_heap_malloc: visiting
- * every allocation, and what it says about the heap.
+ * every allocation (sequences, their maps, chunks), and what it says
+ * about the heap.
  *
  * The walk copies one map at a time out of the index under its lock,
  * then calls back with no lock held; chunks are read from the arena
@@ -22,6 +23,14 @@ static void fill_sequence(const struct am_map_view *v, struct allocmap_info *out
 	out->allocator = am_origin_name(v->origin);
 	out->prot = v->prot;
 	out->path = v->path;
+}
+
+/* One map of the sequence in info (filled by fill_sequence). */
+static int visit_map(const struct am_map_view *v, struct allocmap_info *info, allocmap_walk_fn fn, void *arg)
+{
+	info->base = (const void *)v->lo;
+	info->size = info->requested = v->hi - v->lo;
+	return fn(info, arg);
 }
 
 struct chunk_visit {
@@ -57,6 +66,8 @@ int allocmap_walk(unsigned flags, allocmap_walk_fn fn, void *arg)
 		fill_sequence(&v, &info);
 		if ((flags & ALLOCMAP_WALK_SEQUENCES) && v.lo == v.seq_lo && v.lo >= from)
 			rc = fn(&info, arg);
+		if (!rc && (flags & ALLOCMAP_WALK_MAPS) && v.lo >= from)
+			rc = visit_map(&v, &info, fn, arg);
 		if (!rc && (flags & ALLOCMAP_WALK_CHUNKS) && v.heap)
 			rc = am_heap_each_start(v.heap, v.lo > from ? v.lo : from, v.hi, v.seq_lo, visit_start, &cv);
 		from = v.hi;

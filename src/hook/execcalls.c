@@ -124,29 +124,17 @@ static int list_exec(int (*fn)(const char *, char *const[], char *const[]), cons
 	return fn(path, argv, envp);
 }
 
-API int execl(const char *path, const char *arg0, ...)
-{
-	va_list ap;
-	va_start(ap, arg0);
-	int r = list_exec(execve, path, arg0, ap, 0);
-	va_end(ap);
-	return r;
-}
+/* execl, execlp, execle: their list through list_exec to fn. */
+#define LIST_EXEC(name, fn, has_env)                                   \
+	API int name(const char *path, const char *arg0, ...)          \
+	{                                                              \
+		va_list ap;                                            \
+		va_start(ap, arg0);                                    \
+		int r = list_exec(fn, path, arg0, ap, has_env);        \
+		va_end(ap);                                            \
+		return r;                                              \
+	}
 
-API int execlp(const char *file, const char *arg0, ...)
-{
-	va_list ap;
-	va_start(ap, arg0);
-	int r = list_exec(execvpe, file, arg0, ap, 0);
-	va_end(ap);
-	return r;
-}
-
-API int execle(const char *path, const char *arg0, ...)
-{
-	va_list ap;
-	va_start(ap, arg0);
-	int r = list_exec(execve, path, arg0, ap, 1);
-	va_end(ap);
-	return r;
-}
+LIST_EXEC(execl, execve, 0)
+LIST_EXEC(execlp, execvpe, 0)
+LIST_EXEC(execle, execve, 1)

@@ -53,6 +53,11 @@ void am_strat_set_own_text(uintptr_t lo, uintptr_t hi);
 void am_strat_mapping_caller(const void *caller);
 unsigned am_strat_max_depth(void);
 uint64_t am_strat_violations(void);
+/* Broken stratification: the violations counted so far, plus one if this
+ * thread is now deeper than 1 (0 when sound). */
+size_t am_strat_validate(void);
+/* am_index_validate for a thread inside the index (am_ix_begin). */
+size_t am_index_validate_held(void);
 
 size_t am_ix_first_above(uintptr_t addr);
 int am_ix_insert(struct am_map *m);

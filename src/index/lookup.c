@@ -199,7 +199,7 @@ int am_index_each(int (*fn)(const struct am_map_view *m, void *arg), void *arg)
 void am_index_stats(struct am_index_stats *out)
 {
 	memset(out, 0, sizeof *out);
-	for (int i = 0; i < 8; i++)
+	for (int i = 0; i < AM_EV_COUNT; i++)
 		out->events[i] = __atomic_load_n(&am_ix.events[i], __ATOMIC_RELAXED);
 	out->maps = am_records_maps();
 	out->seqs = am_records_seqs();
@@ -223,13 +223,19 @@ static size_t validate_map(size_t i)
 	return bad;
 }
 
+size_t am_index_validate_held(void)
+{
+	size_t bad = am_ix.n != am_records_maps();
+	for (size_t i = 0; i < am_ix.n; i++)
+		bad += validate_map(i);
+	return bad;
+}
+
 size_t am_index_validate(void)
 {
 	if (!am_ix.ready || am_ix_begin() != 0)
 		return 0;
-	size_t bad = am_ix.n != am_records_maps();
-	for (size_t i = 0; i < am_ix.n; i++)
-		bad += validate_map(i);
+	size_t bad = am_index_validate_held();
 	am_ix_end();
 	return bad;
 }

@@ -20,9 +20,16 @@
 #define SUPER ((uintptr_t)1 << AM_SUPER_SHIFT)
 
 static uint32_t *l1;
+static int forgone;
+
+void am_pageindex_forgo(void) { forgone = 1; }
+
+size_t am_pageindex_bytes(void) { return L1_COUNT * sizeof *l1; }
 
 int am_pageindex_init(void)
 {
+	if (forgone)
+		return -1;
 	l1 = am_pages_map(L1_COUNT * sizeof *l1, PROT_READ | PROT_WRITE, MAP_NORESERVE);
 	if (!l1) {
 		am_log("page index: cannot reserve %zu MiB; lookups fall back to binary search",

@@ -23,9 +23,15 @@
 #define AM_SUPER_SHIFT 21
 #define AM_USER_TOP ((uintptr_t)1 << 47)
 
-/* Reserves level 1. 0 on success; -1 if the kernel refused (then
- * am_pageindex_ready() is 0 and callers use their fallback). */
+/* Reserves level 1. 0 on success; -1 if the kernel refused or
+ * am_pageindex_forgo() was called (then am_pageindex_ready() is 0 and
+ * callers use their fallback). */
 int am_pageindex_init(void);
+/* Before start-up: do without the page index (its reservation would not
+ * fit the process's address-space limit). */
+void am_pageindex_forgo(void);
+/* The bytes its reservation takes. */
+size_t am_pageindex_bytes(void);
 int am_pageindex_ready(void);
 /* The level-1 reservation, for the index's own records. */
 void am_pageindex_region(uintptr_t *lo, uintptr_t *hi);

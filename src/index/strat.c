@@ -17,7 +17,7 @@
  *       the program's path (checked where the event names a caller:
  *       mmap, mremap, brk).
  * A violation is logged once and counted (allocmap_check reports the count
- * as discrepancies); built with -DAM_DEBUG it traps on the spot.
+ * as discrepancies); the debug build (sys/debug.h) traps on the spot.
  * Not a violation: entering the index while already inside it with no tier
  * call in between — a signal handler's mapping call interrupting a writer,
  * refused and made good by a resync (am_ix_dropped). A handler that
@@ -29,15 +29,10 @@
  * first two updated with atomics (no lock: these run around the index
  * lock), the range set once at start-up.
  */
+#include "../sys/debug.h"
 #include "../sys/log.h"
 #include "internal.h"
 #include "../sys/thread.h"
-
-#ifdef AM_DEBUG
-#define STRAT_FATAL 1
-#else
-#define STRAT_FATAL 0
-#endif
 
 static unsigned max_depth;
 static uint64_t violations;
@@ -49,7 +44,7 @@ static void violation(const char *what)
 	__atomic_fetch_add(&violations, 1, __ATOMIC_RELAXED);
 	am_log_once(&violation_logged, "stratification broken: %s (depth %u; reported once)", what,
 		    am_self.strat_depth);
-	if (STRAT_FATAL)
+	if (AM_DEBUG_VALIDATE)
 		__builtin_trap();
 }
 
@@ -91,3 +86,5 @@ void am_strat_mapping_caller(const void *caller)
 unsigned am_strat_max_depth(void) { return __atomic_load_n(&max_depth, __ATOMIC_RELAXED); }
 
 uint64_t am_strat_violations(void) { return __atomic_load_n(&violations, __ATOMIC_RELAXED); }
+
+size_t am_strat_validate(void) { return (size_t)am_strat_violations() + (am_self.strat_depth > 1); }

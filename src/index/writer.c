@@ -11,8 +11,10 @@
  * is dropped and counted, and the next writer to finish re-reads the maps
  * (am_ix_dropped, resync_pending). Mapping calls are bracketed
  * (am_index_call_begin/end) so that a handler's event over the range of
- * the call it interrupted waits for that call's end.
+ * the call it interrupted waits for that call's end. The debug build
+ * validates the index at every writer's exit (sys/debug.h).
  */
+#include "../sys/debug.h"
 #include "../sys/thread.h"
 #include "internal.h"
 
@@ -75,6 +77,10 @@ static void end_writing(int keep_lock)
 	 * leave with nothing to apply to */
 	if (am_self.calls <= 1 && __atomic_exchange_n(&am_ix.resync_pending, 0, __ATOMIC_ACQUIRE))
 		am_ix_resync_locked();
+	if (AM_DEBUG_VALIDATE) {
+		am_debug_require(am_index_validate_held(), "the mapping index", "an index writer's exit");
+		am_debug_require(am_strat_validate(), "stratification", "an index writer's exit");
+	}
 	__atomic_store_n(&am_ix.seq, am_ix.seq + 1, __ATOMIC_RELEASE);
 	if (!keep_lock)
 		am_unlock(&am_ix.lock);

@@ -12,6 +12,7 @@
  *   objhdr.c    a loaded object's load bias and RELRO, from its first page
  *   suppress.c  suppressions: which sites are not reported
  *   atexit.c    ALLOCMAP_LEAKS: the scan in the destructor, its report
+ *   sites.c     allocmap_sites: live chunks by site, no reachability
  *
  * Memory: everything here comes from the mmap tier and is given back
  * before allocmap_leak_scan returns. Nothing calls the program's malloc.

@@ -125,8 +125,9 @@ size_t am_palloc_trim(struct am_tier *t);
 
 void am_palloc_stats(struct am_tier *t, struct allocmap_tier_stats *out);
 
-/* Number of broken invariants in the tier's pools (0 when consistent). */
-size_t am_palloc_check(struct am_tier *t);
+/* Number of broken invariants in the tier's pools (0 when consistent).
+ * Takes the tier (0 if this thread is already inside it). */
+size_t am_palloc_validate(struct am_tier *t);
 
 /* In a forked child: the parent's lock holders do not exist here. */
 void am_palloc_atfork_child(struct am_tier *t);

@@ -1,18 +1,20 @@
 /* Tier-independent private allocator: entering a tier, the malloc family,
  * live-block bitmaps, statistics and the consistency check.
  *
- * Invariants (checked by am_palloc_check):
+ * Invariants (checked by am_palloc_validate):
  *   - a span's bitmap has a bit set exactly at the payload of each live
  *     (used) block of its pool;
  *   - in_use is the sum of usable sizes of live blocks, live_blocks their
  *     number; peaks never go below the current values.
  * Locking: every engine call happens inside am_tier_enter/leave. A thread
  * already inside a tier (re-entered from a signal handler) never blocks on
- * it: allocations fail, frees are deferred to lock-free slots.
+ * it: allocations fail, frees are deferred to lock-free slots. The debug
+ * build validates the tier at every leave (sys/debug.h).
  */
 #include <string.h>
 
 #include "../sys/bitmap.h"
+#include "../sys/debug.h"
 #include "../sys/log.h"
 #include "tier.h"
 #include "../sys/thread.h"
@@ -48,6 +50,8 @@ int am_tier_enter(struct am_tier *t)
 
 void am_tier_leave(struct am_tier *t)
 {
+	if (AM_DEBUG_VALIDATE)
+		am_debug_require(am_palloc_validate_held(t), t->name, "a tier's leave");
 	am_unlock(&t->lock);
 	__atomic_signal_fence(__ATOMIC_SEQ_CST);
 	am_self.tier_mask &= ~t->inside_bit;

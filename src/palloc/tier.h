@@ -74,5 +74,7 @@ extern const struct am_tier_ops am_mmaptier_ops; /* mmaptier.c */
  * (a signal handler interrupted it); the caller must not block then. */
 int am_tier_enter(struct am_tier *t);
 void am_tier_leave(struct am_tier *t);
+/* am_palloc_validate for a thread inside t (tierinfo.c). */
+size_t am_palloc_validate_held(struct am_tier *t);
 
 #endif

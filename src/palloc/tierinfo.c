@@ -52,43 +52,49 @@ void am_palloc_stats(struct am_tier *t, struct allocmap_tier_stats *out)
 	}
 }
 
-struct check_acc {
+struct validate_acc {
 	const struct am_span *span;
 	size_t bad, used_blocks, used_bytes;
 };
 
-static void check_block(void *p, size_t usable, int is_free, void *arg)
+static void validate_block(void *p, size_t usable, int is_free, void *arg)
 {
-	struct check_acc *a = arg;
+	struct validate_acc *a = arg;
 	size_t i = (size_t)((char *)p - a->span->pool) / AM_TLSF_ALIGN;
 	a->bad += am_bit_test(a->span->bits, i) == is_free;
 	if (!is_free)
 		a->used_blocks++, a->used_bytes += usable;
 }
 
-static void check_span(struct am_tier *t, const struct am_span *s, void *arg)
+static void validate_span(struct am_tier *t, const struct am_span *s, void *arg)
 {
-	struct check_acc *total = arg, a = {s, 0, 0, 0};
-	a.bad = am_tlsf_check_pool(&t->engine, s->pool, s->end);
-	if (am_tlsf_walk(s->pool, s->end, check_block, &a) == 0)
+	struct validate_acc *total = arg, a = {s, 0, 0, 0};
+	a.bad = am_tlsf_validate(&t->engine, s->pool, s->end);
+	if (am_tlsf_walk(s->pool, s->end, validate_block, &a) == 0)
 		a.bad += am_bit_count(s->bits, (size_t)(s->end - s->pool) / AM_TLSF_ALIGN) != a.used_blocks;
 	total->bad += a.bad;
 	total->used_blocks += a.used_blocks;
 	total->used_bytes += a.used_bytes;
 }
 
-size_t am_palloc_check(struct am_tier *t)
+size_t am_palloc_validate(struct am_tier *t)
 {
-	struct check_acc a = {NULL, 0, 0, 0};
 	if (am_tier_enter(t))
 		return 0;
-	t->ops->each_span(t, check_span, &a);
+	size_t bad = am_palloc_validate_held(t);
+	am_tier_leave(t);
+	return bad;
+}
+
+size_t am_palloc_validate_held(struct am_tier *t)
+{
+	struct validate_acc a = {NULL, 0, 0, 0};
+	t->ops->each_span(t, validate_span, &a);
 	a.bad += a.used_blocks != t->live_blocks;
 	a.bad += a.used_bytes != t->in_use;
 	a.bad += t->peak_in_use < t->in_use || t->peak_footprint < t->footprint;
 	if (t->base) /* the no-mmap tier's region */
 		a.bad += !(t->base < t->pool && t->pool < t->brk && t->brk <= t->limit);
-	am_tier_leave(t);
 	return a.bad;
 }
 

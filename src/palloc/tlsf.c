@@ -1,6 +1,6 @@
 /* TLSF engine: see tlsf.h for the design.
  *
- * Invariants (checked by am_tlsf_check_pool):
+ * Invariants (checked by am_tlsf_validate):
  *   - block sizes are multiples of 16 and at least AM_TLSF_MIN_BLOCK;
  *     a pool ends with a size-0 sentinel header at end-16;
  *   - no two free blocks are adjacent;
@@ -307,13 +307,13 @@ int am_tlsf_walk(const void *mem, const void *end, am_tlsf_visit *fn, void *arg)
 	return (const char *)b + AM_TLSF_HDR == (const char *)end ? 0 : 1;
 }
 
-struct check_state {
+struct validate_state {
 	const struct am_tlsf *t;
 	size_t bad;
 	const struct am_blk *prev;
 };
 
-static size_t check_free_block(const struct am_tlsf *t, const struct am_blk *b)
+static size_t validate_free_block(const struct am_tlsf *t, const struct am_blk *b)
 {
 	int fl, sl;
 	mapping(bsize(b), &fl, &sl);
@@ -323,9 +323,9 @@ static size_t check_free_block(const struct am_tlsf *t, const struct am_blk *b)
 	return bad;
 }
 
-static void check_visit(void *p, size_t usable, int free_, void *arg)
+static void validate_visit(void *p, size_t usable, int free_, void *arg)
 {
-	struct check_state *st = arg;
+	struct validate_state *st = arg;
 	const struct am_blk *b = of_payload(p);
 	(void)usable;
 	st->bad += (bsize(b) & F_MASK) != 0;
@@ -335,14 +335,14 @@ static void check_visit(void *p, size_t usable, int free_, void *arg)
 		st->bad += pf && (free_ || b->prev_size != bsize(st->prev));
 	}
 	if (free_)
-		st->bad += check_free_block(st->t, b);
+		st->bad += validate_free_block(st->t, b);
 	st->prev = b;
 }
 
-size_t am_tlsf_check_pool(const struct am_tlsf *t, const void *mem, const void *end)
+size_t am_tlsf_validate(const struct am_tlsf *t, const void *mem, const void *end)
 {
-	struct check_state st = {t, 0, NULL};
-	if (am_tlsf_walk(mem, end, check_visit, &st))
+	struct validate_state st = {t, 0, NULL};
+	if (am_tlsf_walk(mem, end, validate_visit, &st))
 		return st.bad + 1;
 	const struct am_blk *s = (const struct am_blk *)((const char *)end - AM_TLSF_HDR);
 	if (st.prev)

@@ -79,6 +79,6 @@ int am_tlsf_walk(const void *mem, const void *end, am_tlsf_visit *fn, void *arg)
  * invariants found (bad sizes, adjacent free blocks, a free block whose list
  * is marked empty or whose links disagree, flags disagreeing with
  * neighbours, a sentinel not at end-16). */
-size_t am_tlsf_check_pool(const struct am_tlsf *t, const void *mem, const void *end);
+size_t am_tlsf_validate(const struct am_tlsf *t, const void *mem, const void *end);
 
 #endif

@@ -3,7 +3,8 @@
  * from main), _exit/_Exit, a successful execve — with the figures only the
  * end knows: RSS and peak RSS (VmRSS, VmHWM from /proc/self/status), the
  * address space by allocator and kind with resident bytes, allocmap's
- * own, and the internal counters.
+ * own, the region table (each sequence's runs of mappings without a
+ * gap, in address order) and the internal counters.
  *
  * Resident bytes are counted with mincore over each map of the index
  * (chosen over reading /proc/self/smaps, which is per-map text of ~20
@@ -82,6 +83,14 @@ static uint64_t resident(uintptr_t lo, uintptr_t hi)
 
 static int own(enum am_origin o) { return o == AM_ORIGIN_NOMMAP || o == AM_ORIGIN_MMAPTIER || o == AM_ORIGIN_SELF; }
 
+static void copy_name(char *dst, size_t n, const char *s)
+{
+	size_t i = 0;
+	for (; s && s[i] && i + 1 < n; i++)
+		dst[i] = s[i];
+	dst[i] = '\0';
+}
+
 static struct allocmap_live_space *row_for(struct allocmap_live_end_info *e, const char *name, unsigned kind)
 {
 	for (uint32_t i = 0; i < e->nspace; i++)
@@ -90,18 +99,52 @@ static struct allocmap_live_space *row_for(struct allocmap_live_end_info *e, con
 	if (e->nspace == ALLOCMAP_LIVE_SPACE)
 		return NULL;
 	struct allocmap_live_space *r = &e->space[e->nspace++];
-	size_t i = 0;
-	for (; name[i] && i + 1 < sizeof r->allocator; i++)
-		r->allocator[i] = name[i];
-	r->allocator[i] = '\0';
+	copy_name(r->allocator, sizeof r->allocator, name);
 	r->kind = kind;
 	return r;
 }
 
+static const char *base_name(const char *path)
+{
+	const char *b = path;
+	for (const char *p = path; p && *p; p++)
+		if (*p == '/')
+			b = p + 1;
+	return b;
+}
+
+/* Map m (resident bytes res) into the region table: it extends the last
+ * region if it continues it in the same sequence; past the table's end
+ * the last row takes it, counted as merged. */
+static void add_region(struct allocmap_live_regions *t, const struct am_map_view *m, uint64_t res)
+{
+	struct allocmap_live_region *last = t->count ? &t->row[t->count - 1] : NULL;
+	if (last && (last->end == m->lo && m->lo != m->seq_lo)) {
+		last->end = m->hi, last->resident_bytes += res;
+		return;
+	}
+	if (t->count == ALLOCMAP_LIVE_REGIONS) {
+		last->end = m->hi, last->resident_bytes += res, t->merged++;
+		return;
+	}
+	struct allocmap_live_region *r = &t->row[t->count++];
+	*r = (struct allocmap_live_region){.start = m->lo, .end = m->hi, .resident_bytes = res,
+					   .kind = am_origin_kind(m->origin, m->path != NULL), .prot = (uint32_t)m->prot};
+	copy_name(r->allocator, sizeof r->allocator, am_origin_name(m->origin));
+	copy_name(r->name, sizeof r->name, m->path ? base_name(m->path) : NULL);
+}
+
+struct end_walk {
+	struct allocmap_live_end_info *e;
+	struct allocmap_live_regions *regions;
+};
+
 static int add_map(const struct am_map_view *m, void *arg)
 {
-	struct allocmap_live_end_info *e = arg;
+	struct end_walk *w = arg;
+	struct allocmap_live_end_info *e = w->e;
 	uint64_t res = resident(m->lo, m->hi);
+	add_region(w->regions, m, res);
 	struct allocmap_live_space *r = row_for(e, am_origin_name(m->origin), am_origin_kind(m->origin, m->path != NULL));
 	if (r) {
 		r->count += m->lo == m->seq_lo;
@@ -143,10 +186,12 @@ void am_live_end(unsigned reason, int status, int status_known, int sig)
 	*e = (struct allocmap_live_end_info){.reason = reason, .signal = sig};
 	e->status = status_known ? status : exit_known ? exit_status : 0;
 	e->status_known = (uint32_t)(status_known || exit_known);
+	L->regions.count = L->regions.merged = 0;
 	if (reason != ALLOCMAP_END_RUNNING) {
+		struct end_walk w = {e, &L->regions};
 		e->end_ns = am_live_now(L);
 		read_rss(e);
-		am_index_each(add_map, e);
+		am_index_each(add_map, &w);
 		counters(e);
 	}
 	am_live_write_end(L);

@@ -1,6 +1,7 @@
 /* Reports of the process, written by the library itself.
  *
- * summary.c: the plain-text exit summary (ALLOCMAP_REPORT).
+ * summary.c: the plain-text exit summary (ALLOCMAP_REPORT), laid out from
+ * the public API; sink.c (sink.h): where its bytes go.
  */
 #ifndef AM_REPORT_REPORT_H
 #define AM_REPORT_REPORT_H

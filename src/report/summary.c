@@ -1,49 +1,36 @@
-/* The exit summary: a plain-text account of one process, written when
- * ALLOCMAP_REPORT names a destination (see report.h).
+/* The exit summary's layout: a plain-text account of one process, written
+ * when ALLOCMAP_REPORT names a destination (see report.h; where the bytes
+ * go is sink.c's business).
  *
  * Sections: the process (pid, parent, command line); the address space by
- * allocator and kind, from a walk of the mapping index; the events the
- * hooks saw; what could not be indexed (mappings, heap chunks); the two
+ * allocator and kind, from a walk of every map; the events the hooks saw;
+ * what could not be indexed (mappings, heap chunks); the heap; the two
  * private tiers; the check's result when ALLOCMAP_CHECK_AT_EXIT is on.
+ * Every figure comes through the public API (allocmap.h), as a program
+ * of its own would read it.
  *
  * It runs in the library's destructor, possibly in many processes of one
  * program tree at once, so: nothing is allocated, no stdio, raw system
  * calls only. The text is built in one static buffer and written with one
- * write on an O_APPEND descriptor, so reports of several processes
- * appended to one file do not interleave (with the check on, its lines
- * are a second and third write). Single-threaded by contract: the
- * destructor runs once per process.
- *
- * "-" means the stderr the process started with. Programs close fd 2
- * before exiting (coreutils do) or reuse the number for a file of their
- * own, so a constructor sets a close-on-exec duplicate aside (at or above
- * SPARE_FD_MIN) and the report goes to whichever of it and fd 2 still
- * names the same file as at start — never into a file the program opened.
- * The price: one extra descriptor while the report goes to stderr.
+ * write, so reports of several processes appended to one file do not
+ * interleave (with the check on, its lines are a second and third write).
+ * Single-threaded by contract: the destructor runs once per process.
  */
-#include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
 #include <stdint.h>
-#include <sys/stat.h>
 
 #include "../../include/allocmap.h"
-#include "../heap/heap.h"
-#include "../index/internal.h"
-#include "../index/mapindex.h"
-#include "../index/selfmap.h"
-#include "../sys/log.h"
 #include "../options.h"
-#include "../palloc/palloc.h"
+#include "../sys/log.h"
 #include "../sys/syscall.h"
 #include "report.h"
-#include "../sys/pages.h"
+#include "sink.h"
 
 #define REPORT_BYTES 16384 /* the whole report; the tables are bounded */
 #define CMDLINE_BYTES 512  /* of the command line shown; longer ends in "..." */
 #define MAX_ROWS 32        /* (allocator, kind) pairs: origins x kinds seen */
 #define MAX_OPEN 64        /* sequence extents open at one address while walking */
-#define SPARE_FD_MIN 1000  /* out of the way of the low numbers programs choose */
 
 struct rep {
 	char *buf;
@@ -191,32 +178,33 @@ static struct row *row_for(struct space *sp, const char *allocator, enum allocma
 }
 
 /* 1 if the map's sequence was not met before; remembers its extent. */
-static int new_sequence(struct space *sp, const struct am_map_view *m)
+static int new_sequence(struct space *sp, const struct allocmap_info *m)
 {
+	uintptr_t lo = (uintptr_t)m->map_base, hi = lo + m->map_size;
 	unsigned keep = 0, lowest = 0;
 	for (unsigned i = 0; i < sp->nopen; i++)
-		if (sp->open[i].hi > m->lo)
+		if (sp->open[i].hi > (uintptr_t)m->base)
 			sp->open[keep++] = sp->open[i];
 	sp->nopen = keep;
 	for (unsigned i = 0; i < sp->nopen; i++) {
-		if (sp->open[i].lo == m->seq_lo && sp->open[i].hi == m->seq_hi)
+		if (sp->open[i].lo == lo && sp->open[i].hi == hi)
 			return 0;
 		if (sp->open[i].hi < sp->open[lowest].hi)
 			lowest = i;
 	}
 	if (sp->nopen == MAX_OPEN)
-		sp->open[lowest] = (struct extent){m->seq_lo, m->seq_hi}; /* > MAX_OPEN nested: may count twice */
+		sp->open[lowest] = (struct extent){lo, hi}; /* > MAX_OPEN nested: may count twice */
 	else
-		sp->open[sp->nopen++] = (struct extent){m->seq_lo, m->seq_hi};
+		sp->open[sp->nopen++] = (struct extent){lo, hi};
 	return 1;
 }
 
-static int count_map(const struct am_map_view *m, void *arg)
+static int count_map(const struct allocmap_info *m, void *arg)
 {
 	struct space *sp = arg;
-	struct row *row = row_for(sp, am_origin_name(m->origin), am_origin_kind(m->origin, m->path != NULL));
+	struct row *row = row_for(sp, m->allocator, m->kind);
 	row->maps++;
-	row->bytes += m->hi - m->lo;
+	row->bytes += m->size;
 	row->seqs += (uint64_t)new_sequence(sp, m);
 	return 0;
 }
@@ -260,7 +248,7 @@ static void put_space(struct rep *r)
 	col(r, "seqs", 7, 1);
 	col(r, "bytes", 11, 1);
 	put(r, "\n");
-	if (am_index_each(count_map, &sp) != 0) {
+	if (allocmap_walk(ALLOCMAP_WALK_MAPS, count_map, &sp) != 0) {
 		put(r, "  (no walk: the index is not running, or this thread is inside it)\n");
 		return;
 	}
@@ -283,47 +271,48 @@ static void put_count(struct rep *r, const char *label, uint64_t v)
 	put(r, "\n");
 }
 
-static void put_events(struct rep *r)
+static void put_events(struct rep *r, const struct allocmap_heap_stats *hs)
 {
-	struct am_index_stats st;
-	am_index_stats(&st);
+	struct allocmap_index_stats ix;
+	struct allocmap_event_stats ev;
+	allocmap_index_stats(&ix);
+	allocmap_event_stats(&ev);
 	put(r, "\nevents intercepted\n");
-	put_count(r, "mmap", st.events[AM_EV_MMAP]);
-	put_count(r, "munmap", st.events[AM_EV_MUNMAP]);
-	put_count(r, "mprotect", st.events[AM_EV_MPROTECT]);
-	put_count(r, "mremap", st.events[AM_EV_MREMAP]);
-	put_count(r, "brk", st.events[AM_EV_BRK]);
-	put_count(r, "loader", st.events[AM_EV_LOADER]);
-	put_count(r, "resyncs", st.events[AM_EV_RESYNC]);
-	put_count(r, "dropped", st.events[AM_EV_DROPPED]);
-	put_count(r, "holes plugged", st.holes_plugged);
-	uint64_t placed, unplaced;
-	am_pages_counts(&placed, &unplaced);
-	put_count(r, "own maps placed", placed);
-	put_count(r, "own maps not placed", unplaced);
+	put_count(r, "mmap", ev.mmap);
+	put_count(r, "munmap", ev.munmap);
+	put_count(r, "mprotect", ev.mprotect);
+	put_count(r, "mremap", ev.mremap);
+	put_count(r, "brk", ev.brk);
+	put_count(r, "loader", ev.loader);
+	put_count(r, "resyncs", ix.resyncs);
+	put_count(r, "dropped", ix.dropped);
+	put_count(r, "holes plugged", ix.holes_plugged);
+	put_count(r, "own maps placed", ev.own_placed);
+	put_count(r, "own maps not placed", ev.own_unplaced);
 	put(r, "\nnot indexed (no record could be had)\n");
-	put_count(r, "mapping ranges", st.missed);
-	put_count(r, "heap chunks", am_heap_unindexed());
+	put_count(r, "mapping ranges", ix.missed);
+	put_count(r, "heap chunks", hs->unindexed);
 }
 
-static void put_heap(struct rep *r)
+/* hs: allocmap_heap_stats' figures, rc its return. */
+static void put_heap(struct rep *r, const struct allocmap_heap_stats *hs, int rc)
 {
-	struct allocmap_heap_stats hs;
+	const char *malloc_name = allocmap_heap_malloc();
 	put(r, "\nheap (the program's malloc)\n");
-	if (allocmap_heap_stats(&hs) != 0 || !hs.indexed) {
+	if (rc != 0 || !hs->indexed) {
 		put(r, "  not indexed: a malloc resolved before allocmap's, or allocmap is off "
 		       "(queries answer by mapping)\n");
 		return;
 	}
-	if (am_heap_mode == AM_HEAP_FOREIGN)
+	if (malloc_name && same(malloc_name, "other"))
 		put(r, "  another malloc than glibc's: chunk sizes are those asked for, rounded up to 16 bytes\n");
-	put_count(r, "live chunks", hs.live_chunks);
+	put_count(r, "live chunks", hs->live_chunks);
 	put(r, " ");
 	col(r, "live bytes", 22, 0);
-	col_bytes(r, hs.live_bytes, 10);
+	col_bytes(r, hs->live_bytes, 10);
 	put(r, "\n");
-	put_count(r, "arenas with a bitmap", hs.arenas);
-	put_count(r, "calls off the fast path", hs.slow_path);
+	put_count(r, "arenas with a bitmap", hs->arenas);
+	put_count(r, "calls off the fast path", hs->slow_path);
 }
 
 static void put_tier_bytes(struct rep *r, const char *label, size_t a, size_t b)
@@ -347,8 +336,8 @@ static void put_tier_count(struct rep *r, const char *label, uint64_t a, uint64_
 static void put_tiers(struct rep *r)
 {
 	struct allocmap_tier_stats n, m;
-	am_palloc_stats(&am_tier_nommap, &n);
-	am_palloc_stats(&am_tier_mmap, &m);
+	allocmap_tier_stats(ALLOCMAP_TIER_NOMMAP, &n);
+	allocmap_tier_stats(ALLOCMAP_TIER_MMAP, &m);
 	put(r, "\nprivate tiers\n ");
 	col(r, "", 22, 0);
 	col(r, "no-mmap", 11, 1);
@@ -365,112 +354,11 @@ static void put_tiers(struct rep *r)
 	put_tier_count(r, "bad frees", n.bad_frees, m.bad_frees);
 }
 
-/* ---- destination ----------------------------------------------------- */
-
-static const char *error_text(long e)
-{
-	switch (-e) {
-	case ENOENT: return "no such file or directory";
-	case EACCES: return "permission denied";
-	case ENOTDIR: return "not a directory";
-	case EISDIR: return "is a directory";
-	case EROFS: return "read-only file system";
-	case ENOSPC: return "no space left on device";
-	case ENAMETOOLONG: return "file name too long";
-	case ELOOP: return "it is a symbolic link: refused";
-	default: return "cannot open";
-	}
-}
-
-static int spare_fd = -1;          /* the duplicate of the starting stderr */
-static uint64_t err_dev, err_ino;  /* what the starting stderr was */
-
-static int identify(int fd, uint64_t *dev, uint64_t *ino)
-{
-	struct stat st;
-	if (fd < 0 || am_sys_fstat(fd, &st) != 0)
-		return -1;
-	*dev = st.st_dev, *ino = st.st_ino;
-	return 0;
-}
-
-static int is_stderr(int fd)
-{
-	uint64_t dev, ino;
-	return identify(fd, &dev, &ino) == 0 && dev == err_dev && ino == err_ino;
-}
-
-static int to_stderr(const char *name)
-{
-	return !name[0] || same(name, "-");
-}
-
-__attribute__((constructor)) static void am_report_keep_stderr(void)
-{
-	const char *name = am_env("ALLOCMAP_REPORT");
-	if (!name || !to_stderr(name) || identify(2, &err_dev, &err_ino) != 0)
-		return;
-	long fd = am_sys_fcntl(2, F_DUPFD_CLOEXEC, SPARE_FD_MIN);
-	if (fd < 0) /* RLIMIT_NOFILE below SPARE_FD_MIN */
-		fd = am_sys_fcntl(2, F_DUPFD_CLOEXEC, 3);
-	spare_fd = fd < 0 ? -1 : (int)fd;
-}
-
-/* Expands "%p" to the pid (and "%%" to "%"); 0, or -1 if too long. */
-static int expand_path(char *out, size_t cap, const char *name)
-{
-	size_t n = 0;
-	for (const char *s = name; *s; s++) {
-		if (s[0] == '%' && (s[1] == 'p' || s[1] == '%')) {
-			n += s[1] == 'p' ? am_fmt(out + n, cap - n, "%ld", am_sys_getpid()) : am_fmt(out + n, cap - n, "%%");
-			s++;
-		} else if (n + 1 < cap) {
-			out[n++] = *s;
-		}
-		if (n + 1 >= cap)
-			return -1;
-	}
-	out[n] = '\0';
-	return 0;
-}
-
-/* The report's descriptor: the starting stderr, or an opened file; -1 if
- * neither can be had (a file's failure said on stderr). */
-/* Reports of several processes append to one file, so it cannot be made
- * with O_EXCL; the safe equivalent: no symbolic link (O_NOFOLLOW), a new
- * file readable by its owner only, and an existing regular file taken
- * only if it is this user's with no other name (no hard link to a file
- * elsewhere). A device or a pipe (/dev/null, /dev/fd/N) is written as
- * named. Returns fd, or -1 (closed, said why). */
-static int own_file(long fd, const char *path)
-{
-	struct stat st;
-	if (am_sys_fstat((int)fd, &st) == 0 &&
-	    (!S_ISREG(st.st_mode) || (st.st_uid == (uid_t)am_sys_geteuid() && st.st_nlink == 1)))
-		return (int)fd;
-	am_log("report: refusing %s: a file of another user's, or with another name", path);
-	am_sys_close((int)fd);
-	return -1;
-}
-
-static int open_destination(const char *name)
-{
-	static char path[4096];
-	if (to_stderr(name))
-		return is_stderr(spare_fd) ? spare_fd : is_stderr(2) ? 2 : -1;
-	if (expand_path(path, sizeof path, name) != 0) {
-		am_log("report: file name too long: %s", name);
-		return -1;
-	}
-	long fd = am_sys_open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0600);
-	if (fd < 0)
-		am_log("report: cannot write %s: %s", path, error_text(fd));
-	return fd < 0 ? -1 : own_file(fd, path);
-}
+/* ---- writing -------------------------------------------------------- */
 
 static void flush(struct rep *r, int fd)
 {
-	am_sys_write_all(fd, r->buf, r->len);
+	am_sink_write(fd, r->buf, r->len);
 	r->len = 0;
 }
 
@@ -490,22 +378,23 @@ int am_report_at_exit(void)
 	const char *name = am_env("ALLOCMAP_REPORT");
 	if (!name)
 		return 0;
-	int fd = open_destination(name);
+	int fd = am_sink_open(name);
 	if (fd < 0)
 		return 0; /* said why, or stderr is gone */
 	struct rep r = {.buf = report_buf, .len = 0, .cap = sizeof report_buf};
+	struct allocmap_heap_stats hs;
+	int heap_rc = allocmap_heap_stats(&hs);
 	putf(&r, "== allocmap %s report: pid %ld (parent %ld) ==\n", ALLOCMAP_VERSION, am_sys_getpid(),
 	     am_sys_getppid());
 	put_cmdline(&r);
 	put_space(&r);
-	put_events(&r);
-	put_heap(&r);
+	put_events(&r, &hs);
+	put_heap(&r, &hs, heap_rc);
 	put_tiers(&r);
 	if (am_env_bool("ALLOCMAP_CHECK_AT_EXIT", 0))
 		put_check(&r, fd);
 	put(&r, "== end of report ==\n");
 	flush(&r, fd);
-	if (fd != 2)
-		am_sys_close(fd);
+	am_sink_close(fd);
 	return 1;
 }

@@ -3,8 +3,8 @@
 # with -lallocmap): allocmap whatis on a chunk (base, size, requested,
 # site symbolised to function and file:line), inside it, on a mapping, on
 # a loaded object, on nothing; the program's own state untouched by the
-# call; the same in a process gdb attaches to; allocmap sites refusing a
-# process without a live file. Skipped (one ok line) without gdb.
+# call; the same in a process gdb attaches to; allocmap sites listing the
+# chunk's site among the top ones, there and attached. Skipped (one ok line) without gdb.
 . "$(dirname "$0")/lib.sh"
 SRC=$(cd "$(dirname "$0")/../.." && pwd)
 PROG=$(cd "$BUILD/tests" && pwd)/prog_gdb
@@ -23,7 +23,7 @@ G() { timeout 60 gdb -nx -batch -x "$PY" "$@" 2>&1; }
 
 G -ex 'break stop_here' -ex run -ex 'allocmap whatis p' -ex 'allocmap whatis p + 10' -ex 'allocmap whatis m' \
 	-ex 'allocmap whatis &p' -ex 'allocmap whatis 0' -ex 'up' -ex 'print info.size' -ex 'print $sp' \
-	-ex 'allocmap whatis info' -ex 'print $sp' -ex 'allocmap sites' -ex continue "$PROG" >run.out
+	-ex 'allocmap whatis info' -ex 'print $sp' -ex 'allocmap sites 50' -ex 'allocmap sites x' -ex continue "$PROG" >run.out
 chunk() { # file: the chunk of 100 bytes, symbolised
 	awk '/^0x[0-9a-f]*: heap chunk, offset 0 in/{f=1} f' "$1" | head -9 >chunk.txt
 	grep -q '^  size       112$' chunk.txt && grep -q '^  requested  100$' chunk.txt &&
@@ -42,15 +42,21 @@ check "whatis: a struct is where it is (its address)" grep -q '^0x7ff[0-9a-f]*: 
 check "whatis: the frame's state untouched" sh -c "grep -q '^\$1 = 112$' run.out &&
 	[ \"\$(grep '^\$[23] = ' run.out | sed 's/^\$[0-9]* = //' | uniq | wc -l)\" -eq 1 ]"
 check "whatis: the program carries on" grep -q '^112$' run.out
-check "sites: said why not without a live file" grep -q 'not started by `allocmap run`' run.out
+sites() { # file: make's 100-byte chunk among the top sites, at file:line
+	grep -q '^top [0-9]* of [0-9]* live sites by bytes$' "$1" &&
+		grep -q "^ *100 bytes  *1 chunks  0x[0-9a-f]* make + [0-9]* in section .text of .*/prog_gdb at .*prog_gdb.c:$line$" "$1"
+}
+check "sites: the top live sites, symbolised" sites run.out
+check "sites: a bad N said" grep -q "allocmap sites: N must be a number, not 'x'" run.out
 
 # Attached to a running process.
 "$PROG" wait >pid.txt &
 pid=$!
 for _ in $(seq 50); do [ -s pid.txt ] && break; sleep 0.1; done
-G -p "$pid" -ex 'allocmap whatis p' -ex 'set var go = 1' -ex detach >attach.out
+G -p "$pid" -ex 'allocmap whatis p' -ex 'allocmap sites 50' -ex 'set var go = 1' -ex detach >attach.out
 wait "$pid"
 rc=$? pid=
 check "attached: a chunk, its site at file:line" chunk attach.out
+check "attached: sites" sites attach.out
 check "attached: the process carries on" [ "$rc" -eq 0 ]
 finish

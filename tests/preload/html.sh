@@ -112,8 +112,21 @@ check "live: the address space picture, objects in address order" python3 -c '
 import sys, re
 s = open("live.html").read()
 svg = re.search(r"<svg class=\"space\".*?</svg>", s, re.S).group(0)
+svg = svg[svg.index("loaded objects in address order"):]
 starts = [int(x, 16) for x in re.findall(r"<title>0x([0-9a-f]+)-0x", svg)]
 sys.exit(not (len(starts) >= 2 and starts == sorted(starts) and "liballocmap.so" in svg))'
+"$AM" run -o real.json -o real.html -- ls / >/dev/null
+check "real: every region in address order, allocmap's own hatched" python3 -c '
+import json, sys, re
+s = open("real.html").read()
+p = json.load(open("real.json"))["processes"][0]
+svg = re.search(r"<svg class=\"space\".*?</svg>", s, re.S).group(0)
+rows = svg[svg.index("every region in address order"):svg.index("loaded objects in address order")]
+starts = [int(x, 16) for x in re.findall(r"<title>0x([0-9a-f]+)-0x", rows)]
+want = [int(r["start"], 16) for r in p["regions"]]
+own = re.findall(r"<title>[^<]*kind: self[^<]*</title><rect[^>]*/><rect[^>]*/><rect[^>]*url\(#hatch", rows)
+sys.exit(not (len(want) >= 5 and starts == sorted(starts) and set(want) <= set(starts)
+              and "liballocmap.so" in rows and "resident: " in rows and own))'
 "$AM" report live.json --format html -o again.html
 check "report: the saved run renders the same page" cmp -s live.html again.html
 

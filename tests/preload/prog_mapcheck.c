@@ -66,8 +66,34 @@ static void scenario_startup(void)
 	EXPECT(allocmap_query(&local, NULL) == -1);
 }
 
+struct maps_of {
+	const char *seq;
+	size_t maps, bytes;
+};
+
+/* ALLOCMAP_WALK_MAPS's callback: counts the maps of one sequence. */
+static int count_maps_of(const struct allocmap_info *i, void *arg)
+{
+	struct maps_of *m = arg;
+	if (i->map_base == m->seq && i->size && (const char *)i->base >= m->seq)
+		m->maps++, m->bytes += i->size;
+	return 0;
+}
+
+/* The event counters by kind add up to the index's total. */
+static void expect_event_sum(struct allocmap_event_stats *ev)
+{
+	struct allocmap_index_stats ix;
+	EXPECT(allocmap_event_stats(ev) == 0 && allocmap_index_stats(&ix) == 0);
+	EXPECT(ev->mmap + ev->munmap + ev->mprotect + ev->mremap + ev->brk + ev->loader == ix.events);
+	EXPECT(ev->own_placed + ev->own_unplaced >= 1); /* the no-mmap tier at least */
+}
+
 static void scenario_anon(void)
 {
+	struct allocmap_event_stats ev0, ev1;
+	expect_event_sum(&ev0);
+	EXPECT(allocmap_event_stats(NULL) == -1);
 	char *p = mmap(NULL, 16 * PAGE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	EXPECT(p != MAP_FAILED);
 	struct allocmap_info i = q(p + 5 * PAGE + 7);
@@ -79,6 +105,11 @@ static void scenario_anon(void)
 	EXPECT(q(p + 4 * PAGE).prot == PROT_READ && q(p + 6 * PAGE).prot == (PROT_READ | PROT_WRITE));
 	EXPECT(munmap(p + 8 * PAGE, PAGE) == 0);
 	EXPECT(allocmap_query(p + 8 * PAGE, &i) == -1);
+	struct maps_of m = {p, 0, 0};
+	EXPECT(allocmap_walk(ALLOCMAP_WALK_MAPS, count_maps_of, &m) == 0);
+	EXPECT(m.maps == 4 && m.bytes == 15 * PAGE); /* rw [0,4) r [4,6) rw [6,8) rw [9,16) */
+	expect_event_sum(&ev1);
+	EXPECT(ev1.mprotect == ev0.mprotect + 1 && ev1.munmap == ev0.munmap + 1 && ev1.mmap > ev0.mmap);
 	check_clean("anonymous mmap, mprotect, partial munmap");
 	EXPECT(munmap(p, 16 * PAGE) == 0);
 	EXPECT(allocmap_query(p, &i) == -1);

@@ -6,21 +6,17 @@
 # prog_sigmap: a timer handler that maps memory during the program's own
 # mapping calls costs no re-read of the maps and drops no change.
 . "$(dirname "$0")/lib.sh"
-prog=$BUILD/tests/prog_sigjump
-for mode in linked preload; do
-	pre=; [ $mode = preload ] && pre=$LIB
-	if out=$(LD_PRELOAD=$pre timeout -k 5 60 "$prog" 2 2>&1); then
-		ok "$mode siglongjmp out of mapping calls ($(echo "$out" | tail -1))"
-	else
-		fail "$mode siglongjmp out of mapping calls"; echo "$out" | tail -10
-	fi
-done
-for mode in linked preload; do
-	pre=; [ $mode = preload ] && pre=$LIB
-	if out=$(LD_PRELOAD=$pre timeout -k 5 60 "$BUILD/tests/prog_sigmap" 1 2>&1); then
-		ok "$mode handler maps during mapping calls, no re-read ($(echo "$out" | tail -1))"
-	else
-		fail "$mode handler maps during mapping calls"; echo "$out" | tail -3
-	fi
-done
+# both NAME PROG ARG: PROG linked with the library, then preloaded too.
+both() {
+	for mode in linked preload; do
+		pre=; [ $mode = preload ] && pre=$LIB
+		if out=$(LD_PRELOAD=$pre timeout -k 5 60 "$2" "$3" 2>&1); then
+			ok "$mode $1 ($(echo "$out" | tail -1))"
+		else
+			fail "$mode $1"; echo "$out" | tail -10
+		fi
+	done
+}
+both "siglongjmp out of mapping calls" "$BUILD/tests/prog_sigjump" 2
+both "handler maps during mapping calls, no re-read" "$BUILD/tests/prog_sigmap" 1
 finish

@@ -41,8 +41,8 @@ static int setup_both(void **state)
 static int teardown_both(void **state)
 {
 	(void)state;
-	assert_int_equal(am_palloc_check(&nommap), 0);
-	assert_int_equal(am_palloc_check(&mmapt), 0);
+	assert_int_equal(am_palloc_validate(&nommap), 0);
+	assert_int_equal(am_palloc_validate(&mmapt), 0);
 	am_tier_destroy(&nommap);
 	am_tier_destroy(&mmapt);
 	return 0;
@@ -75,7 +75,7 @@ static void test_alignment(void **state)
 		assert_null(am_palloc_memalign(t, 48, 10)); /* not a power of two */
 		for (int i = 0; i < 200; i++)
 			am_palloc_free(t, ps[i]);
-		assert_int_equal(am_palloc_check(t), 0);
+		assert_int_equal(am_palloc_validate(t), 0);
 	}
 }
 
@@ -150,7 +150,7 @@ static void test_realloc_cases(void **state)
 		assert_int_equal(am_palloc_usable_size(t, q), r == q ? am_palloc_usable_size(t, r) : 0);
 		am_palloc_free(t, wall);
 		am_palloc_free(t, r);
-		assert_int_equal(am_palloc_check(t), 0);
+		assert_int_equal(am_palloc_validate(t), 0);
 	}
 }
 
@@ -167,7 +167,7 @@ static void test_coalesce_and_trim(void **state)
 	/* free in an interleaved order so every merge case happens */
 	for (int i = 0; i < 5000; i += 2)
 		am_palloc_free(&nommap, ps[i]);
-	assert_int_equal(am_palloc_check(&nommap), 0);
+	assert_int_equal(am_palloc_validate(&nommap), 0);
 	for (int i = 4999; i >= 1; i -= 2)
 		am_palloc_free(&nommap, ps[i]);
 	am_palloc_stats(&nommap, &st);
@@ -177,7 +177,7 @@ static void test_coalesce_and_trim(void **state)
 	am_palloc_stats(&nommap, &st);
 	assert_int_equal(st.footprint, 0); /* the break is back at the pool start */
 	assert_true(st.resident < ((size_t)64 << 10));
-	assert_int_equal(am_palloc_check(&nommap), 0);
+	assert_int_equal(am_palloc_validate(&nommap), 0);
 }
 
 static void test_mmap_tier_returns_chunks(void **state)
@@ -226,7 +226,7 @@ static void test_exhaustion(void **state)
 	am_palloc_stats(&small, &st);
 	assert_int_equal(st.failed, 3);
 	assert_int_equal(st.live_blocks, 0);
-	assert_int_equal(am_palloc_check(&small), 0);
+	assert_int_equal(am_palloc_validate(&small), 0);
 	am_tier_destroy(&small);
 }
 
@@ -278,7 +278,7 @@ static void test_bad_free(void **state)
 		assert_int_equal(st.bad_frees, 3);
 		assert_int_equal(st.live_blocks, 0);
 		assert_null(am_palloc_realloc(t, &local, 10));
-		assert_int_equal(am_palloc_check(t), 0);
+		assert_int_equal(am_palloc_validate(t), 0);
 	}
 }
 
@@ -384,7 +384,7 @@ static void test_concurrent_stress(void **state)
 		am_palloc_stats(t, &st);
 		assert_int_equal(st.live_blocks, 0);
 		assert_int_equal(st.in_use, 0);
-		assert_int_equal(am_palloc_check(t), 0);
+		assert_int_equal(am_palloc_validate(t), 0);
 	}
 }
 
@@ -406,7 +406,7 @@ static void test_forked_child(void **state)
 			am_palloc_free(&mmapt, b);
 		}
 		am_palloc_free(&nommap, kept);
-		bad += am_palloc_check(&nommap) != 0 || am_palloc_check(&mmapt) != 0;
+		bad += am_palloc_validate(&nommap) != 0 || am_palloc_validate(&mmapt) != 0;
 		bad += nommap.live_blocks != 0;
 		_exit(bad ? 1 : 0);
 	}

@@ -6,16 +6,14 @@
 #   allocmap whatis EXPR   what holds the address EXPR: base, size, requested
 #                          size, allocation site (symbolised by gdb, with
 #                          file:line), kind, allocator, mapping, path
-#   allocmap sites [N]     the top live sites now, from the process's live
-#                          file: only for a process started by `allocmap run`
+#   allocmap sites [N]     the top live sites now (allocmap_sites), each
+#                          symbolised with file:line
 #
-# allocmap whatis calls allocmap_query in the inferior (lock-free, no
-# allocation) with its answer buffer on the inferior's stack, below the
-# red zone of the stopped frame: it never calls the inferior's malloc.
-import os
-import shutil
+# Both call the library in the inferior (allocmap_query: lock-free, no
+# allocation; allocmap_sites: its own tiers only) with the answer buffer
+# on the inferior's stack, below the red zone of the stopped frame: they
+# never call the inferior's malloc.
 import struct
-import subprocess
 
 import gdb
 
@@ -28,6 +26,10 @@ KINDS = ["unknown", "heap chunk", "anonymous mapping", "file mapping", "loaded o
 LAYOUT = "<QQQQi4xQQQi4xQ"
 INFO_SIZE = struct.calcsize(LAYOUT)  # 80
 FIELDS = ["base", "size", "requested", "site", "kind", "allocator", "map_base", "map_size", "prot", "path"]
+# struct allocmap_site: site, bytes, count, object, offset, symbol, symbol_offset.
+SITE_LAYOUT = "<QQQQQQQ"
+SITE_SIZE = struct.calcsize(SITE_LAYOUT)  # 56
+SITE_FIELDS = ["site", "bytes", "count", "object", "offset", "symbol", "symbol_offset"]
 
 
 def _ptr_bits():
@@ -40,8 +42,9 @@ def _string(addr):
     return gdb.Value(addr).cast(gdb.lookup_type("char").pointer()).string(errors="replace")
 
 
-def _query(addr):
-    """allocmap_query(addr, buf) in the inferior, buf on its stack; a dict, or None for -1."""
+def _call(call, size):
+    """Evaluates call % buf in the inferior, buf being `size` bytes on its
+    stack; (the int it returned, the buffer's bytes)."""
     if _ptr_bits() != 64:
         raise gdb.GdbError("allocmap: only 64-bit processes are supported")
     selected = gdb.selected_frame()
@@ -50,19 +53,25 @@ def _query(addr):
     sp = int(gdb.parse_and_eval("$sp"))
     # Below the stopped frame's red zone (128 bytes on x86-64), aligned; the
     # called function's frame goes below the new $sp (gdb keeps a red zone too).
-    buf = (sp - 256 - INFO_SIZE) & ~63
+    buf = (sp - 256 - size) & ~63
     new_sp = (buf - 64) & ~15
     inferior = gdb.selected_inferior()
     try:
         gdb.execute("set $sp = %d" % new_sp, to_string=True)
-        rc = int(gdb.parse_and_eval("((int (*)(const void *, void *))allocmap_query)((const void *)%d, (void *)%d)"
-                                    % (addr, buf)))
-        raw = bytes(inferior.read_memory(buf, INFO_SIZE))
+        rc = int(gdb.parse_and_eval(call % buf))
+        raw = bytes(inferior.read_memory(buf, size))
     except gdb.error as e:
-        raise gdb.GdbError("allocmap: cannot call allocmap_query in the process (is liballocmap loaded?): %s" % e)
+        raise gdb.GdbError("allocmap: cannot call into the process (is liballocmap loaded?): %s" % e)
     finally:
         gdb.execute("set $sp = %d" % sp, to_string=True)
         selected.select()
+    return rc, raw
+
+
+def _query(addr):
+    """allocmap_query(addr, buf) in the inferior, buf on its stack; a dict, or None for -1."""
+    rc, raw = _call("((int (*)(const void *, void *))allocmap_query)((const void *)%d, (void *)%%d)" % addr,
+                    INFO_SIZE)
     if rc != 0:
         return None
     info = dict(zip(FIELDS, struct.unpack(LAYOUT, raw)))
@@ -136,32 +145,32 @@ the process (no allocation; its buffer is on the process's stack)."""
 
 class Sites(gdb.Command):
     """The top live allocation sites of the process now.
-Usage: allocmap sites [N]
-Reads the process's live file through `allocmap snapshot`: works for a
-process started by `allocmap run` (the live file holds the sites table).
-Not done otherwise: allocmap_walk needs a callback in the process."""
+Usage: allocmap sites [N]    (N: how many, default 10)
+Calls allocmap_sites in the process (no malloc; the list on its stack):
+live chunks grouped by the call that allocated them, most bytes first,
+each site symbolised by gdb with file:line."""
 
     def __init__(self):
         super().__init__("allocmap sites", gdb.COMMAND_DATA)
 
     def invoke(self, arg, from_tty):
-        top = arg.strip() or "10"
-        pid = gdb.selected_inferior().pid
-        if not pid:
-            raise gdb.GdbError("allocmap sites: no process")
         try:
-            with open("/proc/%d/environ" % pid, "rb") as f:
-                env = dict(e.split(b"=", 1) for e in f.read().split(b"\0") if b"=" in e)
-        except OSError as e:
-            raise gdb.GdbError("allocmap sites: %s" % e)
-        if b"ALLOCMAP_RUN_DIR" not in env:
-            raise gdb.GdbError("allocmap sites: the process was not started by `allocmap run` (no live file); "
-                               "start it with `allocmap run --keep DIR -- CMD`, or use allocmap whatis")
-        cli = os.environ.get("ALLOCMAP_CLI") or shutil.which("allocmap")
-        if not cli:
-            raise gdb.GdbError("allocmap sites: the allocmap command is not in PATH (or set ALLOCMAP_CLI)")
-        out = subprocess.run([cli, "snapshot", "--top", top, str(pid)], capture_output=True, text=True)
-        gdb.write(out.stdout if out.returncode == 0 else out.stderr)
+            top = int(arg.strip() or "10")
+        except ValueError:
+            raise gdb.GdbError("allocmap sites: N must be a number, not '%s'" % arg.strip())
+        if not 1 <= top <= 1000:
+            raise gdb.GdbError("allocmap sites: N must be 1 to 1000")
+        if not gdb.selected_inferior().pid:
+            raise gdb.GdbError("allocmap sites: no process")
+        n, raw = _call("((long (*)(void *, unsigned long))allocmap_sites)((void *)%%d, %d)" % top,
+                       top * SITE_SIZE)
+        if n < 0:
+            raise gdb.GdbError("allocmap sites: the process's heap is not indexed (allocmap_sites returned -1)")
+        rows = [dict(zip(SITE_FIELDS, struct.unpack_from(SITE_LAYOUT, raw, i * SITE_SIZE)))
+                for i in range(min(n, top))]
+        gdb.write("top %d of %d live sites by bytes\n" % (len(rows), n))
+        for r in rows:
+            gdb.write("%12d bytes %8d chunks  %s\n" % (r["bytes"], r["count"], _site(r["site"])))
 
 
 Allocmap()

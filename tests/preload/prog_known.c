@@ -1,4 +1,4 @@
-/* Programs with known answers for answers.sh (through `allocmap run`):
+/* Programs with known answers for known.sh (through `allocmap run`):
  *   keep     keep_100mib() keeps 102400 chunks of 1 KiB (100 MiB) at one
  *            call site (the line marked ANSWER_KEEP); exit 0
  *   peak     peak_200mib() holds 200 MiB in 64 KiB chunks at once, then
@@ -81,6 +81,6 @@ int main(int argc, char **argv)
 		for (;;)
 			pause();
 	}
-	fprintf(stderr, "prog_answers: unknown mode '%s'\n", m);
+	fprintf(stderr, "prog_known: unknown mode '%s'\n", m);
 	return 2;
 }

@@ -7,7 +7,7 @@
 # report; _exit, SIGKILL and Ctrl-C sent to allocmap each end with a
 # report or the reason; a snapshot of a running multi-threaded program.
 . "$(dirname "$0")/lib.sh"
-PROG=$(cd "$BUILD/tests" && pwd)/prog_answers
+PROG=$(cd "$BUILD/tests" && pwd)/prog_known
 AM=$(cd "$BUILD/bin" && pwd)/allocmap
 SRC=$(cd "$(dirname "$0")/../.." && pwd)
 work=$(cd "$(mktemp -d)" && pwd -P)
@@ -22,13 +22,13 @@ print(eval(sys.argv[2]))' "$1" "$2"
 }
 within() { python3 -c "import sys; sys.exit(not abs($1 - $2) <= $3 * $2)"; }
 
-line=$(grep -n 'malloc.*ANSWER_KEEP' "$SRC/tests/preload/prog_answers.c" | cut -d: -f1)
+line=$(grep -n 'malloc.*ANSWER_KEEP' "$SRC/tests/preload/prog_known.c" | cut -d: -f1)
 "$AM" run -o keep.json -o keep.txt -- "$PROG" keep
 top='sorted(p["sites"], key=lambda s: -s["live_bytes"])[0]'
 check "keep: first live site holds 100 MiB within 1%" within "$(q keep.json "$top[\"live_bytes\"]")" $((100 << 20)) 0.01
 check "keep: its function and file:line" [ "$(q keep.json "'%s %d' % ($top[\"location\"][\"function\"], $top[\"location\"][\"line\"])")" = "keep_100mib $line" ]
 check "keep: the text's first live site" sh -c "grep -A1 '^top sites by live bytes' keep.txt | tail -1 |
-	grep -q '^ *100 MiB  *102400 chunks  keep_100mib+0x[0-9a-f]* in prog_answers (.*prog_answers.c:$line)$'"
+	grep -q '^ *100 MiB  *102400 chunks  keep_100mib+0x[0-9a-f]* in prog_known (.*prog_known.c:$line)$'"
 
 "$AM" run -o peak.json -- "$PROG" peak
 check "peak: heap peak 200 MiB within 2%" within "$(q peak.json 'p["heap"]["peak_bytes"]')" $((200 << 20)) 0.02
@@ -50,7 +50,7 @@ fi
 "$AM" run -o pipe.json -o pipe.txt -- sh -c "$PROG keep | cat | wc -c >/dev/null"
 check "pipeline: one table of every process" grep -q '^processes ([4-9])$' pipe.txt
 check "pipeline: the root's report only" [ "$(grep -c '^== pid' pipe.txt)" -eq 1 ] && grep -q '^== pid .*: sh -c ' pipe.txt
-check "pipeline: the 100 MiB process in the table" grep -q '^  [0-9]* *[0-9]* *.*/prog_a\.\.\.  *101 MiB ' pipe.txt
+check "pipeline: the 100 MiB process in the table" grep -q '^  [0-9][0-9]*  *[0-9][0-9]*  .*  101 MiB  ' pipe.txt
 
 "$AM" run -o exit4.txt -- "$PROG" exit4
 rc=$?
@@ -67,7 +67,7 @@ signal.signal(signal.SIGINT, signal.SIG_DFL)
 os.execv(sys.argv[1], sys.argv[1:])' "$AM" run -o "$1" -- "$PROG" sleep >ready &
 	bg=$!
 	for _ in $(seq 100); do [ -s ready ] && break; sleep 0.1; done
-	child=$(pgrep -P $bg -f prog_answers)
+	child=$(pgrep -P $bg -f prog_known)
 }
 start_sleeper kill.txt
 kill -KILL "$child"
