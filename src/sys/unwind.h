@@ -11,7 +11,10 @@
  * address. A return address rule marked undefined (_start, clone's
  * child) ends the stack. Rules are cached per pc in a direct-mapped
  * table shared by every thread (two words per entry, checked against
- * torn pairs), tagged with the object table's generation.
+ * torn pairs), tagged with the object table's generation. Each thread
+ * keeps its last walk relative to its starting stack pointer; a walk
+ * whose return addresses still stand at the same offsets takes those
+ * frames with one independent load each (unwind.c).
  *
  * Safety: every stack word read lies in [the unwinder's own rsp, hi),
  * the CFA must grow strictly from frame to frame, and a step count bounds
