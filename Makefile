@@ -4,7 +4,10 @@
 PREFIX ?= /usr/local
 CC ?= cc
 BUILD := build
-VERSION := 0.3.0
+VERSION := 0.4.0
+# The SONAME's number: bumped only when a binary built against an older
+# header could break (include/allocmap.h: ABI).
+SOMAJOR := 0
 
 WARN := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes
 BASE_CFLAGS := -std=c11 -D_GNU_SOURCE -g -fPIC $(WARN) -Iinclude
@@ -58,7 +61,10 @@ DEBUG_SO := $(DEBUG)/lib/liballocmap.so
 DEBUG_AR := $(DEBUG)/liballocmap-internal.a
 DEBUG_TESTS := $(DEBUG)/tests/test_validate
 
+# The library, named for LD_PRELOAD; its SONAME, liballocmap.so.$(SOMAJOR),
+# is a symbolic link beside it, which programs linked -lallocmap need.
 SO := $(BUILD)/lib/liballocmap.so
+SONAME := liballocmap.so.$(SOMAJOR)
 AR_LIB := $(BUILD)/lib/liballocmap-internal.a
 SAN_AR := $(BUILD)/asan/liballocmap-internal.a
 CLI := $(if $(CLI_SRCS),$(BUILD)/bin/allocmap)
@@ -86,7 +92,8 @@ $(BUILD)/asan/obj/%.o: %.c
 $(SO): $(LIB_OBJS) src/exports.map
 	@mkdir -p $(@D)
 	$(CC) -shared -O2 $(LTO) -o $@ $(LIB_OBJS) -Wl,--version-script=src/exports.map \
-		-Wl,-z,now -Wl,-z,relro -nodefaultlibs -lc -lgcc
+		-Wl,-soname,$(SONAME) -Wl,--exclude-libs,ALL -Wl,-z,now -Wl,-z,relro -nodefaultlibs -lc -lgcc
+	ln -sf liballocmap.so $(@D)/$(SONAME)
 
 $(DEBUG)/obj/%.o: %.c
 	@mkdir -p $(@D)
@@ -181,7 +188,9 @@ bench: $(BENCH_BINS) $(SO)
 install: all
 	install -d $(DESTDIR)$(PREFIX)/lib/pkgconfig $(DESTDIR)$(PREFIX)/include $(DESTDIR)$(PREFIX)/bin \
 		$(DESTDIR)$(PREFIX)/share/man/man1 $(DESTDIR)$(PREFIX)/share/allocmap/gdb
-	install -m 755 $(SO) $(DESTDIR)$(PREFIX)/lib/
+	install -m 755 $(SO) $(DESTDIR)$(PREFIX)/lib/liballocmap.so.$(VERSION)
+	ln -sf liballocmap.so.$(VERSION) $(DESTDIR)$(PREFIX)/lib/$(SONAME)
+	ln -sf $(SONAME) $(DESTDIR)$(PREFIX)/lib/liballocmap.so
 	install -m 644 include/allocmap.h $(DESTDIR)$(PREFIX)/include/
 	$(if $(CLI),install -m 755 $(CLI) $(DESTDIR)$(PREFIX)/bin/)
 	install -m 644 doc/allocmap.1 $(DESTDIR)$(PREFIX)/share/man/man1/

@@ -71,10 +71,26 @@
 
 typedef int (*query_fn)(const void *, struct allocmap_info *);
 typedef size_t (*many_fn)(const void *const *, size_t, struct allocmap_info *);
+typedef int (*query_ex_fn)(const void *, struct allocmap_info *, size_t);
+typedef size_t (*many_ex_fn)(const void *const *, size_t, struct allocmap_info *, size_t);
 
 extern char **environ;
-static query_fn query;
-static many_fn query_many;
+/* The _ex entry points, which fill this header's whole struct (vma_base
+ * included), when the library has them (0.4 on); else 0.3's. */
+static query_fn query_plain;
+static many_fn many_plain;
+static query_ex_fn query_ex;
+static many_ex_fn many_ex;
+
+static int query(const void *p, struct allocmap_info *i)
+{
+	return query_ex ? query_ex(p, i, sizeof *i) : query_plain(p, i);
+}
+
+static size_t query_many(const void *const *ps, size_t n, struct allocmap_info *out)
+{
+	return many_ex ? many_ex(ps, n, out, sizeof *out) : many_plain(ps, n, out);
+}
 static volatile uint64_t sink;
 
 static uint64_t rng_next(uint64_t *s) /* splitmix64 */
@@ -492,9 +508,11 @@ int main(int argc, char **argv)
 	}
 	if (nlive < 1000 || nq < BATCH || !malloc || !free)
 		usage();
-	query = (query_fn)dlsym(RTLD_DEFAULT, "allocmap_query");
-	query_many = (many_fn)dlsym(RTLD_DEFAULT, "allocmap_query_many");
-	if (!query || !query_many) {
+	query_plain = (query_fn)dlsym(RTLD_DEFAULT, "allocmap_query");
+	many_plain = (many_fn)dlsym(RTLD_DEFAULT, "allocmap_query_many");
+	query_ex = (query_ex_fn)dlsym(RTLD_DEFAULT, "allocmap_query_ex");
+	many_ex = (many_ex_fn)dlsym(RTLD_DEFAULT, "allocmap_query_many_ex");
+	if (!query_plain || !many_plain) {
 		if (!lib || lib[0] != '/' || getenv("QUERY_BENCH_CHILD")) {
 			fprintf(stderr, "query_bench: liballocmap.so not loaded; give -l /absolute/path/liballocmap.so\n");
 			return lib ? 1 : 2;

@@ -8,6 +8,27 @@
  *     malloc;
  *   - returns plain data: strings it hands out have static storage or live
  *     as long as the allocation they describe (see each field).
+ *
+ * ABI. The library is liballocmap.so.0 (its SONAME; link -lallocmap
+ * through the liballocmap.so symbolic link). Its symbols are versioned:
+ * ALLOCMAP_0.3 holds what 0.3 exported, ALLOCMAP_0.4 what came since; a
+ * program built against any 0.x header from 0.3 on runs with any later
+ * liballocmap.so.0. Growth of structures:
+ *   - a structure the library fills in the caller's storage and that may
+ *     grow (struct allocmap_info, struct allocmap_symbol) goes with its
+ *     size: the entry points ending in _ex take it, and the names without
+ *     _ex are macros that pass sizeof *(out). A program built against an
+ *     older header passes its smaller size and the library fills only the
+ *     fields that size holds; a program built against a newer one gets
+ *     the fields this library does not know zeroed. Fields are only ever
+ *     appended, and each says since which version it is filled;
+ *   - allocmap_query and allocmap_query_many stay exported as functions
+ *     (a binary built against 0.3, or a lookup with dlsym, reaches them):
+ *     they fill allocmap_info as 0.3 laid it out, up to and including path;
+ *   - a structure the library hands to a callback (allocmap_info in
+ *     allocmap_walk, the leak scan's) is the library's own, as large as
+ *     its header says, so a program reads the fields it knows;
+ *   - the statistics structures never grow: new figures come in new ones.
  */
 #ifndef ALLOCMAP_H
 #define ALLOCMAP_H
@@ -20,9 +41,9 @@ extern "C" {
 #endif
 
 #define ALLOCMAP_VERSION_MAJOR 0
-#define ALLOCMAP_VERSION_MINOR 3
+#define ALLOCMAP_VERSION_MINOR 4
 #define ALLOCMAP_VERSION_PATCH 0
-#define ALLOCMAP_VERSION "0.3.0"
+#define ALLOCMAP_VERSION "0.4.0"
 
 #define ALLOCMAP_API __attribute__((visibility("default")))
 
@@ -32,17 +53,36 @@ enum allocmap_kind {
 	ALLOCMAP_ANON,       /* an anonymous mapping */
 	ALLOCMAP_FILE,       /* a mapping of a file that is not a loaded object */
 	ALLOCMAP_OBJECT,     /* a segment of a loaded executable or shared object */
-	ALLOCMAP_BRK,        /* the brk heap (outside any live chunk) */
+	ALLOCMAP_BRK,        /* the brk heap, where it is no malloc arena (a
+				program's own sbrk) or the heap is not indexed */
 	ALLOCMAP_STACK,      /* a thread's or the process's stack */
-	ALLOCMAP_SELF        /* allocmap's own data (the private allocator tiers) */
+	ALLOCMAP_SELF,       /* allocmap's own data (the private allocator tiers) */
+	ALLOCMAP_HEAP_FREE   /* malloc arena space in no live chunk: a freed
+				chunk, arena metadata, the top chunk, an arena's
+				reserve; base and size are the arena's mapping
+				sequence, site is NULL, allocator "malloc".
+				Since 0.4 (before: ALLOCMAP_BRK or ALLOCMAP_ANON
+				with the arena's site) */
 };
 
+/* A mapping sequence ("big allocation") is a contiguous range of pages
+ * made by one call, or one loaded object, or the brk heap, or a stack,
+ * that holds no unmapped page and no other sequence: what one mmap made
+ * (grown in place by mremap or brk, any mprotect inside it kept), a loaded
+ * object's segments with the gaps between them (plugged PROT_NONE), the
+ * brk heap, a stack. When part of one goes (munmap, mremap moving or
+ * shrinking part of it, a MAP_FIXED mapping over part of it — a
+ * reservation committed piecewise with MAP_FIXED included), the rest is
+ * trimmed, or split in two, each part keeping the site, kind and path;
+ * what a MAP_FIXED call or a move made is a sequence of its own. So
+ * sequences never overlap, and [base, base + size) of a mapping-level
+ * answer is mapped throughout, by that sequence alone (allocmap_check
+ * verifies it). */
 struct allocmap_info {
 	const void *base;      /* start of the innermost allocation holding p: a
 				  malloc chunk's user pointer, a block of
 				  allocmap's own tiers, or else the mapping
-				  sequence (what one mmap made, a whole loaded
-				  object, the brk heap, a stack) */
+				  sequence (above) */
 	size_t size;           /* its usable size in bytes (for a chunk: what
 				  malloc_usable_size says; with a malloc other
 				  than glibc's, the size asked for rounded up to
@@ -55,11 +95,22 @@ struct allocmap_info {
 	const char *allocator; /* "malloc", "mmap", "brk", "stack", "object",
 				  "kernel", "allocmap-nommap", "allocmap-mmap",
 				  "allocmap-index" (static storage) */
-	const void *map_base;  /* the enclosing mapping sequence */
+	const void *map_base;  /* the enclosing mapping sequence (above) */
 	size_t map_size;
 	int prot;              /* PROT_* of the page holding p */
 	const char *path;      /* backing file or object path, or NULL; valid until
 				  the mapping is unmapped */
+	/* ---- since 0.4: filled through allocmap_query_ex with a struct
+	 * this large (allocmap_query, allocmap_walk); zero from the plain
+	 * 0.3 entry points ---- */
+	const void *vma_base;  /* the kernel's mapping holding p (one line of
+				  /proc/self/maps): the pages around p that are
+				  contiguous with the same protection, sharing
+				  and backing (anonymous, or the same file at
+				  contiguous offsets), across sequences, as the
+				  kernel merges them; a split the library cannot
+				  see (madvise, mlock) is not shown */
+	size_t vma_size;
 };
 
 /* What holds p? 0 and *out filled when p is inside a known allocation;
@@ -79,13 +130,14 @@ struct allocmap_info {
  * handler itself makes or removes may show only once that call has
  * returned (see allocmap_index_stats, dropped). A heap chunk is reported only if it was
  * live at some moment during the call: a query racing with free(p) either
- * sees the chunk or answers at the mapping level (kind ALLOCMAP_BRK or
- * ALLOCMAP_ANON), never a freed chunk's stale size or site; one racing with
+ * sees the chunk or answers ALLOCMAP_HEAP_FREE, never a freed chunk's stale
+ * size or site; one racing with
  * malloc may miss the new chunk, one racing with realloc may miss the
  * chunk while the call is under way (even if it fails; in a forked child,
  * a realloc another thread had under way at the fork), and one that
  * waits too long for a mapping call in flight on the chunk's arena gives
- * up and answers at the mapping level. Chunk metadata is read from the arena
+ * up and answers at the mapping level (kind ALLOCMAP_BRK or ALLOCMAP_ANON,
+ * the arena's sequence and site: it cannot tell a chunk from free space). Chunk metadata is read from the arena
  * itself, and a mapping call that takes memory away (munmap, mprotect,
  * mremap, MAP_FIXED, a shrinking brk) waits for queries reading that
  * arena, so a query never faults on memory being unmapped — except by a
@@ -93,6 +145,11 @@ struct allocmap_info {
  * that takes away memory of the very arena a query it interrupted on the
  * same thread is reading (it cannot wait for that query). */
 ALLOCMAP_API int allocmap_query(const void *p, struct allocmap_info *out);
+/* The same, filling the first out_size bytes of *out (see ABI above):
+ * out_size at least 80 (0.3's struct, up to path) and a multiple of 8,
+ * else -1. Since 0.4. */
+ALLOCMAP_API int allocmap_query_ex(const void *p, struct allocmap_info *out, size_t out_size);
+#define allocmap_query(p, out) allocmap_query_ex((p), (out), sizeof *(out))
 
 /* allocmap_query on each of ps[0..n): out[i] as allocmap_query(ps[i],
  * &out[i]) would fill it (kind ALLOCMAP_UNKNOWN where that returns -1).
@@ -101,6 +158,42 @@ ALLOCMAP_API int allocmap_query(const void *p, struct allocmap_info *out);
  * the memory reads of up to 32 queries overlap, where single calls wait
  * for each other's. Returns 0 if ps or out is NULL. */
 ALLOCMAP_API size_t allocmap_query_many(const void *const *ps, size_t n, struct allocmap_info *out);
+/* The same, out being an array of elements of out_size bytes each, each
+ * filled as allocmap_query_ex fills one; 0 for an out_size it refuses.
+ * Since 0.4. */
+ALLOCMAP_API size_t allocmap_query_many_ex(const void *const *ps, size_t n, struct allocmap_info *out,
+					   size_t out_size);
+#define allocmap_query_many(ps, n, out) allocmap_query_many_ex((ps), (n), (out), sizeof *(out))
+
+/* A kind's name: "unknown", "heap", "anon", "file", "object", "brk",
+ * "stack", "self", "heap-free" (static storage), or NULL for a value that
+ * is no kind. Since 0.4. */
+ALLOCMAP_API const char *allocmap_kind_name(enum allocmap_kind kind);
+
+/* What code lies at an address: the loaded object holding it and the
+ * dynamic function symbol around it. */
+struct allocmap_symbol {
+	const char *object;       /* path of the loaded object (the main
+				     program's included), as the mapping index
+				     has it; valid until it is unloaded */
+	const void *object_base;  /* its load bias: the object's own address of
+				     addr is addr - object_base */
+	size_t object_offset;     /* addr - object_base (what addr2line -e
+				     object takes) */
+	const char *name;         /* the dynamic function symbol whose extent
+				     holds addr, or NULL (a static function, a
+				     program's own built without -rdynamic);
+				     same lifetime as object */
+	size_t offset;            /* addr - the symbol's address (0 without one) */
+};
+
+/* Fills the first out_size bytes of *out (see ABI above) for addr: 0 when
+ * addr lies in a loaded object, else -1 (and *out zeroed). Reads only the
+ * index and the objects' own dynamic sections: no malloc, no lock, no
+ * system call; async-signal-safe. A dlclose of that object racing with
+ * the call is the caller's hazard, as with dladdr. Since 0.4. */
+ALLOCMAP_API int allocmap_symbolize_ex(const void *addr, struct allocmap_symbol *out, size_t out_size);
+#define allocmap_symbolize(addr, out) allocmap_symbolize_ex((addr), (out), sizeof *(out))
 
 /* Compares the index with /proc/self/maps and the heap. Returns the number
  * of discrepancies (0 when exact), or -1 if the check could not run. When
@@ -166,7 +259,7 @@ ALLOCMAP_API int allocmap_index_stats(struct allocmap_index_stats *out);
  * allocmap_index_stats' events), and where allocmap's own mappings went:
  * into the address range it keeps them in, away from loaded objects, or
  * (that range full or taken) where the kernel chose. Counters only grow,
- * each read without a lock. Since 0.3. */
+ * each read without a lock. Since 0.4. */
 struct allocmap_event_stats {
 	uint64_t mmap, munmap, mprotect, mremap, brk;
 	uint64_t loader;           /* objects loaded or unloaded */
@@ -179,15 +272,15 @@ struct allocmap_event_stats {
 ALLOCMAP_API int allocmap_event_stats(struct allocmap_event_stats *out);
 
 /* Walking every allocation. The callback gets one allocmap_info per
- * mapping sequence (ALLOCMAP_WALK_SEQUENCES: "big allocations" — what one
- * mmap made, a loaded object, the brk heap, a stack, allocmap's own
- * tiers) and/or per live heap chunk (ALLOCMAP_WALK_CHUNKS), in address
- * order (a chunk comes after the sequence holding it). With
- * ALLOCMAP_WALK_MAPS (since 0.3) it also gets one per mapping of a
- * sequence (a run of pages of one protection, as allocmap_index_stats
- * counts maps): base and size are that mapping's, map_base and map_size
- * its sequence's extent, the other fields as for the sequence; it comes
- * after its sequence's own call and before the chunks inside it. The walk takes no
+ * mapping sequence (ALLOCMAP_WALK_SEQUENCES: see struct allocmap_info;
+ * they never overlap; vma_base and vma_size there are those of base)
+ * and/or per live heap chunk (ALLOCMAP_WALK_CHUNKS), in address order (a
+ * chunk comes after the sequence holding it). With ALLOCMAP_WALK_MAPS
+ * (since 0.4) it also gets one per mapping of a sequence (a run of pages
+ * of one protection, as allocmap_index_stats counts maps): base and size
+ * are that mapping's, map_base and map_size its sequence's extent, the
+ * other fields as for the sequence; it comes after its sequence's own
+ * call and before the chunks inside it. The walk takes no
  * lock while the callback runs: the callback may allocate, map, or query;
  * allocations made or freed meanwhile may or may not be visited, but every
  * one visited was live at some moment during the walk. A non-zero return

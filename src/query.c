@@ -4,12 +4,27 @@
  * allocmap_query_many: the same, software-pipelined: an address's memory
  * reads are fetched ahead in two stages (heap.h), AHEAD and 2 * AHEAD
  * queries before its own query runs.
+ * The _ex entry points fill a caller's struct of any size from 0.3's on
+ * (allocmap.h: ABI); the plain ones, for binaries built against 0.3,
+ * fill 0.3's.
  */
 #include <string.h>
 
 #include "heap/heap.h"
 #include "index/mapindex.h"
 #include "palloc/palloc.h"
+
+/* The size of struct allocmap_info in 0.3: up to and including path;
+ * the bytes that hold vma_size. */
+#define AM_INFO_0_3 (offsetof(struct allocmap_info, path) + sizeof(const char *))
+#define AM_INFO_VMA (offsetof(struct allocmap_info, vma_size) + sizeof(size_t))
+
+/* The kernel's mapping holding the map of v. */
+static void fill_vma(const struct am_map_view *v, struct allocmap_info *out)
+{
+	out->vma_base = (const void *)v->vma_lo;
+	out->vma_size = v->vma_hi - v->vma_lo;
+}
 
 static void fill_mapping(const struct am_map_view *v, struct allocmap_info *out)
 {
@@ -23,6 +38,14 @@ static void fill_mapping(const struct am_map_view *v, struct allocmap_info *out)
 	out->map_size = out->size;
 	out->prot = v->prot;
 	out->path = v->path;
+}
+
+/* Arena space in no live chunk: the arena's extent, made by no call. */
+static void fill_free(struct allocmap_info *out)
+{
+	out->kind = ALLOCMAP_HEAP_FREE;
+	out->allocator = "malloc";
+	out->site = NULL;
 }
 
 /* Inside a private tier: the innermost allocation is the tier's block. */
@@ -44,46 +67,85 @@ static int not_found(const void *p)
 	return am_index_stack_reaches((uintptr_t)p) && am_index_stack_catch_up() ? -2 : -1;
 }
 
-/* One attempt; -2 (or a changed ticket) makes the caller retry. */
-static int query_once(const void *p, unsigned ticket, struct allocmap_info *out)
+/* One attempt; -2 (or a changed ticket) makes the caller retry. Fills
+ * the fields that `known` bytes of *out hold (allocmap.h: ABI). */
+static int query_once(const void *p, unsigned ticket, struct allocmap_info *out, size_t known)
 {
 	struct am_map_view v;
-	memset(out, 0, sizeof *out);
+	if (known == sizeof *out) /* constant sizes: inlined */
+		memset(out, 0, sizeof *out);
+	else if (known == AM_INFO_0_3)
+		memset(out, 0, AM_INFO_0_3);
+	else
+		memset(out, 0, known);
 	out->kind = ALLOCMAP_UNKNOWN;
 	if (am_index_lookup_at((uintptr_t)p, ticket, &v) != 0)
 		return not_found(p);
 	fill_mapping(&v, out);
+	if (known >= AM_INFO_VMA)
+		fill_vma(&v, out);
 	if (v.origin == AM_ORIGIN_NOMMAP || v.origin == AM_ORIGIN_MMAPTIER)
 		fill_self(p, v.origin, out);
-	else if (v.heap && am_heap_query(p, &v, ticket, out) == -2)
-		return -2;
+	else if (v.heap) {
+		int rc = am_heap_query(p, &v, ticket, out);
+		if (rc == -2)
+			return -2;
+		if (rc == 1 && (v.origin != AM_ORIGIN_BRK || am_heap_brk_is_arena(v.map_caller)))
+			fill_free(out);
+	}
 	return 0;
 }
 
-static int query(const void *p, struct allocmap_info *out)
+static int query(const void *p, struct allocmap_info *out, size_t known)
 {
 	for (;;) {
 		unsigned ticket = am_index_read_begin();
-		int rc = query_once(p, ticket, out);
+		int rc = query_once(p, ticket, out, known);
 		if (rc != -2 && !am_index_read_retry(ticket))
 			return rc;
 	}
 }
 
-int allocmap_query(const void *p, struct allocmap_info *out)
+/* The bytes of a caller's size-byte struct this library fills (the rest
+ * it zeroes: nth), or 0 for a size it refuses: below 0.3's struct, or not
+ * whole 8-byte words. */
+static size_t known_of(size_t size)
 {
-	if (!out)
-		return -1;
-	am_heap_prefetch_near(p);
-	return query(p, out);
+	if (size < AM_INFO_0_3 || size % 8)
+		return 0;
+	return size < sizeof(struct allocmap_info) ? size : sizeof(struct allocmap_info);
 }
 
 #define AHEAD 16 /* queries between the stages of one address */
 
-size_t allocmap_query_many(const void *const *ps, size_t n, struct allocmap_info *out)
+/* Element k of the caller's array of size-byte structs, its tail (past
+ * what this library knows) zeroed. */
+static struct allocmap_info *nth(struct allocmap_info *out, size_t k, size_t size)
 {
-	size_t found = 0;
-	if (!ps || !out)
+	struct allocmap_info *e = (struct allocmap_info *)((char *)out + k * size);
+	if (size > sizeof *e)
+		memset((char *)e + sizeof *e, 0, size - sizeof *e);
+	return e;
+}
+
+int allocmap_query_ex(const void *p, struct allocmap_info *out, size_t size)
+{
+	size_t known = known_of(size);
+	if (!out || !known)
+		return -1;
+	am_heap_prefetch_near(p);
+	return query(p, nth(out, 0, size), known);
+}
+
+int(allocmap_query)(const void *p, struct allocmap_info *out)
+{
+	return allocmap_query_ex(p, out, AM_INFO_0_3);
+}
+
+size_t allocmap_query_many_ex(const void *const *ps, size_t n, struct allocmap_info *out, size_t size)
+{
+	size_t found = 0, known = known_of(size);
+	if (!ps || !out || !known)
 		return 0;
 	for (size_t i = 0; i < n || i - n < 2 * AHEAD; i++) { /* no n + 2 * AHEAD: it may wrap */
 		if (i < n)
@@ -91,7 +153,12 @@ size_t allocmap_query_many(const void *const *ps, size_t n, struct allocmap_info
 		if (i >= AHEAD && i - AHEAD < n)
 			am_heap_prefetch_chunk(ps[i - AHEAD]);
 		if (i >= 2 * AHEAD && i - 2 * AHEAD < n)
-			found += query(ps[i - 2 * AHEAD], &out[i - 2 * AHEAD]) == 0;
+			found += query(ps[i - 2 * AHEAD], nth(out, i - 2 * AHEAD, size), known) == 0;
 	}
 	return found;
+}
+
+size_t(allocmap_query_many)(const void *const *ps, size_t n, struct allocmap_info *out)
+{
+	return allocmap_query_many_ex(ps, n, out, AM_INFO_0_3);
 }

@@ -23,6 +23,8 @@ static void fill_sequence(const struct am_map_view *v, struct allocmap_info *out
 	out->allocator = am_origin_name(v->origin);
 	out->prot = v->prot;
 	out->path = v->path;
+	out->vma_base = (const void *)v->vma_lo;
+	out->vma_size = v->vma_hi - v->vma_lo;
 }
 
 /* One map of the sequence in info (filled by fill_sequence). */

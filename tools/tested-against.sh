@@ -54,7 +54,7 @@ echo "|---|---|---|---|---|---|---|"
 if "$PY" -m test --help >/dev/null 2>&1 && "$PY" -c 'import test.test_mmap' 2>/dev/null; then
 	run "CPython regrtest (mapping, signals, threads, processes)" no "$PY" -m test -j"$JOBS" test_mmap test_signal \
 		test_threading test_thread test_subprocess test_os test_resource test_faulthandler test_gc test_weakref \
-		test_ctypes test_multiprocessing_forkserver test_json test_re
+		test_ctypes test_json test_re test_multiprocessing_main_handling test_tempfile test_zlib
 else
 	missing "CPython regrtest" "no test suite for $PY (Debian: libpython3.11-testsuite)"
 fi

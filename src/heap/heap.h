@@ -86,6 +86,17 @@ enum am_heap_mode am_heap_publish_mode(enum am_heap_mode m);
 /* The library is off (disabled, or no memory for its tiers): forward only. */
 void am_heap_forward_only(void);
 
+/* The call site through which malloc grows the brk heap (glibc's
+ * morecore), once seen: set by the interception layer, from a brk call
+ * made inside libc. */
+extern const void *am_heap_brk_site;
+/* Whether a brk heap map grown from site (NULL: found at start-up) is
+ * malloc's arena, not the program's own sbrk. */
+static inline int am_heap_brk_is_arena(const void *site)
+{
+	return !site || site == __atomic_load_n(&am_heap_brk_site, __ATOMIC_RELAXED);
+}
+
 /* foreign.c: chunks of another malloc (mode AM_HEAP_FOREIGN). request: the
  * bytes to ask it for n program bytes (n <= SIZE_MAX - 32); usable: a
  * recorded chunk's program-visible usable size. */
@@ -113,8 +124,12 @@ void am_heap_start(void);
 /* Fills out with the live chunk holding p, given the view of p's map (its
  * sequence's heap data and extent, the map's own extent and protection)
  * as read under the index ticket `ticket`: 0 if p is inside
- * one, -1 if not (the caller answers at the mapping level), -2 if the
- * index changed since the ticket (the caller retries). Lock-free. */
+ * one; 1 if the arena was read and p is in no live chunk (free space,
+ * arena metadata, the top chunk: the caller answers ALLOCMAP_HEAP_FREE);
+ * -1 if that cannot be told (the heap is not indexed there, or a mapping
+ * call held the arena too long: the caller answers at the mapping level);
+ * -2 if the index changed since the ticket (the caller retries).
+ * Lock-free. */
 struct am_map_view;
 int am_heap_query(const void *p, const struct am_map_view *v, unsigned ticket, struct allocmap_info *out);
 

@@ -332,18 +332,19 @@ int am_heap_query(const void *p, const struct am_map_view *v, unsigned ticket, s
 	enum am_heap_mode mode = am_heap_mode;
 	if (!v->heap || !am_heap_indexed(mode))
 		return -1;
-	int rc = read_begin(v->seq_lo, v->seq_hi, ticket);
+	int rc = read_begin(v->seq_lo, v->seq_hi, ticket), told = 1;
 	if (rc)
 		return rc;
+	rc = -1;
 	int r_ok = (v->prot & PROT_READ) != 0;
 	struct reads r = {v->seq_lo, v->seq_hi, r_ok ? v->lo : 0, r_ok ? v->hi : 0, ticket, mode == AM_HEAP_FOREIGN};
 	if (AM_HEAP_IS_SINGLE(v->heap))
 		rc = read_single((uintptr_t)p, AM_HEAP_SINGLE_OFF(v->heap), &r, out);
 	else if (am_heap_lane_shadows(v->heap, (uintptr_t)p))
-		rc = -1;
+		told = 0; /* not this bitmap's to answer */
 	else
 		rc = read_bits((uintptr_t)p, v->heap, &r, out);
 	am_quiesce_read_end();
-	return rc;
+	return rc == 0 ? 0 : told ? 1 : -1; /* read, and in no live chunk: free space */
 }
 

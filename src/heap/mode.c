@@ -9,6 +9,7 @@
 
 struct am_real_malloc am_real;
 enum am_heap_mode am_heap_mode;
+const void *am_heap_brk_site;
 
 enum am_heap_mode am_heap_publish_mode(enum am_heap_mode m)
 {

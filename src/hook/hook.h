@@ -74,6 +74,9 @@ struct am_ldso_info {
  * patches nothing. 0 and *out filled, or a negative errno after logging
  * why ld.so is not the one we know. The result is cached. */
 int am_hook_ldso_find(struct am_ldso_info *out);
+/* Only the text and data ranges of *out, from ld.so's program headers
+ * (whatever its build). 0, or a negative errno after logging why. */
+int am_hook_ldso_text(struct am_ldso_info *out);
 /* Finds them and patches them to am_hook_ldso_*. 0 (also when already
  * patched) or a negative errno (logged). Called by am_hook_install, which
  * survives its failure: the loader hook's resync then covers dlopen. */

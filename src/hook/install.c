@@ -169,7 +169,7 @@ static int install_locked(void)
 			return r;
 	}
 	int r = am_hook_loader_install();
-	if (r == 0 && am_hook_ldso_install() < 0)
+	if (am_hook_ldso_install() < 0)
 		am_log("hook: ld.so's own mapping calls are not seen; dlopen is covered by resync only");
 	return r;
 }

@@ -338,6 +338,12 @@ static unsigned audit_sites(const struct am_ldso_info *info)
 
 /* ---- finding and patching ---- */
 
+int am_hook_ldso_text(struct am_ldso_info *out)
+{
+	*out = (struct am_ldso_info){0};
+	return ldso_segments(out);
+}
+
 int am_hook_ldso_find(struct am_ldso_info *out)
 {
 	struct am_ldso_info info = {0};

@@ -15,9 +15,15 @@
  * report only when all are RT_CONSISTENT. The chain is bounded by
  * MAX_NAMESPACES (glibc's DL_NNS is 16).
  *
- * Debuggers: gdb prefers ld.so's SystemTap probes; one that breaks on
- * r_brk still stops there (the breakpoint replaces our first byte, and
- * the debugger steps over it with our bytes restored).
+ * Debuggers: a debugger that attaches later and breaks on r_brk still
+ * stops there (its breakpoint replaces our first byte, and it steps over
+ * it with our bytes restored). A process started under a debugger has
+ * the breakpoint (int3) at _dl_debug_state before we start, and a jump
+ * written over it would be undone when the debugger puts its saved byte
+ * back: then ld.so's calls of _dl_debug_state (direct e8 calls in its
+ * text, six in glibc 2.36) are redirected instead to
+ * am_hook_dl_debug_state_call, which tells the index and then calls the
+ * original, so the debugger's breakpoint is hit as before.
  */
 #include <errno.h>
 #include <link.h>
@@ -62,17 +68,41 @@ void am_hook_dl_debug_state(void)
 		am_ev_loader();
 }
 
-/* Checks that fn is the function ld.so calls and the empty one we
- * replace (its body is a single ret). */
+static void (*debug_state)(void); /* the original, in call-site mode */
+
+static void am_hook_dl_debug_state_call(void)
+{
+	am_hook_dl_debug_state();
+	debug_state();
+}
+
+/* Redirects every direct call of fn in ld.so's text; the number, or a
+ * negative errno. */
+static int redirect_calls(void *fn)
+{
+	struct am_ldso_info info;
+	int r = am_hook_ldso_text(&info), n = 0;
+	if (r < 0)
+		return r;
+	debug_state = (void (*)(void))fn;
+	for (uint8_t *p = (uint8_t *)info.text_lo; p + 5 <= (uint8_t *)info.text_hi; p++) {
+		int32_t d;
+		if (*p != 0xe8)
+			continue;
+		__builtin_memcpy(&d, p + 1, 4);
+		if (p + 5 + d == (uint8_t *)fn && (r = am_patch_call(p, (void *)am_hook_dl_debug_state_call)) < 0)
+			return r;
+		n += p + 5 + d == (uint8_t *)fn;
+	}
+	return n ? n : -ENOENT;
+}
+
+/* Checks that fn is the function ld.so publishes as r_brk. */
 static int is_debug_state(const void *fn)
 {
 	const void *brk = (const void *)rdebug->base.r_brk;
 	if (!fn || fn != brk) {
 		am_log("loader: _dl_debug_state %p is not r_debug.r_brk %p", fn, brk);
-		return 0;
-	}
-	if (*(const uint8_t *)fn != RET) {
-		am_log("loader: _dl_debug_state at %p is not an empty function", fn);
 		return 0;
 	}
 	return 1;
@@ -91,6 +121,16 @@ int am_hook_loader_install(void)
 		return 0;
 	if (!is_debug_state(fn))
 		return -ENOENT;
+	if (*(const uint8_t *)fn != RET) { /* a debugger's breakpoint, or not the function we know */
+		int n = redirect_calls(fn);
+		if (n > 0)
+			am_log("loader: _dl_debug_state at %p is not an empty function (a debugger's breakpoint?): "
+			       "its %d calls in ld.so redirected instead", fn, n);
+		else
+			am_log("loader: _dl_debug_state at %p is not an empty function and its calls were not "
+			       "found: error %d", fn, -n);
+		return n > 0 ? 0 : n;
+	}
 	int r = am_patch_jump_sized(fn, size ? size : 1, am_hook_dl_debug_state);
 	if (r < 0)
 		am_log("loader: cannot hook _dl_debug_state: error %d", -r);

@@ -18,7 +18,9 @@
  *
  * State: curbrk, set once before brk/sbrk are patched. __curbrk is read
  * and written without a lock, as glibc does (malloc serialises its own
- * sbrk calls under the main arena's lock).
+ * sbrk calls under the main arena's lock). libc's span, read once with
+ * it: a brk call from inside it is malloc's, whose site the heap index
+ * keeps (am_heap_brk_site).
  */
 #include <errno.h>
 #include <sys/syscall.h>
@@ -26,6 +28,8 @@
 #include <stdint.h>
 #include <sys/mman.h>
 
+#include "../heap/heap.h"
+#include "../index/mapindex.h"
 #include "../sys/syscall.h"
 #include "hook.h"
 
@@ -35,10 +39,20 @@
 _Static_assert(MREMAP_VALID_FLAGS == 7, "glibc 2.36 accepts mremap flags 0..7");
 
 static void **curbrk;
+static uintptr_t libc_lo, libc_hi; /* libc's span: __curbrk lies in it */
 
 void am_hook_set_curbrk(void **p)
 {
 	curbrk = p;
+	if (!am_index_seq_at((uintptr_t)p, &libc_lo, &libc_hi))
+		libc_lo = libc_hi = 0;
+}
+
+/* A brk growth from inside libc is malloc's (morecore is its one caller). */
+static void note_malloc_site(const void *caller)
+{
+	if ((uintptr_t)caller - libc_lo < libc_hi - libc_lo)
+		__atomic_store_n(&am_heap_brk_site, caller, __ATOMIC_RELAXED);
 }
 
 static void *fail_ptr(long err)
@@ -96,6 +110,7 @@ static int brk_from(void *addr, const void *caller)
 	void *old = *curbrk;
 	if (!old)
 		old = (void *)am_sys_forward(SYS_brk, 0, 0, 0, 0, 0, 0);
+	note_malloc_site(caller);
 	void *now = (void *)am_do_brk((long)addr, (long)old, caller);
 	*curbrk = now;
 	return (uintptr_t)now < (uintptr_t)addr ? fail_int(ENOMEM) : 0;

@@ -492,6 +492,27 @@ int am_patch_jump_sized(void *fn, size_t size, void *handler)
 	return r;
 }
 
+int am_patch_call(void *site, void *handler)
+{
+	uint8_t *at = site;
+	if (!at || !handler || at[0] != 0xe8 || text_prot(at) < 0) {
+		am_log("patch: refusing %p: not a call instruction in executable memory", site);
+		return -EINVAL;
+	}
+	am_lock(&patch_lock);
+	const void *to = rel_reachable(at + AM_PATCH_REL_LEN, handler) ? handler : tramp_get(at, handler);
+	int r = -ENOMEM;
+	if (to) {
+		uint8_t code[AM_PATCH_REL_LEN]; /* e9 rel32: the rel32 is the same for e8 */
+		encode_rel(code, at, to);
+		r = text_write(at + 1, code + 1, 4);
+	} else {
+		am_log("patch: no trampoline page within reach of %p", site);
+	}
+	am_unlock(&patch_lock);
+	return r;
+}
+
 int am_patch_jump(void *fn, void *handler)
 {
 	size_t size = 0;

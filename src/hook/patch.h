@@ -63,6 +63,13 @@ int am_patch_jump(void *fn, void *handler);
  * function (its symbol size); size 0 is refused with -ENOSPC. */
 int am_patch_jump_sized(void *fn, size_t size, void *handler);
 
+/* Makes the call instruction at site (e8 rel32) call handler instead:
+ * directly when within +-2 GiB, else through a trampoline slot near
+ * site (the slot's abs jump clobbers r11, which no call preserves).
+ * 0, or a negative errno after logging why (-EINVAL: site is not a call
+ * in executable memory). */
+int am_patch_call(void *site, void *handler);
+
 /* The bytes at fn that a patch may overwrite, given the function's size:
  * size plus the verified padding after it. fn must be readable text. */
 size_t am_patch_room(const void *fn, size_t size);

@@ -23,6 +23,7 @@ struct am_index {
 	uintptr_t stack_top;          /* end of the main thread's stack ([stack]), or 0 */
 	uintptr_t stack_reach;        /* how far below stack_top it may grow (RLIMIT_STACK) */
 	int *holder;                  /* the holding thread's state, during a removal bracket */
+	uintptr_t dirty_lo, dirty_hi; /* where maps left the array since the last am_ix_settle */
 };
 
 extern struct am_index am_ix;
@@ -66,6 +67,21 @@ int am_ix_insert(struct am_map *m);
  * page index could not take it (the range is then missed). */
 int am_ix_extend(struct am_map *m, uintptr_t lo, uintptr_t hi);
 void am_ix_unmap(uintptr_t lo, uintptr_t hi);
+/* Where maps left the array (dirty_lo, dirty_hi), makes every sequence a
+ * contiguous run of its own maps again (mapindex.h): a sequence that now
+ * spans a hole or another sequence is cut there, the maps above the cut
+ * forming a new sequence with its origin, caller and path (its heap data
+ * stays below); and sets each map's vma_lo, vma_hi there, the run of
+ * maps the kernel joins it into (am_ix_kernel_joins). Run by the writer when it ends (writer.c), so changes in
+ * several steps (a re-read of the maps regrouping an object) settle once. */
+void am_ix_settle(void);
+/* Widens the range am_ix_settle looks at: a map there changed in place
+ * (its extent or protection). */
+void am_ix_touch(uintptr_t lo, uintptr_t hi);
+/* Whether the kernel keeps maps a and b, b right above a, as one mapping
+ * (one /proc/self/maps line): same protection, sharing, VM flags and
+ * backing (anonymous, or the same file at contiguous offsets). */
+int am_ix_kernel_joins(const struct am_map *a, const struct am_map *b);
 void am_ix_protect(uintptr_t lo, uintptr_t hi, int prot);
 void am_ix_missed(uintptr_t lo, uintptr_t hi);
 int am_ix_map_new(uintptr_t lo, uintptr_t hi, int prot, int flags, uint64_t off, struct am_path *path,

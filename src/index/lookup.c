@@ -60,6 +60,8 @@ static void view_of(const struct am_map *m, const struct am_seq *s, struct am_ma
 	v->prot = m->prot, v->flags = m->flags;
 	v->origin = (enum am_origin)s->origin;
 	v->caller = s->caller ? s->caller : m->caller;
+	v->map_caller = m->caller;
+	v->vma_lo = m->vma_lo, v->vma_hi = m->vma_hi;
 	v->path = m->path ? m->path->s : s->path ? s->path->s : NULL;
 	v->heap = __atomic_load_n(&((struct am_seq *)s)->heap, __ATOMIC_ACQUIRE);
 }
@@ -216,6 +218,18 @@ static size_t validate_map(size_t i)
 	size_t bad = m->lo >= m->hi || !am_page_aligned(m->lo | m->hi);
 	bad += i > 0 && am_ix.arr[i - 1]->hi > m->lo;
 	bad += m->lo < m->seq->lo || m->hi > m->seq->hi || m->seq->nmaps == 0;
+	/* a sequence is a contiguous run of its own maps: no hole, no other
+	 * sequence inside (mapindex.h) */
+	const struct am_map *prev = i > 0 ? am_ix.arr[i - 1] : NULL;
+	if (prev && prev->seq == m->seq)
+		bad += prev->hi != m->lo;
+	else
+		bad += m->lo != m->seq->lo || (prev && prev->hi != prev->seq->hi);
+	/* the kernel's mapping (mapindex.c: settle_vmas) */
+	if (prev && am_ix_kernel_joins(prev, m))
+		bad += prev->vma_lo != m->vma_lo || prev->vma_hi != m->vma_hi;
+	else
+		bad += m->vma_lo != m->lo || (prev && prev->vma_hi != prev->hi);
 	if (am_pageindex_ready() && m->hi <= AM_USER_TOP) { /* not [vsyscall] */
 		bad += am_ref_ptr(am_pageindex_get(m->lo)) != m;
 		bad += am_ref_ptr(am_pageindex_get(m->hi - 1)) != m;
@@ -228,6 +242,8 @@ size_t am_index_validate_held(void)
 	size_t bad = am_ix.n != am_records_maps();
 	for (size_t i = 0; i < am_ix.n; i++)
 		bad += validate_map(i);
+	bad += am_ix.n && am_ix.arr[am_ix.n - 1]->hi != am_ix.arr[am_ix.n - 1]->seq->hi;
+	bad += am_ix.n && am_ix.arr[am_ix.n - 1]->vma_hi != am_ix.arr[am_ix.n - 1]->hi;
 	return bad;
 }
 

@@ -5,7 +5,11 @@
  *
  * Invariants (am_index_validate): arr[0..n) sorted by lo, disjoint,
  * page-aligned, non-empty; every page of every map is found by the page
- * index; each map lies inside its sequence's extent.
+ * index; each map lies inside its sequence's extent; each sequence is a
+ * contiguous run of its own maps, its extent exactly theirs (no hole, no
+ * other sequence inside); each map's vma_lo, vma_hi is the run of maps
+ * the kernel joins it into. The last two hold whenever no writer is
+ * active: a writer restores them as it ends (am_ix_settle).
  * When a record cannot be allocated the affected range is left out of the
  * index (queries answer "unknown" there, never something stale), counted
  * in `missed`, and reported once.
@@ -59,6 +63,14 @@ static int arr_reserve(void)
 	return 0;
 }
 
+void am_ix_touch(uintptr_t lo, uintptr_t hi)
+{
+	if (am_ix.dirty_lo >= am_ix.dirty_hi)
+		am_ix.dirty_lo = lo, am_ix.dirty_hi = hi;
+	am_ix.dirty_lo = lo < am_ix.dirty_lo ? lo : am_ix.dirty_lo;
+	am_ix.dirty_hi = hi > am_ix.dirty_hi ? hi : am_ix.dirty_hi;
+}
+
 /* Puts m (not overlapping anything) into the array and the page index. */
 int am_ix_insert(struct am_map *m)
 {
@@ -68,6 +80,7 @@ int am_ix_insert(struct am_map *m)
 	memmove(&am_ix.arr[i + 1], &am_ix.arr[i], (am_ix.n - i) * sizeof m);
 	am_ix.arr[i] = m;
 	am_ix.n++;
+	am_ix_touch(m->lo, m->hi); /* its sequence's extent may have been set ahead of it */
 	if (am_pageindex_set(m->lo, m->hi, am_ref_of(m)) != 0)
 		am_ix_missed(m->lo, m->hi);
 	return 0;
@@ -76,6 +89,7 @@ int am_ix_insert(struct am_map *m)
 int am_ix_extend(struct am_map *m, uintptr_t lo, uintptr_t hi)
 {
 	uintptr_t olo = m->lo, ohi = m->hi;
+	am_ix_touch(lo, hi);
 	m->lo = lo, m->hi = hi;
 	if (lo < m->seq->lo)
 		m->seq->lo = lo;
@@ -117,6 +131,7 @@ static void remove_at(size_t i, int clear)
 	struct am_map *m = am_ix.arr[i];
 	struct am_seq *s = m->seq;
 	uintptr_t lo = m->lo, hi = m->hi;
+	am_ix_touch(lo, hi);
 	if (clear)
 		am_pageindex_set(lo, hi, 0);
 	memmove(&am_ix.arr[i], &am_ix.arr[i + 1], (am_ix.n - i - 1) * sizeof m);
@@ -158,6 +173,84 @@ void am_ix_unmap(uintptr_t lo, uintptr_t hi)
 		remove_at(i, 1);
 }
 
+/* The maps of s from slot k on (up to s's old end) become a new sequence
+ * like s; s ends below k. Without a record for it they leave the index
+ * (unknown beats wrong). */
+static void cut(struct am_seq *s, size_t k)
+{
+	uintptr_t end = s->hi;
+	struct am_seq *t = NULL;
+	s->hi = am_ix.arr[k - 1]->hi;
+	for (size_t j = k; j < am_ix.n && am_ix.arr[j]->lo < end; j++) {
+		struct am_map *m = am_ix.arr[j];
+		if (m->seq != s)
+			continue;
+		if (!t && !(t = am_seq_new(m->lo, m->hi, (enum am_origin)s->origin, s->caller, s->path))) {
+			am_ix_missed(m->lo, m->hi);
+			remove_at(j--, 1);
+			continue;
+		}
+		m->seq = t;
+		s->nmaps--, t->nmaps++;
+		t->hi = m->hi;
+	}
+}
+
+/* The map flags that make the kernel keep mappings apart (its VM_*
+ * flags: MAP_STACK is VM_NOHUGEPAGE since Linux 6.7). */
+#define VMA_FLAGS (MAP_SHARED | MAP_PRIVATE | MAP_ANONYMOUS | MAP_GROWSDOWN | MAP_NORESERVE | MAP_LOCKED | MAP_STACK)
+
+static int same_path(const struct am_path *a, const struct am_path *b)
+{
+	return a == b || (a && b && !strcmp(a->s, b->s));
+}
+
+int am_ix_kernel_joins(const struct am_map *a, const struct am_map *b)
+{
+	if (a->hi != b->lo || a->prot != b->prot || ((a->flags ^ b->flags) & VMA_FLAGS))
+		return 0;
+	if (a->flags & MAP_ANONYMOUS)
+		return 1;
+	return a->offset + (a->hi - a->lo) == b->offset && same_path(a->path, b->path);
+}
+
+/* Sets vma_lo, vma_hi of every map in the runs the kernel joins that
+ * touch [lo, hi) or lie next to it (a removal there may have split one). */
+static void settle_vmas(uintptr_t lo, uintptr_t hi)
+{
+	size_t k = am_ix_first_above(lo);
+	k = k ? k - 1 : 0;
+	while (k > 0 && k < am_ix.n && am_ix_kernel_joins(am_ix.arr[k - 1], am_ix.arr[k]))
+		k--;
+	while (k < am_ix.n) {
+		size_t e = k;
+		while (e + 1 < am_ix.n && am_ix_kernel_joins(am_ix.arr[e], am_ix.arr[e + 1]))
+			e++;
+		for (size_t j = k; j <= e; j++)
+			am_ix.arr[j]->vma_lo = am_ix.arr[k]->lo, am_ix.arr[j]->vma_hi = am_ix.arr[e]->hi;
+		if (am_ix.arr[k]->lo >= hi)
+			break;
+		k = e + 1;
+	}
+}
+
+void am_ix_settle(void)
+{
+	uintptr_t lo = am_ix.dirty_lo, hi = am_ix.dirty_hi;
+	am_ix.dirty_lo = am_ix.dirty_hi = 0;
+	if (lo >= hi)
+		return;
+	size_t k = am_ix_first_above(lo);
+	for (k = k ? k - 1 : 0; k < am_ix.n && am_ix.arr[k]->lo < hi; k++) {
+		struct am_map *m = am_ix.arr[k], *next = k + 1 < am_ix.n ? am_ix.arr[k + 1] : NULL;
+		if ((k == 0 || am_ix.arr[k - 1]->seq != m->seq) && m->seq->lo < m->lo)
+			m->seq->lo = m->lo; /* the first of its maps: an extent set ahead of them (resync.c) */
+		if (m->seq->hi > m->hi && !(next && next->seq == m->seq && next->lo == m->hi))
+			cut(m->seq, k + 1);
+	}
+	settle_vmas(lo, hi);
+}
+
 static int mergeable(const struct am_map *a, const struct am_map *b)
 {
 	return a->hi == b->lo && a->seq == b->seq && a->prot == b->prot && a->flags == b->flags &&
@@ -182,6 +275,7 @@ void am_ix_protect(uintptr_t lo, uintptr_t hi, int prot)
 	split_at(lo);
 	split_at(hi);
 	size_t i = am_ix_first_above(lo), first = i;
+	am_ix_touch(lo, hi);
 	for (; i < am_ix.n && am_ix.arr[i]->lo < hi; i++)
 		am_ix.arr[i]->prot = prot;
 	for (size_t k = i + 1; k-- > first;) /* right to left: lower indices stay put */

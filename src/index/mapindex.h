@@ -7,7 +7,9 @@
  *                  sequences);
  *   struct am_seq  a mapping sequence: what one mmap call made, one loaded
  *                  object's span (segments and plugged holes), the brk
- *                  heap, a stack. Maps point at their sequence.
+ *                  heap, a stack; always a contiguous run of its own
+ *                  maps, cut where part of it goes (include/allocmap.h).
+ *                  Maps point at their sequence.
  * Both come from the no-mmap tier only: the number of records is bounded
  * by the kernel's map count (vm.max_map_count), so the tier's bound holds.
  *
@@ -68,6 +70,8 @@ struct am_map {
 	struct am_seq *seq;
 	struct am_path *path;   /* backing file, or NULL */
 	const void *caller;
+	uintptr_t vma_lo, vma_hi; /* the kernel's mapping holding it: the run of
+				     adjacent maps the kernel joins (mapindex.c) */
 };
 
 /* One map's description as a reader copies it out (see am_index_lookup_at). */
@@ -75,7 +79,9 @@ struct am_map_view {
 	uintptr_t lo, hi, seq_lo, seq_hi;
 	int prot, flags;
 	enum am_origin origin;
-	const void *caller;
+	const void *caller;     /* the sequence's, or else the map's */
+	const void *map_caller; /* the map's own (a brk heap's maps: who grew it) */
+	uintptr_t vma_lo, vma_hi; /* the kernel's mapping holding the map */
 	const char *path;
 	void *heap;             /* the sequence's heap index data, or NULL */
 };

@@ -71,7 +71,7 @@ struct am_map *am_map_new(uintptr_t lo, uintptr_t hi, int prot, int flags, uint6
 	struct am_map *m = am_palloc_malloc(&am_tier_nommap, sizeof *m);
 	if (!m)
 		return NULL;
-	*m = (struct am_map){lo, hi, prot, flags, off, seq, am_path_ref(path), caller};
+	*m = (struct am_map){lo, hi, prot, flags, off, seq, am_path_ref(path), caller, lo, hi};
 	seq->nmaps++;
 	if (lo < seq->lo)
 		seq->lo = lo;

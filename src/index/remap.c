@@ -28,6 +28,7 @@ static int extend_map(uintptr_t top, uintptr_t end, int want)
 	if (want >= 0 && m->seq->origin != want)
 		return -1;
 	am_ix_unmap(top, end);
+	am_ix_touch(m->lo, end);
 	m->hi = end;
 	if (end > m->seq->hi)
 		m->seq->hi = end;
@@ -132,13 +133,25 @@ int am_index_remap_failed(uintptr_t old, size_t len, uintptr_t new_addr)
 	return 0;
 }
 
+/* The brk heap's map ending at top, or NULL. */
+static struct am_map *brk_map_below(uintptr_t top)
+{
+	size_t i = am_ix_first_above(top - 1);
+	struct am_map *m = i < am_ix.n ? am_ix.arr[i] : NULL;
+	return m && m->hi == top && m->lo < top && m->seq->origin == AM_ORIGIN_BRK ? m : NULL;
+}
+
+/* A growth extends the heap's last map when the same call site made it,
+ * else adds a map of its own to the heap's sequence: a map's caller says
+ * who took its pages (malloc's morecore or the program's own sbrk). */
 static void brk_grow(uintptr_t top, uintptr_t end, const void *caller)
 {
-	if (top > am_ix.brk_start && extend_map(top, end, AM_ORIGIN_BRK) == 0)
+	struct am_map *last = top > am_ix.brk_start ? brk_map_below(top) : NULL;
+	if (last && last->caller == caller && extend_map(top, end, AM_ORIGIN_BRK) == 0)
 		return;
 	am_ix_unmap(top, end);
 	am_ix_map_new(top, end, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, 0, NULL, AM_ORIGIN_BRK,
-		      caller, NULL);
+		      caller, last ? last->seq : NULL);
 }
 
 int am_index_brk(uintptr_t start, uintptr_t end, const void *caller)

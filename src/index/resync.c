@@ -335,7 +335,8 @@ static int resync_locked(int at_loader)
 		objects[i].seq = NULL;
 		if (rc != 0 || !find_object_seq(&objects[i]))
 			continue;
-		plug_holes(&objects[i]);
+		if (objects[i].is_new) /* a range unmapped from an object later is not its */
+			plug_holes(&objects[i]);
 		/* ld.so applies RELRO after telling the debugger hook; a new
 		 * object's RELRO is about to become read-only */
 		if (at_loader && objects[i].is_new && objects[i].relro_lo < objects[i].relro_hi)

@@ -148,15 +148,10 @@ struct space {
 	unsigned nopen;
 };
 
-static const char *const kind_names[] = {
-	[ALLOCMAP_UNKNOWN] = "unknown", [ALLOCMAP_HEAP_CHUNK] = "heap", [ALLOCMAP_ANON] = "anon",
-	[ALLOCMAP_FILE] = "file",       [ALLOCMAP_OBJECT] = "object",   [ALLOCMAP_BRK] = "brk",
-	[ALLOCMAP_STACK] = "stack",     [ALLOCMAP_SELF] = "self",
-};
-
 static const char *kind_name(enum allocmap_kind k)
 {
-	return (unsigned)k < sizeof kind_names / sizeof kind_names[0] && kind_names[k] ? kind_names[k] : "?";
+	const char *s = allocmap_kind_name(k);
+	return s ? s : "?";
 }
 
 static int same(const char *a, const char *b)

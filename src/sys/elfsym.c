@@ -296,6 +296,20 @@ static const char *dso_symbol_near(const struct dso *d, uintptr_t addr, size_t *
 	return NULL;
 }
 
+int am_elf_describe(uintptr_t lo, uintptr_t hi, const void *addr, uintptr_t *bias, const char **name, size_t *off)
+{
+	for (const struct link_map *l = _r_debug.r_map; l; l = l->l_next) {
+		struct dso d;
+		if ((uintptr_t)l->l_ld < lo || (uintptr_t)l->l_ld >= hi)
+			continue;
+		*bias = l->l_addr;
+		*off = 0;
+		*name = dso_open(l, &d) < 0 ? NULL : dso_symbol_near(&d, (uintptr_t)addr, off);
+		return 0;
+	}
+	return -1;
+}
+
 const char *am_elf_symbol_near(const void *addr, size_t *off)
 {
 	for (const struct link_map *l = _r_debug.r_map; l; l = l->l_next) {

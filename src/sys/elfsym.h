@@ -56,4 +56,12 @@ int am_elf_own_text(uintptr_t *lo, uintptr_t *hi);
  * lock: a concurrent dlclose of the object is the caller's hazard. */
 const char *am_elf_symbol_near(const void *addr, size_t *off);
 
+/* The loaded object whose dynamic section lies in [lo, hi) (its span, as
+ * the mapping index has it): its bias (l_addr) in *bias, and the dynamic
+ * function symbol whose extent holds addr in *name (NULL if none), addr's
+ * offset from it in *off. 0 if there is such an object, else -1. Reads
+ * memory only (no lock, no allocation): async-signal-safe; a concurrent
+ * dlclose of that object is the caller's hazard. */
+int am_elf_describe(uintptr_t lo, uintptr_t hi, const void *addr, uintptr_t *bias, const char **name, size_t *off);
+
 #endif

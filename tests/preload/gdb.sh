@@ -49,6 +49,25 @@ sites() { # file: make's 100-byte chunk among the top sites, at file:line
 check "sites: the top live sites, symbolised" sites run.out
 check "sites: a bad N said" grep -q "allocmap sites: N must be a number, not 'x'" run.out
 
+# Started under gdb with the library preloaded (issue 12): gdb's breakpoint
+# sits on _dl_debug_state, so ld.so's calls of it are redirected instead;
+# a dlopen'ed object is indexed (holes_main checks every loaded object,
+# its gaps plugged, and the check at exit), and gdb still sees it load
+# (a pending breakpoint in it is hit).
+holey="-Wl,-z,max-page-size=0x200000 -Wl,-z,separate-code"
+cc -std=c11 -D_GNU_SOURCE -O1 -g -fPIC -shared $holey "$SRC/tests/preload/holes_dso.c" -o libholes_dso.so &&
+	cc -std=c11 -D_GNU_SOURCE -O1 -g -I"$SRC/include" $holey "$SRC/tests/preload/holes_main.c" -o holes_main \
+		-L"$(dirname "$LIB")" -Wl,-rpath,"$(dirname "$LIB")" -lallocmap -ldl
+HM=$work/holes_main
+timeout 120 gdb -nx -batch -ex 'set breakpoint pending on' -ex 'break holes_dso_fn' \
+	-ex "set environment LD_PRELOAD=$LIB" -ex 'set environment ALLOCMAP_CHECK_AT_EXIT=1' -ex run -ex continue \
+	--args "$HM" "$(dirname "$HM")/libholes_dso.so" >under.out 2>&1
+check "under gdb: ld.so's calls redirected" grep -q 'its [0-9]* calls in ld.so redirected instead' under.out
+check "under gdb: the dlopen'ed object indexed, its gaps plugged, 0 discrepancies" sh -c \
+	"grep -q '^dlopen  *libholes_dso.so ' under.out && grep -q '^allocmap: 0 discrepancies$' under.out &&
+	grep -q 'exited normally' under.out"
+check "under gdb: gdb still sees the object load" grep -q '^Breakpoint 1, holes_dso_fn ' under.out
+
 # Attached to a running process.
 "$PROG" wait >pid.txt &
 pid=$!

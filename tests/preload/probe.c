@@ -71,19 +71,26 @@
 #define VERIFY_SPAN_MS 500
 #define MAX_REPORTS 20
 
-typedef int (*query_fn)(const void *, struct allocmap_info *);
-typedef size_t (*many_fn)(const void *const *, size_t, struct allocmap_info *);
+typedef int (*query_fn)(const void *, struct allocmap_info *, size_t);
+typedef size_t (*many_fn)(const void *const *, size_t, struct allocmap_info *, size_t);
 typedef int (*walk_fn)(unsigned, allocmap_walk_fn, void *);
 typedef int (*istats_fn)(struct allocmap_index_stats *);
 typedef int (*tstats_fn)(enum allocmap_tier, struct allocmap_tier_stats *);
 typedef int (*hstats_fn)(struct allocmap_heap_stats *);
 
-static query_fn q_query;
-static many_fn q_many;
+static query_fn q_query_ex;
+static many_fn q_many_ex;
 static walk_fn q_walk;
 static istats_fn q_istats;
 static tstats_fn q_tstats;
 static hstats_fn q_hstats;
+
+/* The _ex entry points, with this header's struct (allocmap.h: ABI). */
+static int q_query(const void *p, struct allocmap_info *i) { return q_query_ex(p, i, sizeof *i); }
+static size_t q_many(const void *const *ps, size_t n, struct allocmap_info *out)
+{
+	return q_many_ex(ps, n, out, sizeof *out);
+}
 
 struct region {
 	uintptr_t lo, hi;
@@ -121,7 +128,7 @@ static int err_fd = 2; /* stderr, kept: programs close theirs at exit (coreutils
 static uint64_t seed;
 
 /* Counters, all threads (relaxed atomics). */
-static uint64_t n_queries, n_kind[ALLOCMAP_SELF + 1], n_many, n_many_addrs, n_walks, n_walk_seqs, n_walk_chunks;
+static uint64_t n_queries, n_kind[ALLOCMAP_HEAP_FREE + 1], n_many, n_many_addrs, n_walks, n_walk_seqs, n_walk_chunks;
 static uint64_t n_races, n_unsettled, n_fail, n_sites, n_snaps, n_harvested;
 
 #define ADD(c, k) __atomic_fetch_add(&(c), (k), __ATOMIC_RELAXED)
@@ -252,7 +259,8 @@ static const char *const allocators[] = {"malloc", "mmap", "brk", "stack", "obje
 static int allocator_fits(enum allocmap_kind k, const char *a)
 {
 	switch (k) {
-	case ALLOCMAP_HEAP_CHUNK: return !strcmp(a, "malloc");
+	case ALLOCMAP_HEAP_CHUNK:
+	case ALLOCMAP_HEAP_FREE: return !strcmp(a, "malloc");
 	case ALLOCMAP_ANON:
 	case ALLOCMAP_FILE: return !strcmp(a, "mmap");
 	case ALLOCMAP_OBJECT: return !strcmp(a, "object") || !strcmp(a, "kernel");
@@ -305,7 +313,7 @@ static const char *alone_wrong(const void *p, int rc, const struct allocmap_info
 		return "rc neither 0 nor -1";
 	if (!user_addr(a) && !vsyscall(a, i))
 		return "found a kernel, non-canonical or null-page address";
-	if (i->kind <= ALLOCMAP_UNKNOWN || i->kind > ALLOCMAP_SELF)
+	if (i->kind <= ALLOCMAP_UNKNOWN || i->kind > ALLOCMAP_HEAP_FREE)
 		return "bad kind";
 	if (!i->allocator || !known_allocator(i->allocator) || !allocator_fits(i->kind, i->allocator))
 		return "allocator missing or not the kind's";
@@ -395,9 +403,9 @@ static const char *requery_wrong(const struct allocmap_info *i)
 		if (i->size && (q_query((const char *)i->base + i->size - 1, &j) != 0 || !same_alloc(i, &j)))
 			return "its last byte answers another allocation";
 		if (i->kind == ALLOCMAP_HEAP_CHUNK &&
-		    (q_query(i->map_base, &j) != 0 || (j.kind != ALLOCMAP_BRK && j.kind != ALLOCMAP_ANON) ||
+		    (q_query(i->map_base, &j) != 0 || (j.kind != ALLOCMAP_BRK && j.kind != ALLOCMAP_ANON && j.kind != ALLOCMAP_HEAP_FREE) ||
 		     j.map_base != i->map_base || j.map_size != i->map_size))
-			return "a chunk's mapping is not the brk heap or an anonymous mapping";
+			return "a chunk's mapping is not the brk heap, an anonymous mapping or arena space";
 		return NULL;
 	}
 	if (q_query(i->map_base, &j) != 0 || j.map_base != i->map_base || j.map_size != i->map_size)
@@ -554,7 +562,7 @@ static void note_chunk(struct tstate *t, const struct allocmap_info *i)
 static void check_answer(struct tstate *t, const void *p, int rc, const struct allocmap_info *i)
 {
 	const char *why = alone_wrong(p, rc, i);
-	ADD(n_kind[rc == 0 && i->kind <= ALLOCMAP_SELF ? i->kind : 0], 1);
+	ADD(n_kind[rc == 0 && i->kind <= ALLOCMAP_HEAP_FREE ? i->kind : 0], 1);
 	if (why) {
 		failed(why, p, rc, i);
 		return;
@@ -996,13 +1004,13 @@ static long env_long(const char *name, long dflt, long lo, long hi)
 
 __attribute__((constructor)) static void probe_init(void)
 {
-	q_query = (query_fn)dlsym(RTLD_DEFAULT, "allocmap_query");
-	q_many = (many_fn)dlsym(RTLD_DEFAULT, "allocmap_query_many");
+	q_query_ex = (query_fn)dlsym(RTLD_DEFAULT, "allocmap_query_ex");
+	q_many_ex = (many_fn)dlsym(RTLD_DEFAULT, "allocmap_query_many_ex");
 	q_walk = (walk_fn)dlsym(RTLD_DEFAULT, "allocmap_walk");
 	q_istats = (istats_fn)dlsym(RTLD_DEFAULT, "allocmap_index_stats");
 	q_tstats = (tstats_fn)dlsym(RTLD_DEFAULT, "allocmap_tier_stats");
 	q_hstats = (hstats_fn)dlsym(RTLD_DEFAULT, "allocmap_heap_stats");
-	if (!q_query || !q_many || !q_walk || !q_istats || !q_tstats || !q_hstats) {
+	if (!q_query_ex || !q_many_ex || !q_walk || !q_istats || !q_tstats || !q_hstats) {
 		say("probe: allocmap not loaded (preload liballocmap.so before probe.so)\nPROBE FAIL\n");
 		return;
 	}
@@ -1034,7 +1042,7 @@ static void comm(char *out, size_t n)
 __attribute__((destructor)) static void probe_fini(void)
 {
 	char name[32];
-	if (!q_query || getpid() != probe_pid)
+	if (!q_query_ex || getpid() != probe_pid)
 		return;
 	stop = 1;
 	uint64_t t0 = now_ms();

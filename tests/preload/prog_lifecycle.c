@@ -145,7 +145,8 @@ static int chunk_ok(const void *p, size_t n, int exact)
 		good = i.kind == ALLOCMAP_ANON && !(inside(p, i.map_base, i.map_size) &&
 						     inside((const char *)p + n - 1, i.map_base, i.map_size));
 	else
-		good = !exact && (i.kind == ALLOCMAP_BRK || i.kind == ALLOCMAP_ANON) && inside(p, i.map_base, i.map_size);
+		good = !exact && (i.kind == ALLOCMAP_HEAP_FREE || i.kind == ALLOCMAP_BRK || i.kind == ALLOCMAP_ANON) &&
+		       inside(p, i.map_base, i.map_size);
 	if (!good)
 		say("[%d] chunk %p (%zu bytes): rc %d kind %d base %p size %zu requested %zu map %p+%zu %s\n",
 		    (int)getpid(), p, n, rc, i.kind, i.base, i.size, i.requested, i.map_base, i.map_size,
@@ -1039,12 +1040,13 @@ static void vma_collisions(void)
 	      MAP_FAILED);
 	CHECK(map_ok(a, 8 * PAGE, PROT_READ | PROT_WRITE));
 	check_clean("MAP_FIXED_NOREPLACE collisions");
-	/* MAP_FIXED over the middle: a sequence of its own there */
+	/* MAP_FIXED over the middle: a sequence of its own there, the rest
+	 * split around it (allocmap.h: a sequence holds no other) */
 	char *b = mmap(a + 3 * PAGE, 2 * PAGE, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0);
 	CHECK(b == a + 3 * PAGE && map_ok(b, 2 * PAGE, PROT_READ));
-	struct allocmap_info i;
-	CHECK(am_query(a, &i) == 0 && i.base == a && i.prot == (PROT_READ | PROT_WRITE));
-	CHECK(am_query(a + 7 * PAGE, &i) == 0 && i.base == a);
+	struct allocmap_info i, j;
+	CHECK(am_query(a, &i) == 0 && i.base == a && i.size == 3 * PAGE && i.prot == (PROT_READ | PROT_WRITE));
+	CHECK(am_query(a + 7 * PAGE, &j) == 0 && j.base == a + 5 * PAGE && j.size == 3 * PAGE && j.site == i.site);
 	check_clean("MAP_FIXED over part of a mapping");
 	CHECK(munmap(a, 8 * PAGE) == 0);
 	check_clean("munmap of a mapping and the one in its middle");
@@ -1084,8 +1086,8 @@ static void vma_mremap(void)
 	CHECK(q == dst + 2 * PAGE && q[0] == 42 && unknown(src));
 	CHECK(map_ok(q, 4 * PAGE, PROT_READ | PROT_WRITE));
 	struct allocmap_info i;
-	CHECK(am_query(dst, &i) == 0 && i.base == dst && i.prot == PROT_READ);
-	CHECK(am_query(dst + 7 * PAGE, &i) == 0 && i.base == dst);
+	CHECK(am_query(dst, &i) == 0 && i.base == dst && i.size == 2 * PAGE && i.prot == PROT_READ);
+	CHECK(am_query(dst + 7 * PAGE, &i) == 0 && i.base == dst + 6 * PAGE && i.size == 2 * PAGE); /* split */
 	check_clean("mremap MREMAP_FIXED onto another mapping");
 	/* DONTUNMAP: the old range stays, emptied */
 	char *d = mremap(q, 4 * PAGE, 4 * PAGE, MREMAP_MAYMOVE | MREMAP_DONTUNMAP);

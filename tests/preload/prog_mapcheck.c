@@ -105,9 +105,11 @@ static void scenario_anon(void)
 	EXPECT(q(p + 4 * PAGE).prot == PROT_READ && q(p + 6 * PAGE).prot == (PROT_READ | PROT_WRITE));
 	EXPECT(munmap(p + 8 * PAGE, PAGE) == 0);
 	EXPECT(allocmap_query(p + 8 * PAGE, &i) == -1);
-	struct maps_of m = {p, 0, 0};
+	struct maps_of m = {p, 0, 0}, above = {p + 9 * PAGE, 0, 0};
 	EXPECT(allocmap_walk(ALLOCMAP_WALK_MAPS, count_maps_of, &m) == 0);
-	EXPECT(m.maps == 4 && m.bytes == 15 * PAGE); /* rw [0,4) r [4,6) rw [6,8) rw [9,16) */
+	EXPECT(m.maps == 3 && m.bytes == 8 * PAGE); /* rw [0,4) r [4,6) rw [6,8): the hole cut the sequence */
+	EXPECT(allocmap_walk(ALLOCMAP_WALK_MAPS, count_maps_of, &above) == 0);
+	EXPECT(above.maps == 1 && above.bytes == 7 * PAGE); /* rw [9,16), a sequence of its own */
 	expect_event_sum(&ev1);
 	EXPECT(ev1.mprotect == ev0.mprotect + 1 && ev1.munmap == ev0.munmap + 1 && ev1.mmap > ev0.mmap);
 	check_clean("anonymous mmap, mprotect, partial munmap");

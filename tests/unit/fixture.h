@@ -30,15 +30,16 @@ static inline int am_test_library_init(void)
 	return am_index_init() == 0 ? 0 : -1;
 }
 
-/* A size-byte arena at the program break, in the brk sequence; 0 if the
- * break cannot be extended by a mapping (something is mapped there, as
- * under valgrind). */
+/* A size-byte arena at the program break, in the brk sequence, grown from
+ * site as malloc's (am_heap_brk_site); 0 if the break cannot be extended
+ * by a mapping (something is mapped there, as under valgrind). */
 static inline uintptr_t am_test_arena_at_break(size_t size, const void *site)
 {
 	uintptr_t top = am_ix.brk_top;
 	void *p = mmap((void *)top, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE,
 		       -1, 0);
 	if (p == (void *)top) {
+		am_heap_brk_site = site;
 		am_ev_brk((void *)top, (void *)(top + size), site);
 		return top;
 	}
@@ -82,12 +83,13 @@ static inline void am_test_expect_mapping_level(uintptr_t a)
 	assert_int_not_equal(i.kind, ALLOCMAP_HEAP_CHUNK);
 }
 
-/* allocmap_query(a) answers at the brk heap's level, not with a chunk. */
-static inline void am_test_expect_brk(uintptr_t a)
+/* allocmap_query(a) answers arena space in no live chunk, with no site. */
+static inline void am_test_expect_free(uintptr_t a)
 {
 	struct allocmap_info i;
 	assert_int_equal(allocmap_query((const void *)a, &i), 0);
-	assert_int_equal(i.kind, ALLOCMAP_BRK);
+	assert_int_equal(i.kind, ALLOCMAP_HEAP_FREE);
+	assert_null(i.site);
 }
 
 #endif

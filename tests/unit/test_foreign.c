@@ -96,9 +96,9 @@ static void test_records_and_queries(void **state)
 		expect_chunk(k);
 		uintptr_t trailer = user[k] + extent(req[k]) - 8;
 		if (k + 1 == NCHUNKS || user[k + 1] > trailer + 8)
-			am_test_expect_brk(trailer + 8); /* a gap */
+			am_test_expect_free(trailer + 8); /* a gap */
 		if (k + 1 == NCHUNKS || user[k + 1] != trailer + 8)
-			am_test_expect_brk(trailer);
+			am_test_expect_free(trailer);
 	}
 	assert_int_equal(am_heap_validate(2), 0);
 }
@@ -114,7 +114,7 @@ static void test_forget(void **state)
 		if (k % 2)
 			expect_chunk(k);
 		else
-			am_test_expect_brk(user[k] + req[k] / 2);
+			am_test_expect_free(user[k] + req[k] / 2);
 	assert_int_equal(am_heap_validate(2), 0);
 	record_all(); /* the odd ones again: as after free and malloc at the same place */
 	for (int k = 0; k < NCHUNKS; k++)
@@ -134,7 +134,7 @@ static void test_unaligned_is_not_indexed(void **state)
 	am_foreign_record((void *)odd, 100, site);
 	allocmap_heap_stats(&st);
 	assert_int_equal(st.unindexed, before + 1);
-	am_test_expect_brk(odd + 10);
+	am_test_expect_free(odd + 10);
 	am_foreign_forget((void *)odd);
 	assert_int_equal(am_heap_validate(2), 0);
 }
@@ -258,7 +258,7 @@ static void test_orphan_end_repaired(void **state)
 	assert_int_equal(am_heap_validate(2), 0);
 	assert_false(am_bit_test(kends, kbit));
 	assert_false(am_bit_test(jends, jbit));
-	am_test_expect_brk(user[j] + 1);
+	am_test_expect_free(user[j] + 1);
 	am_foreign_record((void *)user[j], req[j], site);
 	for (int i = 0; i < NCHUNKS; i++)
 		expect_chunk(i);

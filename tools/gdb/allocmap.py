@@ -18,7 +18,7 @@ import struct
 import gdb
 
 KINDS = ["unknown", "heap chunk", "anonymous mapping", "file mapping", "loaded object", "brk heap", "stack",
-         "allocmap's own"]
+         "allocmap's own", "malloc arena, in no live chunk"]
 
 # struct allocmap_info on LP64 (include/allocmap.h), when gdb has no debug
 # information for it: base, size, requested, site, kind, allocator,
