@@ -18,6 +18,14 @@
 #                           <= 1.05, worst <= 1.15 over all seven; peak RSS
 #                           <= 1.10 on the small-object workloads (bintree,
 #                           smallobj), <= 1.03 on the real programs
+#   overhead.sh stack [N]   the three real programs above under four
+#                           sides, interleaved, N runs each (default 5):
+#                           native; the library alone; the library with a
+#                           run directory (what `allocmap run` does); and
+#                           with ALLOCMAP_STACK=8 too (`allocmap run
+#                           --stack 8`). Medians of wall time, ratios to
+#                           native and to the run-directory side; goal for
+#                           --stack 8: geomean <= 1.25 against native
 #   overhead.sh foreign     bintree, strbuild, smallobj and python3 with
 #                           jemalloc, then tcmalloc preloaded on both sides
 #                           (3 runs a side; no goal)
@@ -159,12 +167,77 @@ foreign() {
 	done
 }
 
+# Wall milliseconds of one run of "$@" (stdin from $in).
+ms() {
+	t0=$(date +%s%N)
+	"$@" <"$in" >/dev/null 2>&1 || echo "($* failed)" >&2
+	t1=$(date +%s%N)
+	echo $(((t1 - t0) / 1000000))
+}
+
+median() { sort -n | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
+
+# One side of stack(): the environment for side $1 (run directory $2).
+side_env() {
+	case $1 in
+	native) echo "env -u LD_PRELOAD" ;;
+	lib) echo "env LD_PRELOAD=$lib" ;;
+	run) echo "env LD_PRELOAD=$lib ALLOCMAP_RUN_DIR=$2" ;;
+	stack8) echo "env LD_PRELOAD=$lib ALLOCMAP_RUN_DIR=$2 ALLOCMAP_STACK=8" ;;
+	esac
+}
+
+stack() {
+	reps=${1:-5}
+	write_python
+	write_sql
+	write_c
+	sides="native lib run stack8"
+	: >"$work/times"
+	for r in $(seq "$reps"); do
+		for job in python3 sqlite3 gcc; do
+			# the sides' order rotates from round to round
+			for s in $(echo $sides $sides | cut -d' ' -f$((1 + r % 4))-$((4 + r % 4))); do
+				rd=$(mktemp -d "$work/run.XXXXXX")
+				in=/dev/null
+				case $job in
+				python3) t=$(ms $(side_env $s "$rd") "$python" "$work/dict.py") ;;
+				sqlite3)
+					in=$work/q.sql
+					t=$(ms $(side_env $s "$rd") "$sqlite" :memory:)
+					;;
+				gcc) t=$(ms $(side_env $s "$rd") "$gcc" -O2 -S -o /dev/null "$work/big.c") ;;
+				esac
+				rm -rf "$rd"
+				echo "$job $s $t" >>"$work/times"
+			done
+		done
+	done
+	echo "--stack 8 against native, the library alone and allocmap run's default: medians of $reps interleaved runs, ms"
+	printf '%-8s %8s %8s %8s %8s %10s %10s %10s\n' job native lib run stack8 lib/nat stack8/nat stack8/run
+	for job in python3 sqlite3 gcc; do
+		for s in $sides; do
+			eval "m_$s=$(awk -v j=$job -v s=$s '$1 == j && $2 == s { print $3 }' "$work/times" | median)"
+		done
+		printf '%-8s %8s %8s %8s %8s %10.2f %10.2f %10.2f\n' $job $m_native $m_lib $m_run $m_stack8 \
+			"$(echo "$m_lib / $m_native" | bc -l)" "$(echo "$m_stack8 / $m_native" | bc -l)" \
+			"$(echo "$m_stack8 / $m_run" | bc -l)"
+		echo "$m_native $m_lib $m_run $m_stack8" >>"$work/medians"
+	done
+	awk '{ a += log($2 / $1); b += log($4 / $1); c += log($4 / $3); n++ }
+		END { printf "geomean: lib/native %.2f, stack8/native %.2f (goal <= 1.25: %s), stack8/run %.2f\n",
+			exp(a / n), exp(b / n), exp(b / n) <= 1.25 ? "MET" : "MISSED", exp(c / n) }' "$work/medians"
+	echo "all runs (job side ms):"
+	cat "$work/times"
+}
+
 case ${1:-} in
 startup) startup ;;
 workloads) workloads ;;
+stack) stack "${2:-5}" ;;
 foreign) foreign ;;
 *)
-	echo "usage: overhead.sh startup|workloads|foreign" >&2
+	echo "usage: overhead.sh startup|workloads|stack [N]|foreign" >&2
 	exit 2
 	;;
 esac

@@ -44,6 +44,7 @@ struct cli_view {
 	const char *follow; /* the processes whose command is this name */
 };
 enum { CLI_LEAKS_OFF, CLI_LEAKS_REPORT, CLI_LEAKS_ERROR }; /* --leaks, --leaks=error */
+#define CLI_MAX_STACK 64 /* --stack's bound: ALLOCMAP_LIVE_MAX_DEPTH */
 struct cli_opts {
 	struct cli_output out[CLI_MAX_OUTPUTS];
 	int nout;
@@ -53,6 +54,7 @@ struct cli_opts {
 	int check, help;
 	int leaks;         /* run: CLI_LEAKS_* */
 	const char *suppressions; /* run: the leak suppressions file */
+	int stack;         /* run: --stack N, frames per allocation (0: the call site only) */
 	char *owned_suppressions; /* run: its absolute path, once checked */
 	char **rest;       /* the arguments after the options */
 	int nrest;
@@ -121,6 +123,11 @@ struct sym *sym_new(const json_t *modules);
 void sym_locate(struct sym *s, json_t *loc);
 void sym_free(struct sym *s);
 
+/* fold.c: a site's first frames inside allocation wrappers (--stack):
+ * its "location" becomes the first frame outside them, "wrapper_frames"
+ * their count. Call after its frames are symbolised. */
+void fold_wrappers(json_t *site);
+
 /* collect.c: live files -> the run document (doc/report-data.md §2) */
 struct run_end {
 	char **cmd;        /* argv of the command; NULL for a snapshot */
@@ -169,7 +176,7 @@ int cli_find_library(char *out, size_t cap);
  * already there), ALLOCMAP_RUN_DIR the run directory (absolute),
  * ALLOCMAP_CHECK_AT_EXIT=1 with --check, ALLOCMAP_LEAKS=1 with --leaks
  * (either form), ALLOCMAP_SUPPRESSIONS with --suppressions (an absolute
- * path by then). 0, or -1 after saying why. */
+ * path by then), ALLOCMAP_STACK=N with --stack N. 0, or -1 after saying why. */
 int cli_setup_env(const char *lib, const char *run_dir, const struct cli_opts *o);
 
 /* child.c */

@@ -82,6 +82,7 @@ static void symbolise(json_t *proc)
 			sym_locate(s, json_object_get(site, "location"));
 		json_array_foreach(json_object_get(site, "frames"), j, frame)
 			sym_locate(s, frame);
+		fold_wrappers(site);
 	}
 	if (other && json_object_get(other, "location"))
 		sym_locate(s, json_object_get(other, "location"));

@@ -18,4 +18,8 @@ void html_space_svg(const json_t *proc, FILE *out);
 /* Heap live bytes and RSS over time, the heap's peak marked. */
 void html_timeline_svg(const json_t *proc, FILE *out);
 
+/* html_flame.c: with --stack, the sites' stacks as icicle charts (by
+ * live bytes at exit, by calls); nothing if no site has frames. */
+void html_flame_svg(const json_t *proc, FILE *out);
+
 #endif

@@ -12,8 +12,10 @@
  * counters (heap, site rows) are read one aligned 8-byte word at a time.
  *
  * Where the header and the run document differ (adapted on this side):
- * - the header keeps one return address per site and no frames
- *   (stack_depth 0 in version 1): a site has "location" and no "frames";
+ * - a site row keeps one return address as its key, or (stack_depth > 0)
+ *   a stack's key and its frames in the frames area: such a site has
+ *   "frames" (every frame kept) and "location" (frame 0); a stack row
+ *   whose frames are not written yet has neither;
  * - row 0 of the site table is "other" (sites_other), not a separate row;
  * - internal counters are fixed fields, not named rows: the JSON
  *   "counters" object lists them under their field names (and the
@@ -286,6 +288,24 @@ static json_t *site(const struct allocmap_live_site *row, uint64_t addr)
 	return o;
 }
 
+/* A stack row's frames (frame 0 first, written last by the library). */
+static void put_frames(json_t *o, const struct allocmap_live *f, uint32_t row)
+{
+	const uint64_t *fr = allocmap_live_frames(f, row);
+	uint64_t first = __atomic_load_n(&fr[0], __ATOMIC_ACQUIRE);
+	if (!first)
+		return;
+	json_t *a = json_array();
+	json_object_set_new(o, "location", json_pack("{s:o}", "addr", hex(first)));
+	for (uint32_t k = 0; k < f->header.stack_depth; k++) {
+		uint64_t v = k ? load64(&fr[k]) : first;
+		if (!v)
+			break;
+		json_array_append_new(a, json_pack("{s:o}", "addr", hex(v)));
+	}
+	json_object_set_new(o, "frames", a);
+}
+
 static void put_sites(json_t *o, const struct allocmap_live *f)
 {
 	json_t *a = json_array();
@@ -293,8 +313,13 @@ static void put_sites(json_t *o, const struct allocmap_live *f)
 	for (uint32_t i = 1; i < rows; i++) {
 		/* written once by compare-and-swap from 0 */
 		uint64_t addr = __atomic_load_n(&f->site[i].site, __ATOMIC_ACQUIRE);
-		if (addr)
-			json_array_append_new(a, site(&f->site[i], addr));
+		int stack = (addr & ALLOCMAP_LIVE_STACK_KEY) && f->header.stack_depth;
+		if (!addr)
+			continue;
+		json_t *row = site(&f->site[i], stack ? 0 : addr);
+		if (stack)
+			put_frames(row, f, i);
+		json_array_append_new(a, row);
 	}
 	json_object_set_new(o, "sites", a);
 	if (load64(&f->site[0].calls) || load64(&f->site[0].live_bytes))
@@ -339,9 +364,11 @@ static int check_header(const struct allocmap_live *f, size_t len, const char *n
 			 ALLOCMAP_LIVE_VERSION);
 		return -1;
 	}
-	if (f->header.file_size != sizeof *f || len < sizeof *f) {
-		snprintf(err, errlen, "%s: live file of %zu bytes (it says %llu), this allocmap reads %zu", name, len,
-			 (unsigned long long)f->header.file_size, sizeof *f);
+	uint32_t depth = f->header.stack_depth;
+	uint64_t want = allocmap_live_file_size(depth <= ALLOCMAP_LIVE_MAX_DEPTH ? depth : 0);
+	if (depth > ALLOCMAP_LIVE_MAX_DEPTH || f->header.file_size != want || len < want) {
+		snprintf(err, errlen, "%s: live file of %zu bytes (it says %llu, %u frames), this allocmap reads %llu",
+			 name, len, (unsigned long long)f->header.file_size, depth, (unsigned long long)want);
 		return -1;
 	}
 	return 0;
@@ -488,13 +515,24 @@ static void write_process(struct allocmap_live *f, const json_t *o)
 	e->signal = (int32_t)num(o, "signal");
 }
 
-static void write_site(struct allocmap_live_site *s, const json_t *o, int other)
+/* A site into row i; with frames and a stack depth, a stack row (its key
+ * the row number: the fixture's keys need only be unique). */
+static void write_site(struct allocmap_live *f, uint32_t i, const json_t *o)
 {
+	struct allocmap_live_site *s = &f->site[i];
 	get_fields(o, s, site_fields, NF(site_fields));
-	/* one address per site in version 1: "frames" beyond the first are not kept */
-	const json_t *frames = json_object_get(o, "frames");
-	if (!other)
+	const json_t *frames = json_object_get(o, "frames"), *fr;
+	size_t k;
+	if (i == 0)
+		return;
+	if (!frames || !f->header.stack_depth) {
 		s->site = addr_of(frames ? json_array_get(frames, 0) : json_object_get(o, "location"));
+		return;
+	}
+	s->site = ALLOCMAP_LIVE_STACK_KEY | i;
+	json_array_foreach(frames, k, fr)
+		if (k < f->header.stack_depth)
+			allocmap_live_frames(f, i)[k] = addr_of(fr);
 }
 
 static void write_tables(struct allocmap_live *f, const json_t *o)
@@ -543,18 +581,18 @@ static void write_tables(struct allocmap_live *f, const json_t *o)
 	json_array_foreach(json_object_get(o, "sites"), i, v) {
 		if (i + 1 >= ALLOCMAP_LIVE_SITES)
 			break;
-		write_site(&f->site[i + 1], v, 0);
+		write_site(f, (uint32_t)i + 1, v);
 	}
 	if (json_object_get(o, "sites_other"))
-		write_site(&f->site[0], json_object_get(o, "sites_other"), 1);
+		write_site(f, 0, json_object_get(o, "sites_other"));
 }
 
-static void encode(struct allocmap_live *f, const json_t *o)
+static void encode(struct allocmap_live *f, const json_t *o, uint32_t depth)
 {
 	f->header.version = ALLOCMAP_LIVE_VERSION;
-	f->header.file_size = sizeof *f;
+	f->header.file_size = allocmap_live_file_size(depth);
 	f->header.site_rows = ALLOCMAP_LIVE_SITES;
-	f->header.stack_depth = (uint32_t)num(o, "stack_depth");
+	f->header.stack_depth = depth;
 	write_process(f, o);
 	get_fields(json_object_get(o, "heap"), &f->heap, heap_fields, NF(heap_fields));
 	get_fields(json_object_get(o, "rss"), &f->end, rss_fields, NF(rss_fields));
@@ -567,15 +605,18 @@ static void encode(struct allocmap_live *f, const json_t *o)
  * so a reader sampling the file meanwhile never takes a torn copy. */
 int live_write(const char *path, const json_t *proc)
 {
-	struct allocmap_live *f = calloc(1, sizeof *f), *m = MAP_FAILED;
+	uint64_t d = num(proc, "stack_depth");
+	uint32_t depth = d <= ALLOCMAP_LIVE_MAX_DEPTH ? (uint32_t)d : 0;
+	size_t size = (size_t)allocmap_live_file_size(depth);
+	struct allocmap_live *f = calloc(1, size), *m = MAP_FAILED;
 	int rc = -1, e = ENOMEM;
 	if (!f)
 		return -1;
-	encode(f, proc);
+	encode(f, proc, depth);
 	int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
 	struct stat st;
-	if (fd >= 0 && fstat(fd, &st) == 0 && ((size_t)st.st_size >= sizeof *f || ftruncate(fd, sizeof *f) == 0))
-		m = mmap(NULL, sizeof *f, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	if (fd >= 0 && fstat(fd, &st) == 0 && ((size_t)st.st_size >= size || ftruncate(fd, (off_t)size) == 0))
+		m = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
 	e = errno;
 	if (m != MAP_FAILED) {
 		int fresh = __atomic_load_n(&m->header.magic, __ATOMIC_RELAXED) != ALLOCMAP_LIVE_MAGIC;
@@ -586,11 +627,11 @@ int live_write(const char *path, const json_t *proc)
 		m->header.file_size = f->header.file_size;
 		m->header.site_rows = f->header.site_rows;
 		m->header.stack_depth = f->header.stack_depth;
-		memcpy(&m->process, &f->process, sizeof *f - offsetof(struct allocmap_live, process));
+		memcpy(&m->process, &f->process, size - offsetof(struct allocmap_live, process));
 		__atomic_store_n(&m->header.seq, seq + 1, __ATOMIC_RELEASE);
 		if (fresh)
 			__atomic_store_n(&m->header.magic, ALLOCMAP_LIVE_MAGIC, __ATOMIC_RELEASE);
-		munmap(m, sizeof *f);
+		munmap(m, size);
 		rc = 0;
 	}
 	if (fd >= 0)

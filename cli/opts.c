@@ -15,7 +15,7 @@
 
 #include "cli.h"
 
-enum opt_id { O_FORMAT, O_OUTPUT, O_TOP, O_PID, O_FOLLOW, O_ALL, O_VERBOSE, O_KEEP, O_CHECK, O_LEAKS, O_SUPP, O_HELP };
+enum opt_id { O_FORMAT, O_OUTPUT, O_TOP, O_PID, O_FOLLOW, O_ALL, O_VERBOSE, O_KEEP, O_CHECK, O_LEAKS, O_SUPP, O_STACK, O_HELP };
 enum { NO_VALUE, VALUE, OPTIONAL_VALUE }; /* takes_value */
 enum { RUN = 1, REPORT = 2, SNAPSHOT = 4, ALL = 7 };
 
@@ -32,6 +32,7 @@ static const struct optdef table[] = {
 	{"pid", 0, 1, O_PID, ALL},	     {"follow", 0, 1, O_FOLLOW, ALL},   {"all", 0, 0, O_ALL, ALL},
 	{"verbose", 'v', 0, O_VERBOSE, ALL}, {"keep", 0, 1, O_KEEP, RUN},	{"check", 0, 0, O_CHECK, RUN},
 	{"leaks", 0, OPTIONAL_VALUE, O_LEAKS, RUN}, {"suppressions", 0, 1, O_SUPP, RUN},
+	{"stack", 0, 1, O_STACK, RUN},
 	{"help", 'h', 0, O_HELP, ALL},
 };
 #define NOPTS (sizeof table / sizeof table[0])
@@ -105,6 +106,15 @@ static int apply(const char *sub, const struct optdef *d, const char *v, struct 
 		o->leaks = v ? CLI_LEAKS_ERROR : CLI_LEAKS_REPORT;
 		return 0;
 	case O_SUPP: o->suppressions = v; return 0;
+	case O_STACK:
+		if (positive(sub, d->name, v, &n) != 0)
+			return -1;
+		if (n > CLI_MAX_STACK) {
+			cli_error("%s: option '--stack' takes 1 to %d frames, not '%s'", sub, CLI_MAX_STACK, v);
+			return -1;
+		}
+		o->stack = (int)n;
+		return 0;
 	case O_HELP: o->help = 1; return 0;
 	}
 	return 0;

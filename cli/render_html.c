@@ -40,7 +40,8 @@ static const char style[] =
 	"svg .ax{fill:#555;font-size:11px}svg .grid{stroke:#eee}svg .axis{stroke:#888}"
 	"svg polyline{fill:none;stroke-width:2}svg .heap{stroke:#4e79a7;stroke-width:2}"
 	"svg .rss{stroke:#f28e2b;stroke-width:2}svg .peak circle{fill:#e15759}svg .peak text{fill:#e15759}"
-	"svg .region:hover rect{opacity:.8}";
+	"svg .region:hover rect{opacity:.8}"
+	"svg.flame text{font-size:11px;fill:#222;pointer-events:none}svg.flame .frame:hover rect{stroke:#222;stroke-width:1}";
 
 /* Sorts a table.sortable's body on a header click: numbers by data-v. */
 static const char script[] =
@@ -377,6 +378,7 @@ static void process_section(const json_t *p, FILE *out)
 		space(p, out);
 		timeline(p, out);
 		sites(p, out);
+		html_flame_svg(p, out);
 		leaks(p, out);
 	}
 	fputs("</section>\n", out);

@@ -55,10 +55,9 @@ static const char *how_ended(const json_t *proc)
 	return buf;
 }
 
-static const char *site_name(const json_t *site)
+static const char *loc_name(const json_t *loc)
 {
 	static char buf[1024];
-	const json_t *loc = json_object_get(site, "location");
 	const char *fn = jstr(loc, "function", NULL), *obj = jstr(loc, "object", NULL);
 	int at;
 	if (fn)
@@ -71,6 +70,23 @@ static const char *site_name(const json_t *site)
 	if (json_object_get(loc, "file") && at < (int)sizeof buf)
 		snprintf(buf + at, sizeof buf - (size_t)at, " (%s:%d)", jstr(loc, "file", ""), (int)jnum(loc, "line"));
 	return buf;
+}
+
+static const char *site_name(const json_t *site)
+{
+	return loc_name(json_object_get(site, "location"));
+}
+
+/* A site's recorded stack (--stack), one indented frame a line,
+ * allocation wrappers marked. */
+static void stack(const json_t *site, FILE *out)
+{
+	size_t i, wrappers = (size_t)jnum(site, "wrapper_frames");
+	json_t *f;
+	if (json_array_size(json_object_get(site, "frames")) < 2)
+		return;
+	json_array_foreach(json_object_get(site, "frames"), i, f)
+		fprintf(out, "        #%-2zu %s%s\n", i, loc_name(f), i < wrappers ? "  [wrapper]" : "");
 }
 
 /* ---- the process table ---- */
@@ -177,6 +193,7 @@ static void site_table(const json_t *p, const char *key, const char *title, int 
 				(unsigned long long)jnum(s, "live_count"), site_name(s));
 		else
 			fprintf(out, "  %11s  %s\n", fmt_bytes(jnum(s, key)), site_name(s));
+		stack(s, out);
 	}
 	fputc('\n', out);
 	free(v);

@@ -116,12 +116,15 @@ static int set_preload(const char *lib)
 
 int cli_setup_env(const char *lib, const char *run_dir, const struct cli_opts *o)
 {
+	char depth[16];
+	snprintf(depth, sizeof depth, "%d", o->stack);
 	/* The processes only report: --leaks=error is decided here from
 	 * their .leaks files, so no process of the command changes status. */
 	if (set_preload(lib) != 0 || setenv("ALLOCMAP_RUN_DIR", run_dir, 1) != 0 ||
 	    (o->check && setenv("ALLOCMAP_CHECK_AT_EXIT", "1", 1) != 0) ||
 	    (o->leaks && setenv("ALLOCMAP_LEAKS", "1", 1) != 0) ||
-	    (o->suppressions && setenv("ALLOCMAP_SUPPRESSIONS", o->suppressions, 1) != 0)) {
+	    (o->suppressions && setenv("ALLOCMAP_SUPPRESSIONS", o->suppressions, 1) != 0) ||
+	    (o->stack && setenv("ALLOCMAP_STACK", depth, 1) != 0)) {
 		cli_error("cannot set the environment: %s", strerror(errno));
 		return -1;
 	}

@@ -29,6 +29,18 @@
  *     loads seq (acquire), retries while odd, copies the sections, loads
  *     seq again and retries if it changed.
  *
+ *   Stacks (version 3). With stack_depth N > 0 (ALLOCMAP_STACK=N), the
+ *   file is sizeof(struct allocmap_live) + ALLOCMAP_LIVE_SITES * N * 8
+ *   bytes: struct allocmap_live is followed by the frames area, N
+ *   uint64_t frames per site row (allocmap_live_frames). A row whose key
+ *   has ALLOCMAP_LIVE_STACK_KEY counts the allocations of one call stack
+ *   (the key is a hash of its frames): its frames are return addresses,
+ *   innermost first (frame 0 is the allocating call's), 0 past the
+ *   stack's end; frame 0 is stored last, so a reader that sees it 0
+ *   takes the row as having no frames yet. Other rows keep one return
+ *   address as their key, as with N = 0 (file_size is then
+ *   sizeof(struct allocmap_live)).
+ *
  *   Times are nanoseconds: start_realtime_ns is CLOCK_REALTIME since the
  *   epoch; every other time is CLOCK_MONOTONIC since start_monotonic_ns.
  *   Sizes are bytes.
@@ -44,13 +56,17 @@
 #include <stdint.h>
 
 #define ALLOCMAP_LIVE_MAGIC 0x4556494c50414d41ull /* "AMAPLIVE" read as bytes */
-#define ALLOCMAP_LIVE_VERSION 2u /* 2: the region table */
+#define ALLOCMAP_LIVE_VERSION 3u /* 2: the region table; 3: stacks (the frames area) */
 #define ALLOCMAP_LIVE_CMDLINE 2048 /* bytes of the command line kept */
 #define ALLOCMAP_LIVE_PATH 488     /* bytes of a path kept, with its NUL */
 #define ALLOCMAP_LIVE_MODULES 1024 /* loaded objects listed */
 #define ALLOCMAP_LIVE_SPACE 32     /* rows of the address-space table */
 #define ALLOCMAP_LIVE_SITES 16384  /* site rows, row 0 ("other") included */
 #define ALLOCMAP_LIVE_REGIONS 4096 /* rows of the region table */
+#define ALLOCMAP_LIVE_MAX_DEPTH 64 /* the most frames a stack keeps (ALLOCMAP_STACK) */
+/* A site key with this bit set names a recorded stack (no user-space
+ * address has it): the row's frames are in the frames area. */
+#define ALLOCMAP_LIVE_STACK_KEY (1ull << 47)
 
 /* How the process ended, as far as the library could see. */
 enum allocmap_live_end {
@@ -69,9 +85,9 @@ struct allocmap_live_header {
 	uint64_t magic;     /* ALLOCMAP_LIVE_MAGIC */
 	uint32_t version;   /* ALLOCMAP_LIVE_VERSION */
 	uint32_t seq;       /* seqlock over process, end, regions, modules (see above) */
-	uint64_t file_size; /* sizeof(struct allocmap_live) */
+	uint64_t file_size; /* allocmap_live_file_size(stack_depth) */
 	uint32_t site_rows; /* ALLOCMAP_LIVE_SITES */
-	uint32_t stack_depth; /* frames per site (ALLOCMAP_STACK); 0 in version 1 */
+	uint32_t stack_depth; /* frames per site row in the frames area (ALLOCMAP_STACK); 0: none */
 };
 
 struct allocmap_live_process {
@@ -175,7 +191,8 @@ struct allocmap_live_modules {
 };
 
 /* A site: the return address of the allocating call (for the C++
- * operators and libc's wrappers: their caller). Counters. Row 0 is
+ * operators and libc's wrappers: their caller), or a stack's key
+ * (ALLOCMAP_LIVE_STACK_KEY). Counters. Row 0 is
  * "other": allocations whose site found no free row. A row's site is
  * written once, by compare-and-swap from 0, and never changes. */
 struct allocmap_live_site {
@@ -200,6 +217,17 @@ struct allocmap_live {
 	struct allocmap_live_site site[ALLOCMAP_LIVE_SITES];
 	struct allocmap_live_regions regions;
 };
+
+/* The frames area's row for site row `row` of L (stack_depth > 0). */
+static inline uint64_t *allocmap_live_frames(const struct allocmap_live *L, uint32_t row)
+{
+	return (uint64_t *)(L + 1) + (uint64_t)row * L->header.stack_depth;
+}
+
+static inline uint64_t allocmap_live_file_size(uint32_t stack_depth)
+{
+	return sizeof(struct allocmap_live) + (uint64_t)ALLOCMAP_LIVE_SITES * stack_depth * 8;
+}
 
 _Static_assert(sizeof(struct allocmap_live_header) == 32, "live header layout");
 _Static_assert(sizeof(struct allocmap_live_process) == 2048 + 488 + 40, "live process layout");

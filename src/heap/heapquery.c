@@ -19,6 +19,7 @@
 #include "fastpath.h"
 #include "heap.h"
 #include "heapmeta.h"
+#include "livestats.h"
 
 /* What a query may read: only inside the arena's sequence [lo, hi)
  * (mapping calls on it wait for the query, quiesce.h), and there only
@@ -88,7 +89,7 @@ static void put_chunk(const struct found *f, struct allocmap_info *out)
 	out->base = (const void *)f->base;
 	out->size = f->size;
 	out->requested = f->requested;
-	out->site = am_trailer_site(f->t);
+	out->site = am_stack_site(am_trailer_site(f->t));
 	out->kind = ALLOCMAP_HEAP_CHUNK;
 	out->allocator = "malloc";
 }

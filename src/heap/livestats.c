@@ -57,10 +57,11 @@ __attribute__((noinline)) static void new_peak(struct allocmap_live *L, uint64_t
 		snapshot(L);
 }
 
-void am_live_alloc(const void *p, size_t n, const void *site)
+const void *am_live_alloc(const void *p, size_t n, const void *site)
 {
 	struct allocmap_live *L = am_live;
-	struct allocmap_live_site *row = am_site_row(L, site, 1);
+	struct allocmap_live_site *row =
+		__builtin_expect(L->header.stack_depth != 0, 0) ? am_stack_row(L, &site) : am_site_row(L, site, 1);
 	last_alloc = p;
 	if (row == &L->site[0] && (uintptr_t)site != 0)
 		bump(&L->heap.site_overflow, 1);
@@ -74,6 +75,7 @@ void am_live_alloc(const void *p, size_t n, const void *site)
 	uint64_t live = bump(&L->heap.live_bytes, n);
 	if (live > __atomic_load_n(&L->heap.peak_bytes, __ATOMIC_RELAXED))
 		new_peak(L, live, chunks);
+	return site;
 }
 
 void am_live_free(const void *p, size_t n, const void *site, int temp_ok)

@@ -44,8 +44,9 @@ static inline int am_live_on(void) { return __builtin_expect(am_live != NULL, 0)
 
 /* livestats.c. Contexts: any thread, inside the malloc family (no
  * malloc, no lock, no system call except the clock at a peak copy). */
-/* Counts an allocation of n bytes at site, chunk p. */
-void am_live_alloc(const void *p, size_t n, const void *site);
+/* Counts an allocation of n bytes at site, chunk p. Returns the site the
+ * chunk's trailer keeps: site, or with stacks on, its stack's key. */
+const void *am_live_alloc(const void *p, size_t n, const void *site);
 /* The request and site of recorded glibc chunk p (not yet given back),
  * from its trailer. */
 size_t am_live_glibc_request(const void *p, const void **site);
@@ -73,5 +74,13 @@ struct allocmap_live_site *am_site_row(struct allocmap_live *L, const void *site
 /* Calls fn on each row claimed so far, then row 0. */
 void am_site_each(struct allocmap_live *L, void (*fn)(struct allocmap_live_site *row));
 void am_site_reset(void);
+
+/* stacks.c (stack_depth > 0 in L's header). am_stack_row: the row of the
+ * calling thread's stack from the frame returning to *site outward, which
+ * it interns (found or claimed, frames written); *site becomes the
+ * stack's key. am_stack_site: the allocating call of a trailer's site
+ * (a stack key's frame 0; NULL if its stack has no row), else site. */
+struct allocmap_live_site *am_stack_row(struct allocmap_live *L, const void **site);
+const void *am_stack_site(const void *site);
 
 #endif

@@ -73,13 +73,14 @@ static size_t padded(size_t n)
 	return glibc() ? n + AM_TRAILER : am_foreign_request(n);
 }
 
-/* p (or NULL) just came from the real allocator for n bytes at site. */
+/* p (or NULL) just came from the real allocator for n bytes at site
+ * (with stacks, the trailer keeps the stack's key: livestats.h). */
 static inline __attribute__((always_inline)) void *record(void *p, size_t n, const void *site)
 {
 	if (p) {
-		am_heap_record_fast(p, n, site);
 		if (am_live_on())
-			am_live_alloc(p, n, site);
+			site = am_live_alloc(p, n, site);
+		am_heap_record_fast(p, n, site);
 	}
 	return p;
 }
@@ -115,9 +116,9 @@ static void *keep(void *p, size_t n, const void *site)
 	if (m == AM_HEAP_GLIBC)
 		return record(p, n, site);
 	if (p && m == AM_HEAP_FOREIGN) {
-		am_foreign_record(p, n, site);
 		if (am_live_on())
-			am_live_alloc(p, n, site);
+			site = am_live_alloc(p, n, site);
+		am_foreign_record(p, n, site);
 	}
 	return p;
 }
@@ -233,9 +234,9 @@ static void *resize_foreign(void *p, size_t n, size_t m, const void *site)
 	if (q && old && live)
 		am_live_free(p, old_n, old_site, 0);
 	if (q) {
-		am_foreign_record(q, n, site);
 		if (live)
-			am_live_alloc(q, n, site);
+			site = am_live_alloc(q, n, site);
+		am_foreign_record(q, n, site);
 	}
 	else if (old) /* still the caller's, as it was */
 		am_foreign_relive(p, old);

@@ -27,12 +27,13 @@
 #include "../sys/syscall.h"
 #include "live.h"
 
-#define MAP_LEN ((sizeof(struct allocmap_live) + 4095) & ~(size_t)4095)
+#define MAP_LEN (((size_t)allocmap_live_file_size(depth) + 4095) & ~(size_t)4095)
 #define DIR_MAX 3072
 #define MAX_SUFFIX 64 /* programs one pid may exec that each load the library */
 
 static struct allocmap_live *mine;
 static char dir[DIR_MAX];
+static unsigned depth; /* ALLOCMAP_STACK: frames per allocation, 0 off */
 
 struct allocmap_live *am_live_mine(void)
 {
@@ -139,7 +140,7 @@ static struct allocmap_live *make(void)
 	long dfd = am_sys_open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC, 0);
 	long fd = am_sys_failed(dfd) ? dfd : create((int)dfd, path, sizeof path);
 	struct allocmap_live *L = NULL;
-	if (!am_sys_failed(fd) && !am_sys_failed(am_sys_ftruncate((int)fd, sizeof *L)))
+	if (!am_sys_failed(fd) && !am_sys_failed(am_sys_ftruncate((int)fd, (long)allocmap_live_file_size(depth))))
 		L = am_live_map((int)fd, MAP_LEN, path);
 	if (am_sys_failed(fd) || !L)
 		am_log("cannot create a live file in %s (error %ld); none for pid %ld", dir,
@@ -154,8 +155,9 @@ static struct allocmap_live *make(void)
 static void stamp(struct allocmap_live *L)
 {
 	L->header.version = ALLOCMAP_LIVE_VERSION;
-	L->header.file_size = sizeof *L;
+	L->header.file_size = allocmap_live_file_size(depth);
 	L->header.site_rows = ALLOCMAP_LIVE_SITES;
+	L->header.stack_depth = depth;
 	__atomic_store_n(&L->header.magic, ALLOCMAP_LIVE_MAGIC, __ATOMIC_RELEASE);
 }
 
@@ -168,6 +170,7 @@ int am_live_start(void)
 	if (dfd < 0)
 		return -1;
 	am_sys_close((int)dfd);
+	depth = (unsigned)am_env_size("ALLOCMAP_STACK", 0, 1, ALLOCMAP_LIVE_MAX_DEPTH);
 	struct allocmap_live *L = make();
 	if (!L)
 		return -1;
@@ -186,8 +189,11 @@ static struct allocmap_live *copy_from, *copy_to;
 
 static void copy_site(struct allocmap_live_site *from)
 {
-	struct allocmap_live_site *s = &copy_to->site[from - copy_from->site];
+	uint32_t i = (uint32_t)(from - copy_from->site);
+	struct allocmap_live_site *s = &copy_to->site[i];
 	*s = *from;
+	for (unsigned k = 0; k < depth; k++)
+		allocmap_live_frames(copy_to, i)[k] = allocmap_live_frames(copy_from, i)[k];
 	s->calls = s->total_bytes = s->temporary = 0;
 	s->peak_bytes = s->live_bytes;
 }

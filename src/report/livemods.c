@@ -1,6 +1,7 @@
 /* The live file's module table: each loaded object's path, load bias and
  * extent (its PT_LOAD segments), so that the CLI can symbolise a dead
- * process's sites. Rewritten whole, under the file's seqlock, at start-up
+ * process's sites; with stacks on, the unwinder's object table is read
+ * again at the same moments. Rewritten whole, under the file's seqlock, at start-up
  * and after each loader change (the index's loader event calls it, with
  * the loader's lock held: dl_iterate_phdr takes only the loader's write
  * lock, which that path does not hold — the index's own resync does the
@@ -10,6 +11,7 @@
  */
 #include <link.h>
 
+#include "../sys/unwind.h"
 #include "live.h"
 
 static void put_path(char *to, const char *from)
@@ -52,6 +54,8 @@ void am_live_modules(void)
 	struct allocmap_live *L = am_live_mine();
 	if (!L)
 		return;
+	if (L->header.stack_depth)
+		am_unwind_refresh();
 	am_live_write_begin(L);
 	L->modules.count = 0;
 	L->modules.truncated = 0;
