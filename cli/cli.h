@@ -151,6 +151,11 @@ const char *leak_class_words(const char *key);
 /* The "leaks" object of process pid from its file in dir, or NULL if
  * it has none (not scanned, or not a leaks file). */
 json_t *leaks_read(const char *dir, long pid);
+/* With --stack: each leak group gets "frames" (and "wrapper_frames") of
+ * the stack recorded with its allocating call as frame 0 that holds the
+ * most live bytes (the site table keeps stacks, a chunk only its call).
+ * After the sites are symbolised. */
+void leaks_attach_frames(json_t *proc);
 /* Definitely lost bytes, not suppressed, of a process (0: none or not
  * scanned). */
 uint64_t leaks_definite(const json_t *proc);

@@ -90,6 +90,7 @@ static void symbolise(json_t *proc)
 		if (json_object_get(site, "location"))
 			sym_locate(s, json_object_get(site, "location"));
 	}
+	leaks_attach_frames(proc);
 	sym_free(s);
 }
 

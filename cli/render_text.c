@@ -271,6 +271,7 @@ static void leak_groups(const json_t *l, int top, FILE *out)
 			continue;
 		fprintf(out, "  %llu bytes in %llu blocks are %s at %s\n", (unsigned long long)jnum(g, "bytes"),
 			(unsigned long long)jnum(g, "count"), leak_class_words(jstr(g, "class", "")), site_name(g));
+		stack(g, out);
 	}
 }
 

@@ -123,4 +123,13 @@ err "--suppressions with a bad line" 125 "bad.supp:2: not a suppression" "$AM" r
 printf 'leak:\n' >empty.supp
 err "--suppressions with an empty pattern" 125 "empty.supp:1: not a suppression" "$AM" run --leaks --suppressions empty.supp -- true
 err "report has no --leaks" 125 "report: unknown option '--leaks'" "$AM" report --leaks list.json
+# With --stack 8, each lost group carries the stack recorded at its call.
+"$AM" run --leaks --stack 8 -o st.json -o st.txt -- "$PROG" list
+check "--stack: the run document with frames is schema-valid" valid st.json
+check "--stack: the lost group's frames in the JSON" python3 -c '
+import json, sys
+g = [g for g in json.load(open("st.json"))["processes"][0]["leaks"]["groups"] if g["class"] == "definitely_lost"][0]
+sys.exit(not [x.get("function") for x in g["frames"]][:3] == ["alloc_head", "case_list", "main"])'
+check "--stack: the lost group's frames in the text" sh -c "grep -A2 'definitely lost at alloc_head' st.txt |
+	grep -q '^        #1  case_list+0x[0-9a-f]* in prog_leaks (.*prog_leaks.c:[0-9]*)$'"
 finish
