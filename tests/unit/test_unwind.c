@@ -60,7 +60,7 @@ NOINL static void middle(int k)
 
 NOINL static void outer(int k)
 {
-	volatile char big[300];
+	volatile char big[300] = {0}; /* read below: defined for valgrind */
 	big[k % 300] = 1;
 	want[2] = (uintptr_t)__builtin_return_address(0);
 	middle(k + big[0]);
@@ -71,7 +71,7 @@ NOINL static void outer(int k)
  * leaf differ from run_chain's at the same depths. */
 NOINL static void outer2(int k)
 {
-	volatile char big[300];
+	volatile char big[300] = {0}; /* read below: defined for valgrind */
 	big[k % 300] = 2;
 	want[2] = (uintptr_t)__builtin_return_address(0);
 	middle(k + big[1]);
