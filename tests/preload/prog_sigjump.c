@@ -82,8 +82,14 @@ static void after_storm(void)
 static void *jumper(void *arg)
 {
 	(void)arg;
-	res = mmap(NULL, RES_PAGES * PAGE, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	EXPECT(res != MAP_FAILED);
+	/* A guard page below and above, never touched: the churn leaves holes
+	 * in the reservation, and without guards a hole at its edge joins the
+	 * free space beside it, where another thread's stack may then be
+	 * placed and overwritten by the next MAP_FIXED (seen: the killer
+	 * thread's stack, 2 runs in 12). */
+	char *guarded = mmap(NULL, (RES_PAGES + 2) * PAGE, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	EXPECT(guarded != MAP_FAILED);
+	res = guarded + PAGE;
 	sigsetjmp(env, 1);
 	if (!stop_storm) {
 		armed = 1;
