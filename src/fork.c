@@ -27,6 +27,7 @@
 #include <sys/single_threaded.h>
 
 #include "heap/heap.h"
+#include "hook/hook.h"
 #include "index/quiesce.h"
 #include "index/mapindex.h"
 #include "fork.h"
@@ -70,6 +71,7 @@ static void child_index(void)
 
 static void child(void)
 {
+	am_hook_owner_set();
 	child_index();
 	am_live_forked();
 }

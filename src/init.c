@@ -87,6 +87,7 @@ void am_init_once(void)
 	if (started++)
 		return;
 	am_hook_resolve_malloc();
+	am_hook_owner_set();
 	if (am_env_bool("ALLOCMAP_DISABLE", 0) || am_nommap_init(&am_tier_nommap, nommap_reserve()) != 0) {
 		am_heap_forward_only();
 		return;

@@ -21,13 +21,18 @@
 #define API __attribute__((visibility("default")))
 
 static void (*on_end)(unsigned reason, int status);
+static long owner; /* the process whose memory this is (am_hook_owner_set) */
 
 void am_hook_on_end(void (*fn)(unsigned reason, int status)) { on_end = fn; }
+
+void am_hook_owner_set(void) { owner = am_sys_getpid(); }
+
+int am_hook_in_shared_child(void) { return owner && am_sys_getpid() != owner; }
 
 void am_hook_tell_end(unsigned reason, int status)
 {
 	void (*fn)(unsigned, int) = on_end;
-	if (fn) {
+	if (fn && !am_hook_in_shared_child()) { /* a vfork child's end is not its parent's */
 		int saved = errno;
 		fn(reason, status);
 		errno = saved;

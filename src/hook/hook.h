@@ -134,8 +134,16 @@ void am_resite(void *p, const void *site);
  * start-up; fn must be async-signal-safe (_exit may be called from a
  * handler or a vfork child). */
 void am_hook_on_end(void (*fn)(unsigned reason, int status));
-/* Tells that function (if set) of an end, errno kept. */
+/* Tells that function (if set) of an end, errno kept; not from a vfork
+ * child (see below). */
 void am_hook_tell_end(unsigned reason, int status);
+/* The process whose memory the library's state is: set at start-up and
+ * in a fork child. A vfork child (posix_spawn's, Python's subprocess)
+ * runs on its parent's memory until it execs or exits: its calls must
+ * change none of the parent's state (its signal actions, its live
+ * file's end). 1 in such a child (a getpid system call). */
+void am_hook_owner_set(void);
+int am_hook_in_shared_child(void);
 
 /* fatal.c: the library's handler on every fatal-by-default signal whose
  * action is the default (SA_RESETHAND), telling the end (reason

@@ -120,8 +120,8 @@ API int sigaction(int sig, const struct sigaction *act, struct sigaction *old)
 		errno = ENOSYS;
 		return -1;
 	}
-	if (sig <= 0 || sig >= NSIG || sig == SIGKILL || sig == SIGSTOP)
-		return real(sig, act, old);
+	if (sig <= 0 || sig >= NSIG || sig == SIGKILL || sig == SIGSTOP || am_hook_in_shared_child())
+		return real(sig, act, old); /* a vfork child's actions are its own, the view its parent's */
 	am_self.in_sigaction++;
 	__atomic_signal_fence(__ATOMIC_SEQ_CST);
 	am_lock(&lock);

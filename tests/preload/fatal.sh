@@ -54,6 +54,10 @@ for m in segv:11 abort:6 term:15 pipe:13 view:15 hold:10; do
 	check "$mode: the live file says signal $sig ($got)" sh -c "echo '$got' | grep -qx '$want'"
 done
 
+native=$(outcome -- vfork)
+under=$(outcome LD_PRELOAD="$LIB" ALLOCMAP_RUN_DIR="$work/run" -- vfork)
+check "vfork child's SIG_DFL leaves the parent's handler ($under)" [ "$under" = "exit 0" ] && [ "$native" = "exit 0" ]
+
 native=$(outcome -- own)
 under=$(outcome LD_PRELOAD="$LIB" ALLOCMAP_RUN_DIR="$work/run" -- own)
 check "own handler: recovers as natively ($under)" [ "$under" = "exit 7" ] && [ "$native" = "exit 7" ]

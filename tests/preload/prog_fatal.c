@@ -10,6 +10,10 @@
  *           handler is, gets its own handler back, then sets SIG_DFL
  *           again and raises SIGTERM (dies by it)
  *   hold    sigset(SIGUSR1, SIG_HOLD) and back, then raise(SIGUSR1)
+ *   vfork   a SIGUSR2 handler; a vfork child sets SIGUSR2 to SIG_DFL (its
+ *           own action: it shares the parent's memory, not its actions)
+ *           and _exits; the parent's raise(SIGUSR2) must still run the
+ *           handler; exit 0
  * Exit 3 when something the program sees is not as without the library.
  */
 #include <setjmp.h>
@@ -17,6 +21,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 static sigjmp_buf back;
@@ -63,6 +68,30 @@ static int hold(void)
 	return 3;
 }
 
+static volatile sig_atomic_t usr2;
+
+static void count_usr2(int sig)
+{
+	(void)sig;
+	usr2++;
+}
+
+static int shared_child(void)
+{
+	if (signal(SIGUSR2, count_usr2) == SIG_ERR)
+		return 3;
+	pid_t pid = vfork();
+	if (pid == 0) {
+		signal(SIGUSR2, SIG_DFL);
+		_exit(0);
+	}
+	int st;
+	if (pid < 0 || waitpid(pid, &st, 0) != pid || !WIFEXITED(st))
+		return 3;
+	raise(SIGUSR2);
+	return usr2 == 1 ? 0 : 3;
+}
+
 int main(int argc, char **argv)
 {
 	const char *m = argc > 1 ? argv[1] : "";
@@ -88,6 +117,8 @@ int main(int argc, char **argv)
 		return view();
 	if (!strcmp(m, "hold"))
 		return hold();
+	if (!strcmp(m, "vfork"))
+		return shared_child();
 	fprintf(stderr, "prog_fatal: unknown mode '%s'\n", m);
 	return 2;
 }
