@@ -41,6 +41,12 @@ run() {
 	worst=$(cat "$work"/rep/* 2>/dev/null | sed -n 's/^  \(-\{0,1\}[0-9]*\) discrepancies$/\1/p' | sort -n | tail -1)
 	local procs
 	procs=$(cat "$work"/rep/* 2>/dev/null | grep -c '^  -\{0,1\}[0-9]* discrepancies$')
+	if [ "$det" = no ] && grep -q 'tests\{0,1\} failed\|^Result' "$work/out0"; then
+		{ echo "- $name: without the library: $(grep -h 'tests\{0,1\} failed\|^Result' "$work/out0" | tr '\n' ' ')"
+		  echo "  with it: $(grep -h 'tests\{0,1\} failed\|^Result' "$work/out1" | tr '\n' ' ')"
+		  grep -A1 'tests\{0,1\} failed' "$work/out0" | tail -1 | sed 's/^/  failed without it: /'
+		  grep -A1 'tests\{0,1\} failed' "$work/out1" | tail -1 | sed 's/^/  failed with it: /'; } >>"$work/notes"
+	fi
 	local cmd="$*"
 	printf '| %s | `%s` | %s | %s | %s | %s in %s processes | %.1f s / %.1f s |\n' "${name//|/\\|}" "${cmd//|/\\|}" "$rc0" "$rc1" \
 		"$same" "${worst:-none reported}" "$procs" "$(awk "BEGIN { print $t1 - $t0 }")" "$(awk "BEGIN { print $t2 - $t1 }")"
@@ -104,3 +110,4 @@ run "sort of 1M lines" yes sh -c 'seq 1000000 | sort -r | md5sum'
 if have make; then
 	run "make -n (allocmap's Makefile)" yes make -C "$SRC" -n BUILD="$work/b"
 fi
+if [ -s "$work/notes" ]; then echo; cat "$work/notes"; fi
