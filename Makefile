@@ -163,9 +163,9 @@ $(BUILD)/bin/allocmap: $(CLI_SRCS) $(wildcard cli/*.h) include/allocmap.h includ
 	@mkdir -p $(@D)
 	$(CC) $(BASE_CFLAGS) -O2 $(CLI_SRCS) -o $@ $(CLI_LIBS) -lstdc++ -lm
 
-$(FIXTURE): tests/cli/live_fixture.c cli/live.c cli/live.h include/allocmap_live.h
+$(FIXTURE): tests/cli/live_fixture.c cli/live.c cli/fmt.c cli/live.h include/allocmap_live.h
 	@mkdir -p $(@D)
-	$(CC) $(BASE_CFLAGS) -O0 -Wno-missing-prototypes tests/cli/live_fixture.c cli/live.c -o $@ $(CLI_LIBS)
+	$(CC) $(BASE_CFLAGS) -O0 -Wno-missing-prototypes tests/cli/live_fixture.c cli/live.c cli/fmt.c -o $@ $(CLI_LIBS)
 
 tests: $(UNIT_BINS) $(SAN_BINS) $(HELPER_BINS) $(PROBE) $(LEAK_DSO) $(SO) $(CLI) $(FIXTURE) debug
 

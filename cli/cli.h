@@ -112,6 +112,8 @@ const char *fmt_signal(int sig);   /* "SIGKILL" */
 /* A JSON object's integer member (0 if absent or negative), string
  * member (dflt if absent). */
 uint64_t jnum(const json_t *o, const char *key);
+/* The address in the hex string o[key] ("0x..."), or 0. */
+uint64_t jhex(const json_t *o, const char *key);
 const char *jstr(const json_t *o, const char *key, const char *dflt);
 
 /* sym.c: symbolisation of one process's addresses (libdw, offline) */

@@ -4,6 +4,7 @@
  */
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cli.h"
@@ -59,6 +60,12 @@ uint64_t jnum(const json_t *o, const char *key)
 {
 	json_int_t v = json_integer_value(json_object_get(o, key));
 	return v > 0 ? (uint64_t)v : 0;
+}
+
+uint64_t jhex(const json_t *o, const char *key)
+{
+	const char *s = json_string_value(json_object_get(o, key));
+	return s ? strtoull(s, NULL, 16) : 0;
 }
 
 const char *jstr(const json_t *o, const char *key, const char *dflt)

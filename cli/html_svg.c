@@ -122,12 +122,6 @@ static const char *base(const char *path)
 	return s ? s + 1 : path;
 }
 
-static uint64_t hex(const json_t *o, const char *key)
-{
-	const char *s = json_string_value(json_object_get(o, key));
-	return s ? strtoull(s, NULL, 16) : 0;
-}
-
 /* The regions of the run document, in address order, a gap between two
  * that do not touch; *n: how many entries. */
 static struct region *region_list(const json_t *regions, size_t *n)
@@ -138,7 +132,7 @@ static struct region *region_list(const json_t *regions, size_t *n)
 	if (!r)
 		return NULL;
 	json_array_foreach(regions, i, e) {
-		uint64_t lo = hex(e, "start"), hi = hex(e, "end");
+		uint64_t lo = jhex(e, "start"), hi = jhex(e, "end");
 		uint64_t prev = k ? r[k - 1].end : lo;
 		if (prev < lo)
 			r[k++] = (struct region){ .gap = 1, .start = prev, .end = lo, .size = lo - prev };

@@ -59,23 +59,16 @@ static json_t *classes(const char *rest)
 	return o;
 }
 
-/* The hex address "0x..." of location object o, or 0. */
-static uint64_t addr_in(const json_t *o)
-{
-	const char *s = json_string_value(json_object_get(o, "addr"));
-	return s ? strtoull(s, NULL, 16) : 0;
-}
-
 void leaks_attach_frames(json_t *proc)
 {
 	json_t *group, *site;
 	size_t i, j;
 	json_array_foreach(json_object_get(json_object_get(proc, "leaks"), "groups"), i, group) {
-		uint64_t at = addr_in(json_object_get(group, "location"));
+		uint64_t at = jhex(json_object_get(group, "location"), "addr");
 		const json_t *best = NULL;
 		json_array_foreach(json_object_get(proc, "sites"), j, site) {
 			const json_t *frames = json_object_get(site, "frames");
-			if (at && addr_in(json_array_get(frames, 0)) == at &&
+			if (at && jhex(json_array_get(frames, 0), "addr") == at &&
 			    (!best || jnum(site, "live_bytes") > jnum(best, "live_bytes")))
 				best = site;
 		}

@@ -32,7 +32,6 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <inttypes.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -44,6 +43,7 @@
 
 #include "allocmap.h"
 #include "allocmap_live.h"
+#include "cli.h"
 #include "live.h"
 
 struct live {
@@ -242,10 +242,8 @@ static void put_regions(json_t *o, const struct allocmap_live *f)
 	for (uint32_t i = 0; i < n && i < ALLOCMAP_LIVE_REGIONS; i++) {
 		const struct allocmap_live_region *r = &f->regions.row[i];
 		const char *kind = r->kind < NF(kind_names) ? kind_names[r->kind] : "unknown";
-		char lo[24], hi[24];
-		snprintf(lo, sizeof lo, "0x%" PRIx64, r->start);
-		snprintf(hi, sizeof hi, "0x%" PRIx64, r->end);
-		json_t *e = json_pack("{s:s,s:s,s:s,s:o,s:o,s:I}", "start", lo, "end", hi, "kind", kind, "allocator",
+		json_t *e = json_pack("{s:o,s:o,s:s,s:o,s:o,s:I}", "start", hex(r->start), "end", hex(r->end), "kind",
+				      kind, "allocator",
 				      bounded(r->allocator, sizeof r->allocator), "prot", prot_string(r->prot),
 				      "resident_bytes", (json_int_t)r->resident_bytes);
 		if (r->name[0])
@@ -464,14 +462,7 @@ static void copy_str(char *dst, size_t cap, const json_t *s)
 	snprintf(dst, cap, "%s", v ? v : "");
 }
 
-/* The hex address string o[key] ("0x..."), or 0. */
-static uint64_t hex_of(const json_t *o, const char *key)
-{
-	const char *s = json_string_value(json_object_get(o, key));
-	return s ? strtoull(s, NULL, 16) : 0;
-}
-
-static uint64_t addr_of(const json_t *loc) { return hex_of(loc, "addr"); }
+static uint64_t addr_of(const json_t *loc) { return jhex(loc, "addr"); }
 
 static uint32_t code(const char *name, const char *const *names, size_t n)
 {
@@ -555,8 +546,8 @@ static void write_tables(struct allocmap_live *f, const json_t *o)
 			break;
 		struct allocmap_live_region *r = &f->regions.row[f->regions.count++];
 		const char *prot = json_string_value(json_object_get(v, "prot"));
-		r->start = hex_of(v, "start");
-		r->end = hex_of(v, "end");
+		r->start = jhex(v, "start");
+		r->end = jhex(v, "end");
 		r->resident_bytes = num(v, "resident_bytes");
 		r->kind = code(json_string_value(json_object_get(v, "kind")), kind_names, NF(kind_names));
 		r->prot = prot ? (prot[0] == 'r') | (prot[1] == 'w') << 1 | (prot[2] == 'x') << 2 : 0;
