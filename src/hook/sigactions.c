@@ -51,6 +51,11 @@ static int resolve(void)
 
 static int is_handler(__sighandler_t h) { return h != SIG_DFL && h != SIG_IGN; }
 
+/* Is fatal.c's handler the kernel's action for the program's action h? */
+static int fatal_default(int sig, __sighandler_t h) { return fatal && h == SIG_DFL && (fatal_set >> sig & 1); }
+
+/* Raised by the interrupted instruction itself (deferring it would run
+ * the instruction again before any handler could). */
 static int synchronous(int sig, const siginfo_t *si)
 {
 	return si->si_code > 0 && (sig == SIGSEGV || sig == SIGBUS || sig == SIGILL || sig == SIGFPE ||
@@ -66,7 +71,7 @@ static long raw_install(int sig, const struct sigaction *act)
 	struct am_sigaction k = {.handler = (void *)wrapper, .flags = (unsigned long)act->sa_flags | SA_SIGINFO};
 	memcpy(&k.mask, &act->sa_mask, sizeof k.mask);
 	if (!is_handler(act->sa_handler)) {
-		int on = fatal && act->sa_handler == SIG_DFL && (fatal_set >> sig & 1);
+		int on = fatal_default(sig, act->sa_handler);
 		k = (struct am_sigaction){.handler = on ? (void *)fatal : (void *)act->sa_handler,
 					  .flags = on ? SA_SIGINFO | SA_ONSTACK | SA_RESETHAND | SA_RESTART : 0,
 					  .mask = on ? ~0ull : 0};
@@ -86,7 +91,7 @@ static void wrapper(int sig, siginfo_t *si, void *uc)
 	if (a.sa_flags & SA_RESETHAND) {
 		view[sig].sa_handler = SIG_DFL; /* as the kernel did */
 		view[sig].sa_flags &= ~(SA_SIGINFO | SA_RESETHAND);
-		if (fatal && (fatal_set >> sig & 1))
+		if (fatal_default(sig, SIG_DFL))
 			raw_install(sig, &view[sig]);
 	}
 	if (!is_handler(a.sa_handler))
@@ -106,7 +111,7 @@ static int apply(int sig, const struct sigaction *act)
 		k.sa_flags |= SA_SIGINFO;
 		return real(sig, &k, NULL);
 	}
-	if (!(fatal && act->sa_handler == SIG_DFL && (fatal_set >> sig & 1)))
+	if (!fatal_default(sig, act->sa_handler))
 		return real(sig, act, NULL);
 	long r = raw_install(sig, act);
 	if (r < 0)
