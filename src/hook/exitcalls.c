@@ -32,7 +32,7 @@ int am_hook_in_shared_child(void) { return owner && am_sys_getpid() != owner; }
 void am_hook_tell_end(unsigned reason, int status)
 {
 	void (*fn)(unsigned, int) = on_end;
-	if (fn && !am_hook_in_shared_child()) { /* a vfork child's end is not its parent's */
+	if (fn) {
 		int saved = errno;
 		fn(reason, status);
 		errno = saved;

@@ -134,14 +134,14 @@ void am_resite(void *p, const void *site);
  * start-up; fn must be async-signal-safe (_exit may be called from a
  * handler or a vfork child). */
 void am_hook_on_end(void (*fn)(unsigned reason, int status));
-/* Tells that function (if set) of an end, errno kept; not from a vfork
- * child (see below). */
+/* Tells that function (if set) of an end, errno kept. (In a vfork child
+ * the live file's end is left alone by am_live_mine, report/live.h.) */
 void am_hook_tell_end(unsigned reason, int status);
 /* The process whose memory the library's state is: set at start-up and
  * in a fork child. A vfork child (posix_spawn's, Python's subprocess)
- * runs on its parent's memory until it execs or exits: its calls must
- * change none of the parent's state (its signal actions, its live
- * file's end). 1 in such a child (a getpid system call). */
+ * runs on its parent's memory until it execs or exits: its sigaction
+ * calls must not change the parent's record of its actions. 1 in such a
+ * child (a getpid system call). */
 void am_hook_owner_set(void);
 int am_hook_in_shared_child(void);
 
