@@ -42,6 +42,8 @@ void am_live_unmap(void *p, size_t len);
 /* livemods.c: rewrites the module table from the loader's list (at start,
  * and after each loader change: the index calls it). */
 void am_live_modules(void);
+/* Copies string from (NULL: empty) into to[cap], truncated, NUL-ended. */
+void am_live_copy(char *to, size_t cap, const char *from);
 
 /* liveend.c: the end of this process (enum allocmap_live_end): writes the
  * end section — duration, RSS, the address space, allocmap's own, the

@@ -20,6 +20,7 @@
 #include "../heap/livestats.h"
 #include "../index/mapindex.h"
 #include "../index/selfmap.h"
+#include "../sys/elfsym.h"
 #include "../sys/syscall.h"
 #include "live.h"
 #include "../sys/pages.h"
@@ -83,14 +84,6 @@ static uint64_t resident(uintptr_t lo, uintptr_t hi)
 
 static int own(enum am_origin o) { return o == AM_ORIGIN_NOMMAP || o == AM_ORIGIN_MMAPTIER || o == AM_ORIGIN_SELF; }
 
-static void copy_name(char *dst, size_t n, const char *s)
-{
-	size_t i = 0;
-	for (; s && s[i] && i + 1 < n; i++)
-		dst[i] = s[i];
-	dst[i] = '\0';
-}
-
 static struct allocmap_live_space *row_for(struct allocmap_live_end_info *e, const char *name, unsigned kind)
 {
 	for (uint32_t i = 0; i < e->nspace; i++)
@@ -99,18 +92,9 @@ static struct allocmap_live_space *row_for(struct allocmap_live_end_info *e, con
 	if (e->nspace == ALLOCMAP_LIVE_SPACE)
 		return NULL;
 	struct allocmap_live_space *r = &e->space[e->nspace++];
-	copy_name(r->allocator, sizeof r->allocator, name);
+	am_live_copy(r->allocator, sizeof r->allocator, name);
 	r->kind = kind;
 	return r;
-}
-
-static const char *base_name(const char *path)
-{
-	const char *b = path;
-	for (const char *p = path; p && *p; p++)
-		if (*p == '/')
-			b = p + 1;
-	return b;
 }
 
 /* Map m (resident bytes res) into the region table: it extends the last
@@ -130,8 +114,8 @@ static void add_region(struct allocmap_live_regions *t, const struct am_map_view
 	struct allocmap_live_region *r = &t->row[t->count++];
 	*r = (struct allocmap_live_region){.start = m->lo, .end = m->hi, .resident_bytes = res,
 					   .kind = am_origin_kind(m->origin, m->path != NULL), .prot = (uint32_t)m->prot};
-	copy_name(r->allocator, sizeof r->allocator, am_origin_name(m->origin));
-	copy_name(r->name, sizeof r->name, m->path ? base_name(m->path) : NULL);
+	am_live_copy(r->allocator, sizeof r->allocator, am_origin_name(m->origin));
+	am_live_copy(r->name, sizeof r->name, m->path ? am_path_base(m->path) : NULL);
 }
 
 struct end_walk {

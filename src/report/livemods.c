@@ -14,10 +14,10 @@
 #include "../sys/unwind.h"
 #include "live.h"
 
-static void put_path(char *to, const char *from)
+void am_live_copy(char *to, size_t cap, const char *from)
 {
 	size_t i = 0;
-	for (; from && from[i] && i + 1 < ALLOCMAP_LIVE_PATH; i++)
+	for (; from && from[i] && i + 1 < cap; i++)
 		to[i] = from[i];
 	to[i] = '\0';
 }
@@ -45,7 +45,7 @@ static int add_object(struct dl_phdr_info *info, size_t size, void *arg)
 	row->bias = info->dlpi_addr;
 	row->base = info->dlpi_addr + lo;
 	row->end = info->dlpi_addr + hi;
-	put_path(row->path, info->dlpi_name && info->dlpi_name[0] ? info->dlpi_name : L->process.exe);
+	am_live_copy(row->path, ALLOCMAP_LIVE_PATH, info->dlpi_name && info->dlpi_name[0] ? info->dlpi_name : L->process.exe);
 	return 0;
 }
 

@@ -77,7 +77,7 @@ static int contains(const char *hay, const char *needle)
 	}
 }
 
-static const char *base_name(const char *path)
+const char *am_path_base(const char *path)
 {
 	const char *b = path ? path : "";
 	for (const char *p = b; *p; p++)
@@ -179,7 +179,7 @@ static void *lookup_in(const struct link_map *l, const char *sym, size_t *size)
 void *am_elf_lookup(const char *lib_substring, const char *sym, size_t *size)
 {
 	for (const struct link_map *l = _r_debug.r_map; l; l = l->l_next) {
-		if (lib_substring && !contains(base_name(l->l_name), lib_substring))
+		if (lib_substring && !contains(am_path_base(l->l_name), lib_substring))
 			continue;
 		void *a = lookup_in(l, sym, size);
 		if (a || lib_substring)

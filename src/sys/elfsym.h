@@ -16,6 +16,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* The file name of a path: what follows its last '/' ("" for NULL). */
+const char *am_path_base(const char *path);
+
 /* The run-time address of the defined dynamic symbol sym in the first
  * loaded object whose file name (the part after the last '/') contains
  * lib_substring; lib_substring NULL searches every object in load order
