@@ -59,6 +59,7 @@ uint64_t am_strat_violations(void);
 size_t am_strat_validate(void);
 /* am_index_validate for a thread inside the index (am_ix_begin). */
 size_t am_index_validate_held(void);
+size_t am_index_validate_pages(uintptr_t lo, uintptr_t hi);
 
 size_t am_ix_first_above(uintptr_t addr);
 int am_ix_insert(struct am_map *m);

@@ -247,6 +247,27 @@ size_t am_index_validate_held(void)
 	return bad;
 }
 
+/* Every page of [lo, hi) (at most 64K of them) refers to the map holding
+ * it in the array, or to nothing: a reference left behind answers a
+ * query with a map the array no longer has. */
+size_t am_index_validate_pages(uintptr_t lo, uintptr_t hi)
+{
+	size_t bad = 0;
+	if (!am_pageindex_ready())
+		return 0;
+	lo = am_page_down(lo), hi = am_page_up(hi);
+	hi = hi > AM_USER_TOP ? AM_USER_TOP : hi;
+	hi = hi - lo > ((uintptr_t)1 << (16 + AM_PAGE_SHIFT)) ? lo + ((uintptr_t)1 << (16 + AM_PAGE_SHIFT)) : hi;
+	size_t i = am_ix_first_above(lo);
+	for (uintptr_t p = lo; p < hi; p += AM_PAGE_SIZE) {
+		while (i < am_ix.n && am_ix.arr[i]->hi <= p)
+			i++;
+		const struct am_map *m = i < am_ix.n && am_ix.arr[i]->lo <= p ? am_ix.arr[i] : NULL;
+		bad += am_ref_ptr(am_pageindex_get(p)) != m;
+	}
+	return bad;
+}
+
 size_t am_index_validate(void)
 {
 	if (!am_ix.ready || am_ix_begin() != 0)

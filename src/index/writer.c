@@ -77,6 +77,9 @@ static void end_writing(int keep_lock)
 	 * leave with nothing to apply to */
 	if (am_self.calls <= 1 && __atomic_exchange_n(&am_ix.resync_pending, 0, __ATOMIC_ACQUIRE))
 		am_ix_resync_locked();
+	if (AM_DEBUG_VALIDATE)
+		am_debug_require(am_index_validate_pages(am_ix.dirty_lo, am_ix.dirty_hi), "the page index",
+				 "an index writer's exit");
 	am_ix_settle();
 	if (AM_DEBUG_VALIDATE) {
 		am_debug_require(am_index_validate_held(), "the mapping index", "an index writer's exit");

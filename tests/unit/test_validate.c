@@ -3,7 +3,8 @@
  * must count nothing again. The pool of a TLSF engine (a free block its
  * list map forgets, a block whose neighbour's flags disagree), a tier
  * (its counts off from its blocks), the mapping index (two maps out of
- * order, a map not page-aligned), the recursion depth.
+ * order, a map not page-aligned, a page of a gap still referring to a
+ * map), the recursion depth.
  *
  * Built a second time against the debug build's archive (make debug,
  * -DAM_DEBUG), it also shows that leaving a broken tier and ending an
@@ -22,6 +23,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "../../src/index/pageindex.h"
 #include "../../src/palloc/tier.h"
 #include "../../src/palloc/tlsf.h"
 #include "../../src/sys/thread.h"
@@ -130,6 +132,23 @@ static void test_index_alignment(void **state)
 	am_ix_end();
 }
 
+/* The page just above the first map, in a gap or in the next map,
+ * referring to the first map: counted until it refers to what holds it. */
+static void test_index_page_left_behind(void **state)
+{
+	(void)state;
+	struct am_map *m0, *m1;
+	index_enter(&m0, &m1);
+	uintptr_t gap = m0->hi;
+	uint32_t was = am_pageindex_get(gap);
+	assert_int_equal(am_index_validate_pages(m0->lo, m1->hi), 0);
+	am_pageindex_set(gap, gap + 4096, am_ref_of(m0));
+	assert_int_equal(am_index_validate_pages(m0->lo, m1->hi), 1);
+	am_pageindex_set(gap, gap + 4096, was);
+	assert_int_equal(am_index_validate_pages(m0->lo, m1->hi), 0);
+	am_ix_end();
+}
+
 static void test_strat_depth(void **state)
 {
 	(void)state;
@@ -202,6 +221,7 @@ int main(void)
 		cmocka_unit_test(test_tier_counts),
 		cmocka_unit_test(test_index_order),
 		cmocka_unit_test(test_index_alignment),
+		cmocka_unit_test(test_index_page_left_behind),
 		cmocka_unit_test(test_strat_depth),
 #ifdef AM_DEBUG
 		cmocka_unit_test(test_debug_tier_leave_aborts),
