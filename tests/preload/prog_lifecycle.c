@@ -325,11 +325,13 @@ static __thread int lane;
 
 static void map_cycle(unsigned *s)
 {
-	/* sizes tell threads' mappings apart: n is 1, 3, 5 or 7 mod 16, one
-	 * per thread, and 2n is 2, 6, 10 or 14 */
+	/* sizes tell threads' mappings apart: lane j (one per thread) maps
+	 * n = 17 + 4j or 33 + 4j pages, so n is 1 mod 4; the grown 2n is 2
+	 * mod 4 and the piece above the unmapped page, n - 1, is 0 mod 4:
+	 * no size of one lane is a size of another's */
 	if (!lane)
-		lane = 1 + 2 * (__atomic_fetch_add(&lanes, 1, __ATOMIC_RELAXED) % 4);
-	size_t n = (size_t)lane + 16 * (1 + rnd(s) % 2), len = n * PAGE;
+		lane = 1 + __atomic_fetch_add(&lanes, 1, __ATOMIC_RELAXED) % 4;
+	size_t n = 16 * (1 + rnd(s) % 2) + 4 * (size_t)(lane - 1) + 1, len = n * PAGE;
 	int rw = PROT_READ | PROT_WRITE;
 	char *p = map(len, rw);
 	p[0] = 1;
