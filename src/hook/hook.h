@@ -156,5 +156,9 @@ void am_hook_fatal_install(void);
  * on, handler is the kernel's action wherever the program's is SIG_DFL
  * on a signal of set (bit sig), put there now where it is. */
 void am_hook_sig_fatal(void (*handler)(int, siginfo_t *, void *), uint64_t set);
+/* syscall(SYS_rt_sigaction, ...): sigaction with the kernel's structs
+ * (sys/signal.h); 0 or a negative errno. */
+struct am_sigaction;
+long am_hook_raw_sigaction(int sig, const struct am_sigaction *kact, struct am_sigaction *kold, size_t setsize);
 
 #endif

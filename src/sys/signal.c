@@ -6,10 +6,6 @@
 
 #include "syscall.h"
 
-#ifndef SA_RESTORER
-#define SA_RESTORER 0x04000000
-#endif
-
 /* The kernel returns from a handler into this with the signal frame on
  * the stack; it must not touch the stack before the system call. */
 __asm__(".text\n"
@@ -30,8 +26,8 @@ long am_sys_sigaction(int sig, const struct am_sigaction *act, struct am_sigacti
 	struct am_sigaction k;
 	if (act) {
 		k = *act;
-		if (!(k.flags & SA_RESTORER))
-			k.flags |= SA_RESTORER, k.restorer = (void *)am_sig_restorer;
+		if (!(k.flags & AM_SA_RESTORER))
+			k.flags |= AM_SA_RESTORER, k.restorer = (void *)am_sig_restorer;
 	}
 	return am_sys_forward(SYS_rt_sigaction, sig, act ? (long)&k : 0, (long)old, 8, 0, 0);
 }

@@ -9,6 +9,8 @@
 
 #include <stdint.h>
 
+#define AM_SA_RESTORER 0x04000000ul /* the kernel's flag; glibc hides it */
+
 /* The kernel's struct sigaction on x86-64 (a 64-bit signal mask). */
 struct am_sigaction {
 	void *handler;    /* void (*)(int, siginfo_t *, void *) with SA_SIGINFO */

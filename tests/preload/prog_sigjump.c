@@ -4,7 +4,11 @@
  * (a jump out of a call holding the index lock) nor make the jumping
  * thread's later changes go missing (a call bracket never closed).
  *
- *   prog_sigjump [SECONDS]
+ *   prog_sigjump [SECONDS [raw]]
+ *
+ * raw: the handler is installed by syscall(SYS_rt_sigaction), in the
+ * kernel's layout with a restorer of this program's own, as a runtime
+ * without libc's sigaction would; it must read back as it was set.
  *
  * One thread maps, protects, remaps and unmaps inside a reservation of
  * its own while another thread sends it SIGUSR1 every few microseconds;
@@ -21,7 +25,9 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/mman.h>
+#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -142,12 +148,37 @@ static void watch(double seconds)
 	}
 }
 
+/* The kernel's struct sigaction, and a restorer: rt_sigreturn with the
+ * signal frame untouched on the stack. */
+struct ksigaction {
+	void (*handler)(int);
+	unsigned long flags;
+	void (*restorer)(void);
+	uint64_t mask;
+};
+#define KSA_RESTORER 0x04000000ul
+__attribute__((naked)) static void restore_rt(void) { __asm__("mov $15, %eax\n\tsyscall\n\thlt"); }
+
+static void install_raw(void)
+{
+	struct ksigaction k = {on_usr1, KSA_RESTORER, restore_rt, 0}, back;
+	EXPECT(syscall(SYS_rt_sigaction, SIGUSR1, &k, NULL, sizeof k.mask) == 0);
+	memset(&back, 0xff, sizeof back);
+	EXPECT(syscall(SYS_rt_sigaction, SIGUSR1, NULL, &back, sizeof k.mask) == 0);
+	EXPECT(back.handler == on_usr1 && (back.flags & ~KSA_RESTORER) == 0 && (back.flags & KSA_RESTORER) &&
+	       back.mask == 0);
+	EXPECT(syscall(SYS_rt_sigaction, SIGUSR1, NULL, &back, 4) == -1); /* the kernel's EINVAL */
+}
+
 int main(int argc, char **argv)
 {
 	double seconds = argc > 1 ? atof(argv[1]) : 2;
 	struct sigaction sa = {.sa_handler = on_usr1};
 	pthread_t k, o;
-	sigaction(SIGUSR1, &sa, NULL);
+	if (argc > 2 && !strcmp(argv[2], "raw"))
+		install_raw();
+	else
+		sigaction(SIGUSR1, &sa, NULL);
 	EXPECT(pthread_create(&o, NULL, other, NULL) == 0);
 	EXPECT(pthread_create(&jumper_thread, NULL, jumper, NULL) == 0);
 	EXPECT(pthread_create(&k, NULL, killer, NULL) == 0);
