@@ -159,7 +159,10 @@ static int mode(void)
 	const char *s = am_env("ALLOCMAP_LEAKS");
 	if (s && s[0] == 'e' && s[1] == 'r' && s[2] == 'r' && s[3] == 'o' && s[4] == 'r' && !s[5])
 		return 2;
-	return am_env_bool("ALLOCMAP_LEAKS", 0);
+	int b = s ? am_parse_bool(s) : 0;
+	if (b < 0)
+		am_env_bad("ALLOCMAP_LEAKS", s, "neither a boolean (1/0, yes/no, on/off, true/false) nor error", 0);
+	return b > 0;
 }
 
 void am_leak_at_exit(void)

@@ -170,7 +170,7 @@ int am_live_start(void)
 	if (dfd < 0)
 		return -1;
 	am_sys_close((int)dfd);
-	depth = (unsigned)am_env_size("ALLOCMAP_STACK", 0, 1, ALLOCMAP_LIVE_MAX_DEPTH);
+	depth = (unsigned)am_env_count("ALLOCMAP_STACK", 0, 1, ALLOCMAP_LIVE_MAX_DEPTH);
 	struct allocmap_live *L = make();
 	if (!L)
 		return -1;
