@@ -189,8 +189,9 @@ static void site_table(const json_t *p, const char *key, const char *title, int 
 				fmt_bytes(jnum(s, "bytes_total")), (unsigned long long)jnum(s, "temporary"),
 				site_name(s));
 		else if (strcmp(key, "live_bytes") == 0)
-			fprintf(out, "  %11s %9llu chunks  %s\n", fmt_bytes(jnum(s, "live_bytes")),
-				(unsigned long long)jnum(s, "live_count"), site_name(s));
+			fprintf(out, "  %11s %9llu %-6s  %s\n", fmt_bytes(jnum(s, "live_bytes")),
+				(unsigned long long)jnum(s, "live_count"), jnum(s, "live_count") == 1 ? "chunk" : "chunks",
+				site_name(s));
 		else
 			fprintf(out, "  %11s  %s\n", fmt_bytes(jnum(s, key)), site_name(s));
 		stack(s, out);
@@ -242,9 +243,10 @@ static void leaks(const json_t *p, FILE *out)
 	for (i = 0; v && i < n; i++)
 		chunks += jnum(v[i], "live_count");
 	if (strcmp(jstr(p, "ended", ""), "running") != 0 && v && n)
-		fprintf(out, "leaked at exit: %s in %llu chunks from %zu sites; largest: %s from %s\n\n",
-			fmt_bytes(jnum(json_object_get(p, "heap"), "live_bytes")), (unsigned long long)chunks, n,
-			fmt_bytes(jnum(v[0], "live_bytes")), site_name(v[0]));
+		fprintf(out, "leaked at exit: %s in %llu chunk%s from %zu site%s; largest: %s from %s\n\n",
+			fmt_bytes(jnum(json_object_get(p, "heap"), "live_bytes")), (unsigned long long)chunks,
+			chunks == 1 ? "" : "s", n, n == 1 ? "" : "s", fmt_bytes(jnum(v[0], "live_bytes")),
+			site_name(v[0]));
 	free(v);
 }
 

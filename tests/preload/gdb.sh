@@ -44,7 +44,7 @@ check "whatis: the frame's state untouched" sh -c "grep -q '^\$1 = 112$' run.out
 check "whatis: the program carries on" grep -q '^112$' run.out
 sites() { # file: make's 100-byte chunk among the top sites, at file:line
 	grep -q '^top [0-9]* of [0-9]* live sites by bytes$' "$1" &&
-		grep -q "^ *100 bytes  *1 chunks  0x[0-9a-f]* make + [0-9]* in section .text of .*/prog_gdb at .*prog_gdb.c:$line$" "$1"
+		grep -q "^ *100 bytes  *1 chunk   0x[0-9a-f]* make + [0-9]* in section .text of .*/prog_gdb at .*prog_gdb.c:$line$" "$1"
 }
 check "sites: the top live sites, symbolised" sites run.out
 check "sites: a bad N said" grep -q "allocmap sites: N must be a number, not 'x'" run.out

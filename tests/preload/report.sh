@@ -56,7 +56,7 @@ line=$(grep -n 'CALL_LINE_BIG' "$SRC/tests/cli/live_fixture.c" | head -1 | cut -
 rc=$?
 check "run: the command's status" [ $rc -eq 4 ]
 check "run: three processes" [ "$(python3 -c 'import json,sys; print(len(json.load(open("live.json"))["processes"]))')" = 3 ]
-check "symbols: function+offset in object" grep -q "^     5.00 MiB         1 chunks  child_process+0x[0-9a-f]* in live_fixture (.*live_fixture.c:$line)$" live.txt
+check "symbols: function+offset in object" grep -q "^     5.00 MiB         1 chunk   child_process+0x[0-9a-f]* in live_fixture (.*live_fixture.c:$line)$" live.txt
 check "symbols: JSON location" python3 -c '
 import json, sys
 s = json.load(open("live.json"))["processes"][0]["sites"][0]["location"]

@@ -170,7 +170,8 @@ each site symbolised by gdb with file:line."""
                 for i in range(min(n, top))]
         gdb.write("top %d of %d live sites by bytes\n" % (len(rows), n))
         for r in rows:
-            gdb.write("%12d bytes %8d chunks  %s\n" % (r["bytes"], r["count"], _site(r["site"])))
+            noun = "chunk" if r["count"] == 1 else "chunks"
+            gdb.write("%12d bytes %8d %-6s  %s\n" % (r["bytes"], r["count"], noun, _site(r["site"])))
 
 
 Allocmap()
