@@ -34,6 +34,7 @@ static const char style[] =
 	"h3{font-size:1.05em;margin-top:1.5em}code,.mono{font-family:ui-monospace,monospace}"
 	"table{border-collapse:collapse;margin:.5em 0}th,td{padding:.2em .6em;border-bottom:1px solid #ddd}"
 	"th{text-align:left;background:#f3f3f3}td.n,th.n{text-align:right;font-variant-numeric:tabular-nums}"
+	"td.n{white-space:nowrap}td.mono{overflow-wrap:anywhere}td.stk{font-size:12px;min-width:16em;max-width:24em}"
 	"table.sortable th{cursor:pointer}table.sortable th:after{content:' \\2195';color:#aaa}"
 	".note{color:#8a4b00}.dim{color:#777}"
 	"svg text{font:12px system-ui,sans-serif}svg .rl{fill:#fff;font-size:11px;paint-order:stroke;stroke:rgba(0,0,0,.55);stroke-width:2.5px}svg .cap{fill:#444}"
@@ -241,7 +242,7 @@ static void site_row(const json_t *s, int depth, FILE *out)
 	if (depth > 1) {
 		size_t i;
 		json_t *f;
-		fputs("<td class=\"mono\">", out);
+		fputs("<td class=\"mono stk\">", out);
 		json_array_foreach(json_object_get(s, "frames"), i, f) {
 			if (i)
 				fputs("<br>", out);
