@@ -5,6 +5,7 @@
 # a loaded object, on nothing; the program's own state untouched by the
 # call; the same in a process gdb attaches to; allocmap sites listing the
 # chunk's site among the top ones, there and attached. Skipped (one ok line) without gdb.
+# A program started under gdb, and under lldb, keeps its loader hook.
 . "$(dirname "$0")/lib.sh"
 SRC=$(cd "$(dirname "$0")/../.." && pwd)
 PROG=$(cd "$BUILD/tests" && pwd)/prog_gdb
@@ -67,6 +68,20 @@ check "under gdb: the dlopen'ed object indexed, its gaps plugged, 0 discrepancie
 	"grep -q '^dlopen  *libholes_dso.so ' under.out && grep -q '^allocmap: 0 discrepancies$' under.out &&
 	grep -q 'exited normally' under.out"
 check "under gdb: gdb still sees the object load" grep -q '^Breakpoint 1, holes_dso_fn ' under.out
+
+# The same under lldb, whose breakpoint sits there too.
+if command -v lldb >/dev/null; then
+	timeout 120 lldb -b -o 'breakpoint set -n holes_dso_fn' \
+		-o "process launch -E LD_PRELOAD=$LIB -E ALLOCMAP_CHECK_AT_EXIT=1" -o continue \
+		-- "$HM" "$(dirname "$HM")/libholes_dso.so" 2>&1 | tr -d '\r' >lldb.out # the program's lines come through a pty
+	check "under lldb: ld.so's calls redirected" grep -q 'its [0-9]* calls in ld.so redirected instead' lldb.out
+	check "under lldb: the dlopen'ed object indexed, its gaps plugged, 0 discrepancies" sh -c \
+		"grep -q '^dlopen  *libholes_dso.so ' lldb.out && grep -q '^allocmap: 0 discrepancies$' lldb.out &&
+		grep -q 'exited with status = 0' lldb.out"
+	check "under lldb: lldb still sees the object load" grep -q 'stop reason = breakpoint 1' lldb.out
+else
+	echo "skip under lldb (not installed)"
+fi
 
 # Attached to a running process.
 "$PROG" wait >pid.txt &
