@@ -14,10 +14,9 @@
  *   SIG_DFL     on a signal fatal.c watches (once it is on): fatal.c's
  *               handler, which tells the end and lets the default happen;
  *   otherwise   the action as given.
- * rt_sigaction made through libc's syscall() (rawsyscall.c) is the same
- * call in the kernel's layout; the restorer is then libc's, as with
- * sigaction (an equivalent rt_sigreturn). Only a system call instruction
- * in the program's own code goes unseen (src/index's call bracket still
+ * rt_sigaction made through libc's syscall() comes here too, in the
+ * kernel's layout (rawsigaction.c). Only a system call instruction in
+ * the program's own code goes unseen (src/index's call bracket still
  * copes with such handlers' mapping calls, less well).
  * One lock orders the program's calls; while it is held the thread counts
  * as inside (in_sigaction), so no program handler runs there.
@@ -146,30 +145,6 @@ API int sigaction(int sig, const struct sigaction *act, struct sigaction *old)
 	if (rc == 0 && old)
 		*old = was;
 	return rc;
-}
-
-long am_hook_raw_sigaction(int sig, const struct am_sigaction *kact, struct am_sigaction *kold, size_t setsize)
-{
-	struct sigaction act, old;
-	if (setsize != sizeof kact->mask)
-		return -EINVAL; /* as the kernel says */
-	if (kact) {
-		memset(&act, 0, sizeof act);
-		act.sa_handler = (__sighandler_t)kact->handler;
-		act.sa_flags = (int)(kact->flags & ~AM_SA_RESTORER);
-		memcpy(&act.sa_mask, &kact->mask, sizeof kact->mask);
-	}
-	if (sigaction(sig, kact ? &act : NULL, kold ? &old : NULL) != 0)
-		return -errno;
-	if (kold) {
-		struct am_sigaction now;
-		am_sys_sigaction(sig, NULL, &now); /* its restorer: what the program would read */
-		*kold = (struct am_sigaction){.handler = (void *)old.sa_handler,
-					      .flags = (unsigned long)old.sa_flags | (now.flags & AM_SA_RESTORER),
-					      .restorer = now.restorer};
-		memcpy(&kold->mask, &old.sa_mask, sizeof kold->mask);
-	}
-	return 0;
 }
 
 void am_hook_sig_fatal(void (*handler)(int, siginfo_t *, void *), uint64_t set)
