@@ -75,7 +75,8 @@ static void end_writing(int keep_lock)
 	/* not from a handler's call inside another call: it may sit between
 	 * that call's system call and its event, which a re-read now would
 	 * leave with nothing to apply to */
-	if (am_self.calls <= 1 && __atomic_exchange_n(&am_ix.resync_pending, 0, __ATOMIC_ACQUIRE))
+	if (am_self.calls <= 1 && __atomic_load_n(&am_ix.resync_pending, __ATOMIC_RELAXED) &&
+	    __atomic_exchange_n(&am_ix.resync_pending, 0, __ATOMIC_ACQUIRE))
 		am_ix_resync_locked();
 	am_ix_settle();
 	if (AM_DEBUG_VALIDATE) {
