@@ -169,6 +169,18 @@ if (isMainThread) {
 JS
 }
 
+# A real program's job (name, program, Debian package, the function that
+# writes its input, the job's command): added to the job file, or said
+# skipped when the program is not installed.
+real() {
+	if [ -z "$2" ]; then
+		echo "(skipped $1: not found; Debian package $3)"
+		return
+	fi
+	$4
+	echo "$1 real 1.03 $5" >>"$work/jobs"
+}
+
 workloads() {
 	mw=$bench/mallocwork
 	{
@@ -177,36 +189,11 @@ workloads() {
 		echo "strbuild in-repo - $mw strbuild 200000"
 		echo "smallobj in-repo 1.10 $mw smallobj 1000000 4000000"
 	} >"$work/jobs"
-	if [ -n "$python" ]; then
-		write_python
-		echo "python3 real 1.03 $python $work/dict.py" >>"$work/jobs"
-	else
-		echo "(skipped python3: not found; Debian package python3)"
-	fi
-	if [ -n "$sqlite" ]; then
-		write_sql
-		echo "sqlite3 real 1.03 <$work/q.sql $sqlite :memory:" >>"$work/jobs"
-	else
-		echo "(skipped sqlite3: not found; Debian package sqlite3)"
-	fi
-	if [ -n "$gcc" ]; then
-		write_c
-		echo "gcc real 1.03 $gcc -O2 -S -o /dev/null $work/big.c" >>"$work/jobs"
-	else
-		echo "(skipped gcc: not found; Debian package build-essential)"
-	fi
-	if [ -n "$perl" ]; then
-		write_perl
-		echo "perl real 1.03 $perl $work/hash.pl" >>"$work/jobs"
-	else
-		echo "(skipped perl: not found; Debian package perl)"
-	fi
-	if [ -n "$node" ]; then
-		write_node
-		echo "node-4w real 1.03 $node $work/workers.js" >>"$work/jobs"
-	else
-		echo "(skipped node-4w: not found; Debian package nodejs)"
-	fi
+	real python3 "$python" python3 write_python "$python $work/dict.py"
+	real sqlite3 "$sqlite" sqlite3 write_sql "<$work/q.sql $sqlite :memory:"
+	real gcc "$gcc" build-essential write_c "$gcc -O2 -S -o /dev/null $work/big.c"
+	real perl "$perl" perl write_perl "$perl $work/hash.pl"
+	real node-4w "$node" nodejs write_node "$node $work/workers.js"
 	"$bench/amrun" -l "$lib" -r 5 \
 		-t "malloc-heavy workloads: whole-program wall time and peak RSS (RSS goal per row)" "$work/jobs"
 }
