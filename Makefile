@@ -183,7 +183,8 @@ check:
 	@$(MAKE) --no-print-directory tests
 	@BUILD=$(BUILD) tests/run-all.sh
 
-bench: $(BENCH_BINS) $(SO)
+# leaks.sh times tests/prog_leakbench's heap
+bench: $(BENCH_BINS) $(SO) $(BUILD)/tests/prog_leakbench
 	@BUILD=$(BUILD) bench/run.sh
 
 install: all

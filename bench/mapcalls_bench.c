@@ -21,6 +21,11 @@
  *                     READ|WRITE: each call splits the mapping in three or
  *                     merges it back (1 call)
  *   brk step          sbrk(+4096) then sbrk(-4096) (2 calls)
+ *   4 threads map     4 threads at once, each in a hole of its own: mmap
+ *                     of 1 page, mprotect of it to READ, munmap (3 calls);
+ *                     ns per op is the wall time of the whole batch over
+ *                     the ops of all 4 threads (a lock they share, or one
+ *                     cache line they all write, shows here)
  *
  * Method. The driver runs REPS rounds; each round execs this program
  * twice as a measuring child (-x), once natively (LD_PRELOAD and
@@ -29,10 +34,14 @@
  * checks which side it is on (allocmap_query is found with dlsym only when
  * the library is loaded; a mismatch fails the run). For each operation it
  * calibrates a batch to last about SECONDS/10, runs 5 timed batches after
- * one untimed one, and reports the median batch's ns per op. The table
- * shows, per operation, the median over the rounds of each side, the
- * ratio, and the ns the library adds per op and per call, against the
- * budget of ~300 ns added per call.
+ * one untimed one, and reports the median batch's ns per op. A batch of
+ * the one-thread rows is timed in the thread's CPU time (the machine is
+ * shared: time given to other processes is not counted; the calls never
+ * sleep); the 4-thread row's in wall time (waiting for each other is the
+ * point). The table shows, per operation, the median over the rounds of
+ * each side, the ratio, and the ns the library adds per op and per call,
+ * against the goal of issue 16: at most 120 ns added per call, also with
+ * 4 threads mapping at once.
  *
  * The program references nothing from the library's archive it is
  * linked with, so its native runs contain no allocmap code.
@@ -41,6 +50,7 @@
 #include "benchutil.h"
 #include <dlfcn.h>
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -49,18 +59,19 @@
 #include <time.h>
 #include <unistd.h>
 
-#define NOPS 5
+#define NOPS 6
+#define NTHREADS 4
 #define HOLE_PAGES 64                  /* the mmap hole; then a gap; then the mprotect mapping */
 #define MAX_REPS 63
 #define BATCHES 5
-#define BUDGET_NS 300.0
+#define BUDGET_NS 120.0
 
 extern char **environ;
 
 static const char *const op_name[NOPS] = {"mmap+munmap 1p", "mmap+munmap 64p", "... unhinted 1p", "mprotect",
-					   "brk step"};
-static const int op_calls[NOPS] = {2, 2, 2, 1, 2};
-static const int op_judged[NOPS] = {1, 1, 0, 1, 1}; /* unhinted: the kernel's placement dominates */
+					   "brk step", "4 threads map"};
+static const int op_calls[NOPS] = {2, 2, 2, 1, 2, 3};
+static const int op_judged[NOPS] = {1, 1, 0, 1, 1, 1}; /* unhinted: the kernel's placement dominates */
 
 
 static void fail(const char *what)
@@ -72,7 +83,7 @@ static void fail(const char *what)
 /* ---- the measuring child ------------------------------------------------ */
 
 static long page;
-static char *hole, *prot_region;
+static char *hole, *prot_region, *thread_hole[NTHREADS];
 
 static void op_mmap(long iters, size_t pages, char *at)
 {
@@ -105,6 +116,41 @@ static void op_brk(long iters)
 	}
 }
 
+struct mapper {
+	pthread_t tid;
+	char *at;
+	long iters;
+};
+
+/* One of the 4 threads: map, protect, unmap one page of its own hole. */
+static void *mapper(void *arg)
+{
+	const struct mapper *m = arg;
+	size_t pg = (size_t)page;
+	for (long i = 0; i < m->iters; i++) {
+		if (mmap(m->at, pg, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0) != m->at)
+			fail("mmap (thread)");
+		if (mprotect(m->at, pg, PROT_READ) != 0)
+			fail("mprotect (thread)");
+		if (munmap(m->at, pg) != 0)
+			fail("munmap (thread)");
+	}
+	return NULL;
+}
+
+/* iters ops in all, shared among the threads. */
+static void op_threads(long iters)
+{
+	struct mapper m[NTHREADS];
+	for (int t = 0; t < NTHREADS; t++) {
+		m[t].at = thread_hole[t], m[t].iters = (iters + NTHREADS - 1) / NTHREADS;
+		if (pthread_create(&m[t].tid, NULL, mapper, &m[t]) != 0)
+			fail("pthread_create");
+	}
+	for (int t = 0; t < NTHREADS; t++)
+		pthread_join(m[t].tid, NULL);
+}
+
 static void run_op(int op, long iters)
 {
 	switch (op) {
@@ -112,15 +158,25 @@ static void run_op(int op, long iters)
 	case 1: op_mmap(iters, HOLE_PAGES, hole); break;
 	case 2: op_mmap(iters, 1, NULL); break;
 	case 3: op_mprotect(iters); break;
-	default: op_brk(iters); break;
+	case 4: op_brk(iters); break;
+	default: op_threads(iters); break;
 	}
 }
 
+static double cpu_now(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+/* Seconds: the thread's CPU time, but wall time for the threaded op. */
 static double time_op(int op, long iters)
 {
-	double t0 = now();
+	double (*clock)(void) = op == NOPS - 1 ? now : cpu_now;
+	double t0 = clock();
 	run_op(op, iters);
-	return now() - t0;
+	return clock() - t0;
 }
 
 
@@ -134,9 +190,10 @@ static int child(int want_preloaded, double seconds)
 			want_preloaded ? "loaded" : "absent", preloaded ? "loaded" : "absent");
 		return 1;
 	}
-	/* [guard 16p][hole 64p][guard 16p][mprotect mapping 3p][guard 16p] */
+	/* [guard 16p][hole 64p][guard 16p][mprotect mapping 3p][guard 16p]
+	 * then per thread [hole 1p][guard 16p] */
 	page = sysconf(_SC_PAGESIZE);
-	size_t pg = (size_t)page, len = (16 + HOLE_PAGES + 16 + 3 + 16) * pg;
+	size_t pg = (size_t)page, len = (16 + HOLE_PAGES + 16 + 3 + 16 + 17 * NTHREADS) * pg;
 	char *r = mmap(NULL, len, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 	if (r == MAP_FAILED)
 		fail("mmap (reservation)");
@@ -144,6 +201,11 @@ static int child(int want_preloaded, double seconds)
 	if (munmap(hole, HOLE_PAGES * pg) != 0 ||
 	    mmap(prot_region, 3 * pg, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0) != prot_region)
 		fail("setting up the reservation");
+	for (int t = 0; t < NTHREADS; t++) {
+		thread_hole[t] = prot_region + (3 + 16 + 17 * t) * pg;
+		if (munmap(thread_hole[t], pg) != 0)
+			fail("setting up the threads' holes");
+	}
 	for (int op = 0; op < NOPS; op++) {
 		long iters = 64;
 		double batch = seconds / 10, t;
@@ -189,7 +251,7 @@ static int measure(int side, const char *seconds, double *ns)
 	out[len] = 0;
 	if (pid < 0 || waitpid(pid, &status, 0) != pid || !WIFEXITED(status) || WEXITSTATUS(status))
 		return -1;
-	return sscanf(out, "%lf %lf %lf %lf %lf", &ns[0], &ns[1], &ns[2], &ns[3], &ns[4]) == NOPS ? 0 : -1;
+	return sscanf(out, "%lf %lf %lf %lf %lf %lf", &ns[0], &ns[1], &ns[2], &ns[3], &ns[4], &ns[5]) == NOPS ? 0 : -1;
 }
 
 static void usage(void)
@@ -242,18 +304,25 @@ int main(int argc, char **argv)
 				ns[s][op][rep] = v[op];
 		}
 	printf("%-16s %5s | %10s %10s %7s | %9s %9s  %s\n", "op", "calls", "native ns", "preload ns", "ratio",
-	       "added/op", "per call", "budget ~300 ns/call");
-	int over = 0;
+	       "added/op", "per call", "goal <= 120 ns/call");
+	double worst = -1e9, threaded = 0;
+	const char *worst_op = "";
 	for (int op = 0; op < NOPS; op++) {
 		double nat = median(ns[0][op], reps), pre = median(ns[1][op], reps);
 		double added = pre - nat, per_call = added / op_calls[op];
-		over += op_judged[op] && per_call > BUDGET_NS;
+		if (op == NOPS - 1)
+			threaded = per_call;
+		else if (op_judged[op] && per_call > worst)
+			worst = per_call, worst_op = op_name[op];
 		printf("%-16s %5d | %10.1f %10.1f %6.2fx | %9.1f %9.1f  %s\n", op_name[op], op_calls[op], nat, pre,
 		       pre / nat, added, per_call,
-		       !op_judged[op] ? "(not judged: placement varies)" : per_call <= BUDGET_NS ? "within" : "OVER");
+		       !op_judged[op] ? "(not judged: placement varies)" : per_call <= BUDGET_NS ? "met" : "MISSED");
 	}
 	getloadavg(load, 1);
-	printf("\nbudget ~%.0f ns added per call (placed rows, mprotect, brk): %s; %.1f s; load average %.2f at end\n", BUDGET_NS,
-	       over ? "MISSED" : "MET", now() - t0, load[0]);
+	printf("\nadded per mapping call, one thread: worst %.1f ns (%s), goal <= %.0f: %s\n", worst, worst_op,
+	       BUDGET_NS, worst <= BUDGET_NS ? "MET" : "MISSED");
+	printf("added per mapping call, %d threads mapping at once: %.1f ns, goal <= %.0f: %s\n", NTHREADS, threaded,
+	       BUDGET_NS, threaded <= BUDGET_NS ? "MET" : "MISSED");
+	printf("%.1f s; load average %.2f at end\n", now() - t0, load[0]);
 	return 0;
 }

@@ -24,6 +24,7 @@ struct am_index {
 	uintptr_t stack_reach;        /* how far below stack_top it may grow (RLIMIT_STACK) */
 	int *holder;                  /* the holding thread's state, during a removal bracket */
 	uintptr_t dirty_lo, dirty_hi; /* where maps left the array since the last am_ix_settle */
+	size_t hint[2];               /* am_ix_first_above's last answers (any values: checked) */
 };
 
 extern struct am_index am_ix;

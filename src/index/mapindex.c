@@ -37,8 +37,21 @@ void am_ix_missed(uintptr_t lo, uintptr_t hi)
 		    (void *)lo, (void *)hi);
 }
 
+/* Whether slot i is the first whose map ends above addr (i == n: none). */
+static int first_above_is(size_t i, uintptr_t addr)
+{
+	return i <= am_ix.n && (i == am_ix.n || am_ix.arr[i]->hi > addr) && (i == 0 || am_ix.arr[i - 1]->hi <= addr);
+}
+
+/* The writer's searches come in pairs and repeats (an event's range edges,
+ * split_at, then the settling of the same range): the last two answers
+ * are tried first, checked against the array as it is now, so a stale
+ * one only costs its check. */
 size_t am_ix_first_above(uintptr_t addr)
 {
+	for (int h = 0; h < 2; h++)
+		if (first_above_is(am_ix.hint[h], addr))
+			return am_ix.hint[h];
 	size_t lo = 0, hi = am_ix.n;
 	while (lo < hi) {
 		size_t mid = (lo + hi) / 2;
@@ -47,6 +60,7 @@ size_t am_ix_first_above(uintptr_t addr)
 		else
 			hi = mid;
 	}
+	am_ix.hint[1] = am_ix.hint[0], am_ix.hint[0] = lo;
 	return lo;
 }
 

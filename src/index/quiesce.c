@@ -56,9 +56,16 @@ static int claim(uintptr_t lo, uintptr_t hi)
 	return -1;
 }
 
+#define ALONE (-2) /* the ticket of a call made while the process had one thread */
+
 int am_quiesce_unmap_begin(uintptr_t lo, uintptr_t hi)
 {
 	am_self.in_unmap++;
+	/* one thread: no other thread's reader to publish to or wait for (a
+	 * reader skips its announcement then, quiesce.h; only this thread,
+	 * inside this call, could start another) */
+	if (__libc_single_threaded)
+		return ALONE;
 	__atomic_fetch_add(&active, 1, __ATOMIC_SEQ_CST);
 	int ticket = claim(lo, hi > lo ? hi : lo + 1);
 	/* not counting a read this thread is in (a handler unmapping while it
@@ -70,6 +77,11 @@ int am_quiesce_unmap_begin(uintptr_t lo, uintptr_t hi)
 
 void am_quiesce_unmap_end(int ticket)
 {
+	if (ticket == ALONE) {
+		am_self.in_unmap--;
+		am_thread_left();
+		return;
+	}
 	if (ticket < 0) {
 		__atomic_fetch_sub(&wide, 1, __ATOMIC_RELEASE);
 	} else {

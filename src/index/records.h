@@ -21,7 +21,8 @@ struct am_map *am_map_clone(const struct am_map *m);
 /* Drops m from its sequence (freeing the sequence when empty) and frees m. */
 void am_map_free(struct am_map *m);
 
-/* A forked child dropped every record (with the no-mmap tier). */
+/* A forked child dropped every record (with the no-mmap tier), the spare
+ * ones kept for reuse too. */
 void am_records_reset(void);
 
 /* Live record counts. */

@@ -56,8 +56,11 @@ int am_ix_begin(void)
 		am_self.ix_state = AM_IX_OUT; /* the caller drops its event: made good by a re-read */
 		return -1;
 	}
+	/* the seqlock's writer side: odd first, and a release fence so that
+	 * no change below is seen before it (a reader's acquire fence pairs
+	 * with it, lookup.c); a full fence is not needed (an mfence on x86) */
 	__atomic_store_n(&am_ix.seq, am_ix.seq + 1, __ATOMIC_RELAXED);
-	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	__atomic_thread_fence(__ATOMIC_RELEASE);
 	return 0; /* inside a removal bracket, am_ix_end keeps the lock */
 }
 
@@ -75,7 +78,8 @@ static void end_writing(int keep_lock)
 	/* not from a handler's call inside another call: it may sit between
 	 * that call's system call and its event, which a re-read now would
 	 * leave with nothing to apply to */
-	if (am_self.calls <= 1 && __atomic_exchange_n(&am_ix.resync_pending, 0, __ATOMIC_ACQUIRE))
+	if (am_self.calls <= 1 && __atomic_load_n(&am_ix.resync_pending, __ATOMIC_RELAXED) &&
+	    __atomic_exchange_n(&am_ix.resync_pending, 0, __ATOMIC_ACQUIRE))
 		am_ix_resync_locked();
 	if (AM_DEBUG_VALIDATE)
 		am_debug_require(am_index_validate_pages(am_ix.dirty_lo, am_ix.dirty_hi), "the page index",
