@@ -27,6 +27,16 @@ static void fill_vma(const struct am_map_view *v, struct allocmap_info *out)
 	out->vma_size = v->vma_hi - v->vma_lo;
 }
 
+/* The enclosing mapping sequence, whatever the innermost allocation. */
+static void fill_map(const struct am_map_view *v, struct allocmap_info *out)
+{
+	out->map_base = (const void *)v->seq_lo;
+	out->map_size = v->seq_hi - v->seq_lo;
+	out->prot = v->prot;
+	out->path = v->path;
+}
+
+/* The sequence as the innermost allocation too. */
 static void fill_mapping(const struct am_map_view *v, struct allocmap_info *out)
 {
 	out->base = (const void *)v->seq_lo;
@@ -35,10 +45,7 @@ static void fill_mapping(const struct am_map_view *v, struct allocmap_info *out)
 	out->site = v->caller;
 	out->kind = am_origin_kind(v->origin, v->path != NULL);
 	out->allocator = am_origin_name(v->origin);
-	out->map_base = out->base;
-	out->map_size = out->size;
-	out->prot = v->prot;
-	out->path = v->path;
+	fill_map(v, out);
 }
 
 /* Arena space in no live chunk: the arena's extent, made by no call. */
@@ -91,33 +98,36 @@ static inline void zero(struct allocmap_info *out, size_t known)
 
 /* One attempt; -2 (or a changed ticket) makes the caller retry. Fills
  * the fields that `known` bytes of *out hold (allocmap.h: ABI). */
-static int query_once(const void *p, unsigned ticket, struct allocmap_info *out, size_t known)
+static int query_once(const void *p, unsigned ticket, struct allocmap_info *out, size_t known, int fetched)
 {
 	struct am_map_view v;
 	zero(out, known);
 	out->kind = ALLOCMAP_UNKNOWN;
 	if (am_index_lookup_at((uintptr_t)p, ticket, &v) != 0)
 		return not_found(p);
-	fill_mapping(&v, out);
 	if (known >= AM_INFO_VMA)
 		fill_vma(&v, out);
-	if (v.origin == AM_ORIGIN_NOMMAP || v.origin == AM_ORIGIN_MMAPTIER)
-		fill_self(p, v.origin, out);
-	else if (v.heap) {
-		int rc = am_heap_query(p, &v, ticket, out);
-		if (rc == -2)
-			return -2;
-		if (rc == 1 && (v.origin != AM_ORIGIN_BRK || am_heap_brk_is_arena(v.map_caller)))
-			fill_free(out);
+	int tier = v.origin == AM_ORIGIN_NOMMAP || v.origin == AM_ORIGIN_MMAPTIER, rc = -1;
+	if (v.heap && !tier && (rc = am_heap_query(p, &v, ticket, out, fetched)) == -2)
+		return -2;
+	if (rc == 0) { /* a chunk: the heap index filled in the rest */
+		fill_map(&v, out);
+		return 0;
 	}
+	fill_mapping(&v, out);
+	if (tier)
+		fill_self(p, v.origin, out);
+	else if (rc == 1 && (v.origin != AM_ORIGIN_BRK || am_heap_brk_is_arena(v.map_caller)))
+		fill_free(out);
 	return 0;
 }
 
-static int query(const void *p, struct allocmap_info *out, size_t known)
+/* fetched: a batch fetched p's chunk ahead (am_heap_prefetch_chunk). */
+static int query(const void *p, struct allocmap_info *out, size_t known, int fetched)
 {
 	for (;;) {
 		unsigned ticket = am_index_read_begin();
-		int rc = query_once(p, ticket, out, known);
+		int rc = query_once(p, ticket, out, known, fetched);
 		if (rc != -2 && !am_index_read_retry(ticket))
 			return rc;
 	}
@@ -151,7 +161,7 @@ int allocmap_query_ex(const void *p, struct allocmap_info *out, size_t size)
 	if (!out || !known)
 		return -1;
 	am_heap_prefetch_near(p);
-	return query(p, nth(out, 0, size), known);
+	return query(p, nth(out, 0, size), known, 0);
 }
 
 int(allocmap_query)(const void *p, struct allocmap_info *out)
@@ -170,7 +180,7 @@ size_t allocmap_query_many_ex(const void *const *ps, size_t n, struct allocmap_i
 		if (i >= AHEAD && i - AHEAD < n)
 			am_heap_prefetch_chunk(ps[i - AHEAD]);
 		if (i >= 2 * AHEAD && i - 2 * AHEAD < n)
-			found += query(ps[i - 2 * AHEAD], nth(out, i - 2 * AHEAD, size), known) == 0;
+			found += query(ps[i - 2 * AHEAD], nth(out, i - 2 * AHEAD, size), known, 1) == 0;
 	}
 	return found;
 }
