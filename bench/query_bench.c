@@ -38,7 +38,10 @@
  * stack (kind STACK), in the text of libc and of this program (kind
  * OBJECT), and in an unmapped hole (answer -1).
  *
- * Goal: median ns/query <= 30 on heap chunks. Exit status 1 on a wrong
+ * Goals (issue 16), medians: a random query over the live chunks within
+ * one memory round trip (the "chained" floor row); allocmap_query_many
+ * <= 40 ns per address on the same pointers; <= 20 ns per query with
+ * what it reads in cache (the 256 hot chunks). Exit status 1 on a wrong
  * answer or a failed allocation, 2 on bad usage; a missed goal is
  * reported only.
  */
@@ -66,7 +69,8 @@
 #define HOT 256 /* chunks of the "hot" row */
 #define SIZE_MIN_LOG2 3
 #define SIZE_MAX_LOG2 10
-#define GOAL_NS 30.0
+#define GOAL_MANY_NS 40.0 /* allocmap_query_many, random pointers */
+#define GOAL_HOT_NS 20.0  /* a query with what it reads in cache */
 #define STACK_SPAN 65536
 
 typedef int (*query_fn)(const void *, struct allocmap_info *);
@@ -539,12 +543,15 @@ int main(int argc, char **argv)
 	wrong += text_queries("program text", (const void *)&main, &rng);
 	wrong += unmapped_queries(&rng);
 	wrong += thread_queries(nq / 4, &rng);
-	int goal_met = heap[0].median <= GOAL_NS, many_met = heap[4].median <= GOAL_NS;
+	int trip_met = heap[0].median <= heap[2].median, many_met = heap[4].median <= GOAL_MANY_NS,
+	    hot_met = heap[3].median <= GOAL_HOT_NS;
 	printf("\nheap chunks: median %.1f ns/query on random pointers (floors: %.1f independent, %.1f chained\n",
 	       heap[0].median, heap[1].median, heap[2].median);
 	printf("  loads); %.1f ns/query with what the query reads in cache (256 hot chunks)\n", heap[3].median);
-	printf("  goal median <= %.0f ns/query on random pointers: %s with single calls, %s batched (%.1f)\n",
-	       GOAL_NS, goal_met ? "MET" : "MISSED", many_met ? "MET" : "MISSED", heap[4].median);
+	printf("  goal random single <= one round trip (chained floor): %s\n", trip_met ? "MET" : "MISSED");
+	printf("  goal random batched <= %.0f ns/query: %s (batched (%.1f))\n", GOAL_MANY_NS,
+	       many_met ? "MET" : "MISSED", heap[4].median);
+	printf("  goal in cache <= %.0f ns/query: %s\n", GOAL_HOT_NS, hot_met ? "MET" : "MISSED");
 	getloadavg(load, 1);
 	printf("%s; %.1f s; load average %.2f at end\n", wrong ? "WRONG ANSWERS (see stderr)" : "every answer right",
 	       now() - t0, load[0]);

@@ -8,6 +8,7 @@
  * (allocmap.h: ABI); the plain ones, for binaries built against 0.3,
  * fill 0.3's.
  */
+#include <stdint.h>
 #include <string.h>
 
 #include "heap/heap.h"
@@ -26,6 +27,16 @@ static void fill_vma(const struct am_map_view *v, struct allocmap_info *out)
 	out->vma_size = v->vma_hi - v->vma_lo;
 }
 
+/* The enclosing mapping sequence, whatever the innermost allocation. */
+static void fill_map(const struct am_map_view *v, struct allocmap_info *out)
+{
+	out->map_base = (const void *)v->seq_lo;
+	out->map_size = v->seq_hi - v->seq_lo;
+	out->prot = v->prot;
+	out->path = v->path;
+}
+
+/* The sequence as the innermost allocation too. */
 static void fill_mapping(const struct am_map_view *v, struct allocmap_info *out)
 {
 	out->base = (const void *)v->seq_lo;
@@ -34,10 +45,7 @@ static void fill_mapping(const struct am_map_view *v, struct allocmap_info *out)
 	out->site = v->caller;
 	out->kind = am_origin_kind(v->origin, v->path != NULL);
 	out->allocator = am_origin_name(v->origin);
-	out->map_base = out->base;
-	out->map_size = out->size;
-	out->prot = v->prot;
-	out->path = v->path;
+	fill_map(v, out);
 }
 
 /* Arena space in no live chunk: the arena's extent, made by no call. */
@@ -67,42 +75,96 @@ static int not_found(const void *p)
 	return am_index_stack_reaches((uintptr_t)p) && am_index_stack_catch_up() ? -2 : -1;
 }
 
-/* One attempt; -2 (or a changed ticket) makes the caller retry. Fills
- * the fields that `known` bytes of *out hold (allocmap.h: ABI). */
-static int query_once(const void *p, unsigned ticket, struct allocmap_info *out, size_t known)
+/* 16 bytes of any type, at any 8-byte alignment. */
+typedef uint64_t am_pair __attribute__((vector_size(16), aligned(8), may_alias));
+
+/* Zeroes the first `known` bytes of *out (a multiple of 8). The two
+ * constant sizes (multiples of 16) are written as vector stores:
+ * memset's inline expansion for an unknown alignment is a `rep stos`,
+ * whose start-up alone was a quarter of a query on cached memory. */
+static inline void zero(struct allocmap_info *out, size_t known)
 {
-	struct am_map_view v;
-	if (known == sizeof *out) /* constant sizes: inlined */
-		memset(out, 0, sizeof *out);
-	else if (known == AM_INFO_0_3)
-		memset(out, 0, AM_INFO_0_3);
-	else
+	_Static_assert(AM_INFO_0_3 == 5 * 16 && sizeof *out == 6 * 16, "sizes in pairs of words");
+	am_pair *w = (am_pair *)out, z = {0, 0};
+	if (known != AM_INFO_0_3 && known != sizeof *out) {
 		memset(out, 0, known);
-	out->kind = ALLOCMAP_UNKNOWN;
-	if (am_index_lookup_at((uintptr_t)p, ticket, &v) != 0)
-		return not_found(p);
-	fill_mapping(&v, out);
-	if (known >= AM_INFO_VMA)
-		fill_vma(&v, out);
-	if (v.origin == AM_ORIGIN_NOMMAP || v.origin == AM_ORIGIN_MMAPTIER)
-		fill_self(p, v.origin, out);
-	else if (v.heap) {
-		int rc = am_heap_query(p, &v, ticket, out);
-		if (rc == -2)
-			return -2;
-		if (rc == 1 && (v.origin != AM_ORIGIN_BRK || am_heap_brk_is_arena(v.map_caller)))
-			fill_free(out);
+		return;
 	}
+	/* not a loop: gcc would make it a memset again */
+	w[0] = z, w[1] = z, w[2] = z, w[3] = z, w[4] = z;
+	if (known == sizeof *out)
+		w[5] = z;
+}
+
+/* The map a batch's last query read and the ticket it was read under
+ * (then confirmed). While the index still has that ticket nothing in it
+ * has changed, so for an address in the same map a read would give the
+ * same view: only the sequence's heap data, set outside the seqlock
+ * (am_index_set_heap), is read again. Kept within one allocmap_query_many
+ * call for LAST_USES addresses at most: a ticket kept longer could come
+ * round again (32 bits) over a changed index, which takes 2^31 mapping
+ * changes (minutes of them; LAST_USES queries take a millisecond). */
+#define LAST_USES 4096
+struct last_map {
+	unsigned uses, ticket; /* uses: 0 when there is none */
+	struct am_map_view v;
+};
+
+/* The map holding p under ticket, into *v: last's if it holds p (then
+ * *hit is set). */
+static int lookup(const void *p, unsigned ticket, struct am_map_view *v, struct last_map *last, int *hit)
+{
+	*hit = last && last->uses && last->uses < LAST_USES && last->ticket == ticket &&
+	       (uintptr_t)p - last->v.lo < last->v.hi - last->v.lo;
+	if (!*hit)
+		return am_index_lookup_at((uintptr_t)p, ticket, v);
+	last->uses++;
+	*v = last->v;
+	v->heap = __atomic_load_n(&v->seq->heap, __ATOMIC_ACQUIRE);
 	return 0;
 }
 
-static int query(const void *p, struct allocmap_info *out, size_t known)
+/* One attempt; -2 (or a changed ticket) makes the caller retry. Fills
+ * the fields that `known` bytes of *out hold (allocmap.h: ABI); the map
+ * read goes to *v, *hit set if it came from last. */
+static int query_once(const void *p, unsigned ticket, struct allocmap_info *out, size_t known, int fetched,
+		      struct am_map_view *v, struct last_map *last, int *hit)
+{
+	zero(out, known);
+	out->kind = ALLOCMAP_UNKNOWN;
+	if (lookup(p, ticket, v, last, hit) != 0)
+		return not_found(p);
+	if (known >= AM_INFO_VMA)
+		fill_vma(v, out);
+	int tier = v->origin == AM_ORIGIN_NOMMAP || v->origin == AM_ORIGIN_MMAPTIER, rc = -1;
+	if (v->heap && !tier && (rc = am_heap_query(p, v, ticket, out, fetched)) == -2)
+		return -2;
+	if (rc == 0) { /* a chunk: the heap index filled in the rest */
+		fill_map(v, out);
+		return 0;
+	}
+	fill_mapping(v, out);
+	if (tier)
+		fill_self(p, v->origin, out);
+	else if (rc == 1 && (v->origin != AM_ORIGIN_BRK || am_heap_brk_is_arena(v->map_caller)))
+		fill_free(out);
+	return 0;
+}
+
+/* last: a batch's (NULL for a single query), which fetched p's chunk
+ * ahead (am_heap_prefetch_chunk); kept up to date. */
+static int query(const void *p, struct allocmap_info *out, size_t known, struct last_map *last)
 {
 	for (;;) {
+		struct am_map_view v;
+		int hit = 0;
 		unsigned ticket = am_index_read_begin();
-		int rc = query_once(p, ticket, out, known);
-		if (rc != -2 && !am_index_read_retry(ticket))
+		int rc = query_once(p, ticket, out, known, last != NULL, &v, last, &hit);
+		if (rc != -2 && !am_index_read_retry(ticket)) {
+			if (last && rc == 0 && !hit) /* read now, and confirmed */
+				*last = (struct last_map){1, ticket, v};
 			return rc;
+		}
 	}
 }
 
@@ -134,7 +196,7 @@ int allocmap_query_ex(const void *p, struct allocmap_info *out, size_t size)
 	if (!out || !known)
 		return -1;
 	am_heap_prefetch_near(p);
-	return query(p, nth(out, 0, size), known);
+	return query(p, nth(out, 0, size), known, NULL);
 }
 
 int(allocmap_query)(const void *p, struct allocmap_info *out)
@@ -145,6 +207,7 @@ int(allocmap_query)(const void *p, struct allocmap_info *out)
 size_t allocmap_query_many_ex(const void *const *ps, size_t n, struct allocmap_info *out, size_t size)
 {
 	size_t found = 0, known = known_of(size);
+	struct last_map last = {0};
 	if (!ps || !out || !known)
 		return 0;
 	for (size_t i = 0; i < n || i - n < 2 * AHEAD; i++) { /* no n + 2 * AHEAD: it may wrap */
@@ -153,7 +216,7 @@ size_t allocmap_query_many_ex(const void *const *ps, size_t n, struct allocmap_i
 		if (i >= AHEAD && i - AHEAD < n)
 			am_heap_prefetch_chunk(ps[i - AHEAD]);
 		if (i >= 2 * AHEAD && i - 2 * AHEAD < n)
-			found += query(ps[i - 2 * AHEAD], nth(out, i - 2 * AHEAD, size), known) == 0;
+			found += query(ps[i - 2 * AHEAD], nth(out, i - 2 * AHEAD, size), known, &last) == 0;
 	}
 	return found;
 }

@@ -129,9 +129,11 @@ void am_heap_start(void);
  * -1 if that cannot be told (the heap is not indexed there, or a mapping
  * call held the arena too long: the caller answers at the mapping level);
  * -2 if the index changed since the ticket (the caller retries).
- * Lock-free. */
+ * fetched: am_heap_prefetch_chunk(p) ran a while before (a batch), so
+ * the chunk's lines are on their way and not fetched again. Lock-free. */
 struct am_map_view;
-int am_heap_query(const void *p, const struct am_map_view *v, unsigned ticket, struct allocmap_info *out);
+int am_heap_query(const void *p, const struct am_map_view *v, unsigned ticket, struct allocmap_info *out,
+		  int fetched);
 
 /* Hints for queries. am_heap_prefetch_near, first thing in a query,
  * fetches the lines it will read in the brk heap: p's, the one before (a small chunk's

@@ -196,7 +196,7 @@ static void prefetch_trailer(const struct start *st)
  * header and usable area (to the trailer's end) in the sequence; its size
  * word (0 for a foreign chunk) in *w. 0 if sane. */
 static int usable_at(const struct am_heapmeta *m, const struct start *st, const struct reads *r, size_t *usable,
-		     size_t *w)
+		     size_t *w, int fetched)
 {
 	uintptr_t q = st->at;
 	*w = 0;
@@ -209,7 +209,8 @@ static int usable_at(const struct am_heapmeta *m, const struct start *st, const 
 	}
 	if (q < r->lo + 16 || !readable(r, q - 8, 8))
 		return -1;
-	prefetch_trailer(st);
+	if (!fetched)
+		prefetch_trailer(st);
 	*w = am_chunk_word((const void *)q);
 	size_t size = am_chunk_size(*w);
 	if (am_chunk_mmapped(*w) || size < AM_CHUNK_MIN || size > r->hi - q + 8)
@@ -255,7 +256,8 @@ static int still_live(const struct am_heapmeta *m, const struct start *st, const
  * foreign (foreign.c) one. A chunk start found in the bitmap may be freed
  * and merged while we look, so its size word can be anything: every load
  * is checked (struct reads) and the chunk checked again at the end. */
-static int read_bits(uintptr_t p, struct am_heapmeta *m, const struct reads *r, struct allocmap_info *out)
+static int read_bits(uintptr_t p, struct am_heapmeta *m, const struct reads *r, struct allocmap_info *out,
+		     int fetched)
 {
 	struct start st;
 	size_t usable, w;
@@ -263,7 +265,7 @@ static int read_bits(uintptr_t p, struct am_heapmeta *m, const struct reads *r, 
 		return -1;
 	uintptr_t q = st.at;
 	struct found f;
-	if (q >= r->hi || usable_at(m, &st, r, &usable, &w) != 0)
+	if (q >= r->hi || usable_at(m, &st, r, &usable, &w, fetched) != 0)
 		return -1;
 	if (p >= q + usable || read_trailer(r, q, usable, &f) != 0 || p >= q + f.size)
 		return -1; /* free space, chunk metadata or the trailer */
@@ -327,7 +329,8 @@ static int read_begin(uintptr_t lo, uintptr_t hi, unsigned ticket)
 	return -2;
 }
 
-int am_heap_query(const void *p, const struct am_map_view *v, unsigned ticket, struct allocmap_info *out)
+int am_heap_query(const void *p, const struct am_map_view *v, unsigned ticket, struct allocmap_info *out,
+		  int fetched)
 {
 	enum am_heap_mode mode = am_heap_mode;
 	if (!v->heap || !am_heap_indexed(mode))
@@ -343,7 +346,7 @@ int am_heap_query(const void *p, const struct am_map_view *v, unsigned ticket, s
 	else if (am_heap_lane_shadows(v->heap, (uintptr_t)p))
 		told = 0; /* not this bitmap's to answer */
 	else
-		rc = read_bits((uintptr_t)p, v->heap, &r, out);
+		rc = read_bits((uintptr_t)p, v->heap, &r, out, fetched);
 	am_quiesce_read_end();
 	return rc == 0 ? 0 : told ? 1 : -1; /* read, and in no live chunk: free space */
 }

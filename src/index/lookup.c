@@ -63,7 +63,8 @@ static void view_of(const struct am_map *m, const struct am_seq *s, struct am_ma
 	v->map_caller = m->caller;
 	v->vma_lo = m->vma_lo, v->vma_hi = m->vma_hi;
 	v->path = m->path ? m->path->s : s->path ? s->path->s : NULL;
-	v->heap = __atomic_load_n(&((struct am_seq *)s)->heap, __ATOMIC_ACQUIRE);
+	v->seq = (struct am_seq *)s;
+	v->heap = __atomic_load_n(&v->seq->heap, __ATOMIC_ACQUIRE);
 }
 
 /* Copies the map at reference-holding record m, if sane; 0 on success. */

@@ -84,6 +84,7 @@ struct am_map_view {
 	uintptr_t vma_lo, vma_hi; /* the kernel's mapping holding the map */
 	const char *path;
 	void *heap;             /* the sequence's heap index data, or NULL */
+	struct am_seq *seq;     /* its record: as read while the ticket holds */
 };
 
 /* Sets the index up: the page index reservation, the first records.
