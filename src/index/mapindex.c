@@ -156,8 +156,11 @@ static void remove_at(size_t i, int clear)
 		seq_shrink(s, lo, hi, i);
 }
 
-/* Makes addr a map boundary. If no record is left for the split, the map
- * holding addr leaves the index (unknown beats wrong). */
+/* Makes addr a map boundary. The new record takes the smaller side, so
+ * only that side's pages are written in the page index (an mprotect of a
+ * page of a big mapping costs a page, not the mapping). If no record is
+ * left for the split, the map holding addr leaves the index (unknown
+ * beats wrong). */
 static void split_at(uintptr_t addr)
 {
 	size_t i = am_ix_first_above(addr);
@@ -171,10 +174,15 @@ static void split_at(uintptr_t addr)
 		remove_at(i, 1);
 		return;
 	}
-	r->lo = addr;
-	if (!(r->flags & MAP_ANONYMOUS))
-		r->offset += addr - m->lo;
-	m->hi = addr;
+	uintptr_t lo = m->lo, hi = m->hi;
+	struct am_map *low = m, *high = r; /* r, the new record, takes the smaller side */
+	if (addr - lo < hi - addr)
+		low = r, high = m;
+	am_ix_touch(lo, hi);
+	low->lo = lo, low->hi = addr;
+	high->lo = addr, high->hi = hi;
+	if (!(m->flags & MAP_ANONYMOUS))
+		high->offset = low->offset + (addr - lo);
 	am_ix_insert(r);
 }
 
@@ -272,16 +280,23 @@ static int mergeable(const struct am_map *a, const struct am_map *b)
 	       ((a->flags & MAP_ANONYMOUS) || a->offset + (a->hi - a->lo) == b->offset);
 }
 
-/* Merges arr[i] into arr[i-1] when they are one piece. */
+/* Merges arr[i-1] and arr[i] when they are one piece: the smaller into
+ * the larger (only its pages are written in the page index); the merged
+ * map is at i-1. */
 static void merge_at(size_t i)
 {
 	if (i == 0 || i >= am_ix.n || !mergeable(am_ix.arr[i - 1], am_ix.arr[i]))
 		return;
 	struct am_map *a = am_ix.arr[i - 1], *b = am_ix.arr[i];
-	uintptr_t lo = b->lo, hi = b->hi;
-	a->hi = hi;
-	am_pageindex_set(lo, hi, am_ref_of(a));
-	remove_at(i, 0);
+	if (a->hi - a->lo >= b->hi - b->lo) {
+		am_pageindex_set(b->lo, b->hi, am_ref_of(a));
+		a->hi = b->hi;
+		remove_at(i, 0);
+	} else {
+		am_pageindex_set(a->lo, a->hi, am_ref_of(b));
+		b->lo = a->lo, b->offset = a->offset;
+		remove_at(i - 1, 0);
+	}
 }
 
 void am_ix_protect(uintptr_t lo, uintptr_t hi, int prot)
