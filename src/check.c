@@ -93,6 +93,8 @@ static int compare_entry(const struct am_maps_entry *e, void *arg)
 		 * kernel split a VMA, e.g. for madvise): fine if prot agrees */
 		if (m->prot != e->prot)
 			report(c, "protection differs", m->lo, m->hi, e->prot, m->prot);
+		else if (!am_ix_offset_agrees(m, e->lo, e->offset, e->inode != 0))
+			report(c, "file offset differs", m->lo, m->hi, e->prot, m->prot);
 		pos = m->hi;
 		if (m->hi <= e->hi)
 			c->cursor++;

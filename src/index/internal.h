@@ -84,6 +84,10 @@ void am_ix_touch(uintptr_t lo, uintptr_t hi);
  * (one /proc/self/maps line): same protection, sharing, VM flags and
  * backing (anonymous, or the same file at contiguous offsets). */
 int am_ix_kernel_joins(const struct am_map *a, const struct am_map *b);
+/* Whether map m and the kernel's mapping from lo, of file offset off
+ * (file: backed by a file), which overlap, put the same file offset at
+ * the same address; always when either is anonymous. */
+int am_ix_offset_agrees(const struct am_map *m, uintptr_t lo, uint64_t off, int file);
 void am_ix_protect(uintptr_t lo, uintptr_t hi, int prot);
 void am_ix_missed(uintptr_t lo, uintptr_t hi);
 int am_ix_map_new(uintptr_t lo, uintptr_t hi, int prot, int flags, uint64_t off, struct am_path *path,

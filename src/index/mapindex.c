@@ -236,6 +236,12 @@ int am_ix_kernel_joins(const struct am_map *a, const struct am_map *b)
 	return a->offset + (a->hi - a->lo) == b->offset && same_path(a->path, b->path);
 }
 
+int am_ix_offset_agrees(const struct am_map *m, uintptr_t lo, uint64_t off, int file)
+{
+	uintptr_t at = m->lo > lo ? m->lo : lo;
+	return !file || (m->flags & MAP_ANONYMOUS) || m->offset + (at - m->lo) == off + (at - lo);
+}
+
 /* Sets vma_lo, vma_hi of every map in the runs the kernel joins that
  * touch [lo, hi) or lie next to it (a removal there may have split one). */
 static void settle_vmas(uintptr_t lo, uintptr_t hi)

@@ -155,14 +155,23 @@ static enum am_origin classify(const struct am_maps_entry *e, uintptr_t a)
 	return e->path[0] == '/' ? AM_ORIGIN_MMAP : AM_ORIGIN_PREEXISTING;
 }
 
-/* Does the index describe [lo, hi) exactly with protection prot (and, if
- * object, as a loaded object's)? ld.so's own mmaps of an object arrive as
- * plain mmaps (caller in ld.so): the walk regroups them into the object. */
-static int agrees(uintptr_t lo, uintptr_t hi, int prot, int object)
+/* Does map m hold what entry e does at the same address: the same file
+ * offset, when both are a file's? A map left from a mapping the program
+ * no longer has (an object dlclosed, another's segment in its place,
+ * before a walk) may lie where the kernel has another. */
+static int same_backing(const struct am_map *m, const struct am_maps_entry *e)
+{
+	return am_ix_offset_agrees(m, e->lo, e->offset, e->inode != 0);
+}
+
+/* Does the index describe [lo, hi) of entry e exactly (and, if object, as
+ * a loaded object's)? ld.so's own mmaps of an object arrive as plain
+ * mmaps (caller in ld.so): the walk regroups them into the object. */
+static int agrees(const struct am_maps_entry *e, uintptr_t lo, uintptr_t hi, int object)
 {
 	uintptr_t pos = lo;
 	for (size_t i = am_ix_first_above(lo); i < am_ix.n && am_ix.arr[i]->lo < hi; i++) {
-		if (am_ix.arr[i]->lo != pos || am_ix.arr[i]->prot != prot ||
+		if (am_ix.arr[i]->lo != pos || am_ix.arr[i]->prot != e->prot || !same_backing(am_ix.arr[i], e) ||
 		    (object && am_ix.arr[i]->seq->origin != AM_ORIGIN_OBJECT))
 			return 0;
 		pos = am_ix.arr[i]->hi;
@@ -250,7 +259,8 @@ static int has_foreign(uintptr_t lo, uintptr_t hi)
 /* Makes the index agree with the kernel's [lo, hi) while keeping the maps
  * it has there — their sequences, sites and heap bitmaps: a protection
  * that differs (an mprotect racing the walk) is changed in place, a hole
- * is filled (a neighbour's growth, or a mapping not seen). */
+ * is filled (a neighbour's growth, or a mapping not seen), a map of
+ * another file offset is recorded anew. */
 static void patch_piece(const struct am_maps_entry *e, uintptr_t lo, uintptr_t hi, enum am_origin o)
 {
 	for (uintptr_t pos = lo; pos < hi;) {
@@ -258,6 +268,8 @@ static void patch_piece(const struct am_maps_entry *e, uintptr_t lo, uintptr_t h
 		struct am_map *m = i < am_ix.n && am_ix.arr[i]->lo < hi ? am_ix.arr[i] : NULL;
 		uintptr_t end = !m ? hi : m->lo > pos ? m->lo : m->hi < hi ? m->hi : hi;
 		if ((!m || m->lo > pos) && grow_neighbour(e, pos, end) != 0)
+			record_piece(e, pos, end, o);
+		else if (m && m->lo <= pos && !same_backing(m, e))
 			record_piece(e, pos, end, o);
 		else if (m && m->lo <= pos && m->prot != e->prot)
 			am_ix_protect(pos, end, e->prot);
@@ -268,7 +280,7 @@ static void patch_piece(const struct am_maps_entry *e, uintptr_t lo, uintptr_t h
 static void apply_piece(const struct am_maps_entry *e, uintptr_t lo, uintptr_t hi)
 {
 	enum am_origin o = classify(e, lo);
-	if (agrees(lo, hi, e->prot, o == AM_ORIGIN_OBJECT))
+	if (agrees(e, lo, hi, o == AM_ORIGIN_OBJECT))
 		return;
 	/* ld.so's own mmaps of an object arrive as plain mmaps: the walk
 	 * regroups them into the object */

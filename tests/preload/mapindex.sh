@@ -3,7 +3,7 @@
 # linked (-lallocmap) and again under LD_PRELOAD.
 . "$(dirname "$0")/lib.sh"
 prog=$BUILD/tests/prog_mapcheck
-for s in startup anon file dlopen random threads large_malloc getpwnam fork forkstress self rawsyscall growsdown stackgrow growsdown_merged remap_hole; do
+for s in startup anon file dlopen random threads large_malloc getpwnam fork forkstress self rawsyscall growsdown stackgrow growsdown_merged remap_hole unseen_offset; do
 	if timeout 300 "$prog" "$s"; then ok "linked $s"; else fail "linked $s"; fi
 	if LD_PRELOAD=$LIB timeout 300 "$prog" "$s"; then ok "preload $s"; else fail "preload $s"; fi
 done

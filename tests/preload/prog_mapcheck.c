@@ -328,6 +328,42 @@ static void scenario_rawsyscall(void)
 	check_clean("raw syscall() munmap");
 }
 
+/* mmap by a system call instruction of the program's own, which no hook
+ * sees (no libc, no syscall()). */
+static void *unseen_mmap(void *addr, size_t len, int prot, int flags, int fd, long off)
+{
+	register long r10 __asm__("r10") = flags, r8 __asm__("r8") = fd, r9 __asm__("r9") = off;
+	long ret;
+	__asm__ volatile("syscall"
+			 : "=a"(ret)
+			 : "0"((long)SYS_mmap), "D"(addr), "S"(len), "d"(prot), "r"(r10), "r"(r8), "r"(r9)
+			 : "rcx", "r11", "memory");
+	return (void *)ret;
+}
+
+/* A file's pages at another offset put over a file mapping unseen: the
+ * check says the offset differs, and the next re-read of the maps (a
+ * dlopen) records that mapping anew instead of keeping the stale one. */
+static void scenario_unseen_offset(void)
+{
+	char path[] = "/tmp/allocmap offset XXXXXX";
+	int fd = mkstemp(path);
+	EXPECT(fd >= 0 && ftruncate(fd, 3 * PAGE) == 0);
+	char *p = mmap(NULL, 2 * PAGE, PROT_READ, MAP_PRIVATE, fd, 0);
+	EXPECT(p != MAP_FAILED);
+	check_clean("file mmap");
+	EXPECT(unseen_mmap(p, 2 * PAGE, PROT_READ, MAP_PRIVATE | MAP_FIXED, fd, PAGE) == p);
+	EXPECT(allocmap_check(-1) == 1);
+	void *h = dlopen("libm.so.6", RTLD_NOW);
+	EXPECT(h != NULL);
+	check_clean("a re-read of the maps after an unseen remapping");
+	dlclose(h);
+	munmap(p, 2 * PAGE);
+	close(fd);
+	unlink(path);
+	check_clean("file munmap");
+}
+
 /* mprotect with PROT_GROWSDOWN on the main stack: the kernel applies it
  * from the stack's start, as ld.so does for an execstack object. */
 static void scenario_growsdown(void)
@@ -515,7 +551,7 @@ int main(int argc, char **argv)
 		   {"rawsyscall", scenario_rawsyscall}, {"growsdown", scenario_growsdown},
 		   {"stackgrow", scenario_stackgrow}, {"growsdown_merged", scenario_growsdown_merged},
 		   {"remap_hole", scenario_remap_hole}, {"nofile", scenario_nofile},
-		   {"fallback", scenario_fallback}};
+		   {"fallback", scenario_fallback}, {"unseen_offset", scenario_unseen_offset}};
 	for (size_t k = 0; k < sizeof all / sizeof *all; k++)
 		if (argc > 1 && !strcmp(argv[1], all[k].name)) {
 			all[k].fn();
