@@ -256,9 +256,11 @@ size_t am_index_validate_pages(uintptr_t lo, uintptr_t hi)
 	size_t bad = 0;
 	if (!am_pageindex_ready())
 		return 0;
-	lo = am_page_down(lo), hi = am_page_up(hi);
-	hi = hi > AM_USER_TOP ? AM_USER_TOP : hi;
-	hi = hi - lo > ((uintptr_t)1 << (16 + AM_PAGE_SHIFT)) ? lo + ((uintptr_t)1 << (16 + AM_PAGE_SHIFT)) : hi;
+	lo = am_page_down(lo);
+	uintptr_t bound = lo + ((uintptr_t)1 << 16) * AM_PAGE_SIZE;
+	hi = am_page_up(hi);
+	hi = hi < bound ? hi : bound;
+	hi = hi < AM_USER_TOP ? hi : AM_USER_TOP;
 	size_t i = am_ix_first_above(lo);
 	for (uintptr_t p = lo; p < hi; p += AM_PAGE_SIZE) {
 		while (i < am_ix.n && am_ix.arr[i]->hi <= p)

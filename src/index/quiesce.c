@@ -75,13 +75,9 @@ int am_quiesce_unmap_begin(uintptr_t lo, uintptr_t hi)
 	return ticket;
 }
 
-void am_quiesce_unmap_end(int ticket)
+/* Takes back what am_quiesce_unmap_begin published under ticket. */
+static void withdraw(int ticket)
 {
-	if (ticket == ALONE) {
-		am_self.in_unmap--;
-		am_thread_left();
-		return;
-	}
 	if (ticket < 0) {
 		__atomic_fetch_sub(&wide, 1, __ATOMIC_RELEASE);
 	} else {
@@ -89,6 +85,12 @@ void am_quiesce_unmap_end(int ticket)
 		__atomic_store_n(&slots[ticket].used, 0, __ATOMIC_RELEASE);
 	}
 	__atomic_fetch_sub(&active, 1, __ATOMIC_RELEASE);
+}
+
+void am_quiesce_unmap_end(int ticket)
+{
+	if (ticket != ALONE)
+		withdraw(ticket);
 	am_self.in_unmap--;
 	am_thread_left();
 }
