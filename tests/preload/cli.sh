@@ -13,9 +13,7 @@ AM=$(cd "$BUILD/bin" && pwd)/allocmap
 FIX=$(cd "$BUILD/tests" && pwd)/live_fixture
 SRC=$(cd "$(dirname "$0")/../.." && pwd)
 VERSION=$(sed -n 's/^#define ALLOCMAP_VERSION "\(.*\)"$/\1/p' "$SRC/include/allocmap.h")
-work=$(cd "$(mktemp -d)" && pwd -P)
-trap 'rm -rf "$work"' EXIT
-cd "$work" || exit 1
+enter_work_dir
 
 count() { grep -c -- "$1" "$2"; }
 

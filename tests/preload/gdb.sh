@@ -60,25 +60,26 @@ cc -std=c11 -D_GNU_SOURCE -O1 -g -fPIC -shared $holey "$SRC/tests/preload/holes_
 	cc -std=c11 -D_GNU_SOURCE -O1 -g -I"$SRC/include" $holey "$SRC/tests/preload/holes_main.c" -o holes_main \
 		-L"$(dirname "$LIB")" -Wl,-rpath,"$(dirname "$LIB")" -lallocmap -ldl
 HM=$work/holes_main
+# debugged NAME FILE EXITED STOPPED: holes_main's run under debugger NAME,
+# its output in FILE, ended (EXITED) after a stop at its breakpoint (STOPPED).
+debugged() {
+	check "under $1: ld.so's calls redirected" grep -q 'its [0-9]* calls in ld.so redirected instead' "$2"
+	check "under $1: the dlopen'ed object indexed, its gaps plugged, 0 discrepancies" sh -c \
+		"grep -q '^dlopen  *libholes_dso.so ' '$2' && grep -q '^allocmap: 0 discrepancies$' '$2' &&
+		grep -q '$3' '$2'"
+	check "under $1: $1 still sees the object load" grep -q "$4" "$2"
+}
 timeout 120 gdb -nx -batch -ex 'set breakpoint pending on' -ex 'break holes_dso_fn' \
 	-ex "set environment LD_PRELOAD=$LIB" -ex 'set environment ALLOCMAP_CHECK_AT_EXIT=1' -ex run -ex continue \
 	--args "$HM" "$(dirname "$HM")/libholes_dso.so" >under.out 2>&1
-check "under gdb: ld.so's calls redirected" grep -q 'its [0-9]* calls in ld.so redirected instead' under.out
-check "under gdb: the dlopen'ed object indexed, its gaps plugged, 0 discrepancies" sh -c \
-	"grep -q '^dlopen  *libholes_dso.so ' under.out && grep -q '^allocmap: 0 discrepancies$' under.out &&
-	grep -q 'exited normally' under.out"
-check "under gdb: gdb still sees the object load" grep -q '^Breakpoint 1, holes_dso_fn ' under.out
+debugged gdb under.out 'exited normally' '^Breakpoint 1, holes_dso_fn '
 
 # The same under lldb, whose breakpoint sits there too.
 if command -v lldb >/dev/null; then
 	timeout 120 lldb -b -o 'breakpoint set -n holes_dso_fn' \
 		-o "process launch -E LD_PRELOAD=$LIB -E ALLOCMAP_CHECK_AT_EXIT=1" -o continue \
 		-- "$HM" "$(dirname "$HM")/libholes_dso.so" 2>&1 | tr -d '\r' >lldb.out # the program's lines come through a pty
-	check "under lldb: ld.so's calls redirected" grep -q 'its [0-9]* calls in ld.so redirected instead' lldb.out
-	check "under lldb: the dlopen'ed object indexed, its gaps plugged, 0 discrepancies" sh -c \
-		"grep -q '^dlopen  *libholes_dso.so ' lldb.out && grep -q '^allocmap: 0 discrepancies$' lldb.out &&
-		grep -q 'exited with status = 0' lldb.out"
-	check "under lldb: lldb still sees the object load" grep -q 'stop reason = breakpoint 1' lldb.out
+	debugged lldb lldb.out 'exited with status = 0' 'stop reason = breakpoint 1'
 else
 	echo "skip under lldb (not installed)"
 fi

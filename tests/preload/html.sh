@@ -10,9 +10,7 @@
 AM=$(cd "$BUILD/bin" && pwd)/allocmap
 FIX=$(cd "$BUILD/tests" && pwd)/live_fixture
 SRC=$(cd "$(dirname "$0")/../.." && pwd)
-work=$(cd "$(mktemp -d)" && pwd -P)
-trap 'rm -rf "$work"' EXIT
-cd "$work" || exit 1
+enter_work_dir
 
 has() { grep -qF -- "$2" "$1"; }  # file string
 hasnt() { ! grep -qiE -- "$2" "$1"; } # file regex

@@ -12,9 +12,7 @@
 AM=$(cd "$BUILD/bin" && pwd)/allocmap
 PROG=$(cd "$BUILD/tests" && pwd)/prog_leaks
 SRC=$(cd "$(dirname "$0")/../.." && pwd)
-work=$(cd "$(mktemp -d)" && pwd -P)
-trap 'rm -rf "$work"' EXIT
-cd "$work" || exit 1
+enter_work_dir
 
 valid() { python3 "$SRC/tests/cli/validate.py" "$SRC/doc/report-schema.json" "$@" >/dev/null; }
 # The leaks object's figure PATH (python expression on l) of the process

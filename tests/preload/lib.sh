@@ -14,6 +14,13 @@ check() { # name command...
 	if "$@"; then ok "$name"; else fail "$name"; fi
 }
 finish() { [ "$failures" -eq 0 ]; }
+# A fresh directory $work (its physical path), removed at exit, made the
+# current one.
+enter_work_dir() {
+	work=$(cd "$(mktemp -d)" && pwd -P)
+	trap 'rm -rf "$work"' EXIT
+	cd "$work" || exit 1
+}
 # True if the stderr in file $1 reports a discrepancy: ALLOCMAP_CHECK_AT_EXIT
 # also says "allocmap: 0 discrepancies" when there is none.
 discrepant() { grep -v '^allocmap: 0 discrepancies$' "$1" | grep -q discrepanc; }

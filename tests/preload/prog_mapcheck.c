@@ -118,11 +118,18 @@ static void scenario_anon(void)
 	check_clean("munmap");
 }
 
+/* A new file of 3 pages named by path (a mkstemp template), open. */
+static int temp_file(char *path)
+{
+	int fd = mkstemp(path);
+	EXPECT(fd >= 0 && ftruncate(fd, 3 * PAGE) == 0);
+	return fd;
+}
+
 static void scenario_file(void)
 {
 	char path[] = "/tmp/allocmap test XXXXXX";
-	int fd = mkstemp(path);
-	EXPECT(fd >= 0 && ftruncate(fd, 3 * PAGE) == 0);
+	int fd = temp_file(path);
 	char *p = mmap(NULL, 3 * PAGE, PROT_READ, MAP_SHARED, fd, 0);
 	EXPECT(p != MAP_FAILED);
 	struct allocmap_info i = q(p + PAGE);
@@ -347,8 +354,7 @@ static void *unseen_mmap(void *addr, size_t len, int prot, int flags, int fd, lo
 static void scenario_unseen_offset(void)
 {
 	char path[] = "/tmp/allocmap offset XXXXXX";
-	int fd = mkstemp(path);
-	EXPECT(fd >= 0 && ftruncate(fd, 3 * PAGE) == 0);
+	int fd = temp_file(path);
 	char *p = mmap(NULL, 2 * PAGE, PROT_READ, MAP_PRIVATE, fd, 0);
 	EXPECT(p != MAP_FAILED);
 	check_clean("file mmap");

@@ -11,9 +11,7 @@ AM=$(cd "$BUILD/bin" && pwd)/allocmap
 FIX=$(cd "$BUILD/tests" && pwd)/live_fixture
 SRC=$(cd "$(dirname "$0")/../.." && pwd)
 GOLDEN=$SRC/tests/cli/golden
-work=$(cd "$(mktemp -d)" && pwd -P)
-trap 'rm -rf "$work"' EXIT
-cd "$work" || exit 1
+enter_work_dir
 
 golden() { # name file
 	if [ "${ALLOCMAP_UPDATE_GOLDEN:-0}" = 1 ]; then cp "$2" "$GOLDEN/$1"; fi

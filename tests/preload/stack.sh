@@ -12,9 +12,7 @@
 PROG=$(cd "$BUILD/tests" && pwd)/prog_stack
 AM=$(cd "$BUILD/bin" && pwd)/allocmap
 SRC=$(cd "$(dirname "$0")/../.." && pwd)
-work=$(cd "$(mktemp -d)" && pwd -P)
-trap 'rm -rf "$work"' EXIT
-cd "$work" || exit 1
+enter_work_dir
 q() {
 	python3 -c 'import json,sys
 d = json.load(open(sys.argv[1])); p = d["processes"][0]

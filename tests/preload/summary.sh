@@ -4,9 +4,7 @@
 # pid) with every section, and ALLOCMAP_CHECK_AT_EXIT adds the check's
 # result. (`allocmap run` reports from live files instead: cli.sh.)
 . "$(dirname "$0")/lib.sh"
-work=$(cd "$(mktemp -d)" && pwd -P)
-trap 'rm -rf "$work"' EXIT
-cd "$work" || exit 1
+enter_work_dir
 
 # Every section a summary has, in order.
 SECTIONS='^== allocmap [0-9.]* report: pid [0-9]* (parent [0-9]*) ==$
