@@ -290,7 +290,7 @@ static void timeline(const json_t *p, FILE *out)
 		fputs("<p class=\"dim\">no timeline samples</p>\n", out);
 		return;
 	}
-	fprintf(out, "<p class=\"dim\">%zu samples, every %s</p>\n", n, fmt_ns(jnum(tl, "period_ns")));
+	fprintf(out, "<p class=\"dim\">%zu sample%s, every %s</p>\n", n, n == 1 ? "" : "s", fmt_ns(jnum(tl, "period_ns")));
 	html_timeline_svg(p, out);
 }
 

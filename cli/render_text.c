@@ -228,8 +228,8 @@ static void timeline(const json_t *p, FILE *out)
 			rpeak = i;
 	}
 #define AT(a, i) ((uint64_t)json_integer_value(json_array_get(a, i)))
-	fprintf(out, "timeline: %zu samples every %s up to %s; heap %s -> %s, peak %s at %s; RSS %s -> %s, peak %s at %s\n\n",
-		n, fmt_ns(jnum(tl, "period_ns")), fmt_ns(AT(t, n - 1)), fmt_bytes(AT(h, 0)), fmt_bytes(AT(h, n - 1)),
+	fprintf(out, "timeline: %zu sample%s every %s up to %s; heap %s -> %s, peak %s at %s; RSS %s -> %s, peak %s at %s\n\n",
+		n, n == 1 ? "" : "s", fmt_ns(jnum(tl, "period_ns")), fmt_ns(AT(t, n - 1)), fmt_bytes(AT(h, 0)), fmt_bytes(AT(h, n - 1)),
 		fmt_bytes(AT(h, peak)), fmt_ns(AT(t, peak)), fmt_bytes(AT(r, 0)), fmt_bytes(AT(r, n - 1)),
 		fmt_bytes(AT(r, rpeak)), fmt_ns(AT(t, rpeak)));
 #undef AT
