@@ -201,14 +201,18 @@ API void *calloc(size_t n, size_t m)
 	return keep(am_real.calloc(1, k), total, SITE);
 }
 
-/* realloc of a glibc chunk to n (checked) bytes: its bit is cleared
- * first, as glibc may free p and another thread reuse it; an mmapped
- * chunk, which glibc may resize in place, is untagged. */
+/* realloc of a glibc chunk to n (checked) bytes: only its trailer
+ * changes where glibc would leave the chunk as it is (fastpath.h);
+ * otherwise its bit is cleared first, as glibc may free p and another
+ * thread reuse it, and an mmapped chunk, which glibc may resize in place,
+ * is untagged. */
 static inline __attribute__((always_inline)) void *resize_glibc(void *p, size_t n, const void *site)
 {
 	int untagged = 0;
 	const void *old_site = NULL;
 	int live = am_live_on();
+	if (!live && am_heap_resize_in_place(p, n, site))
+		return p;
 	size_t old_n = live ? am_live_glibc_request(p, &old_site) : 0;
 	if (__builtin_expect(am_chunk_mmapped(am_chunk_word(p)), 0))
 		untagged = am_heap_untag_mmapped(p);

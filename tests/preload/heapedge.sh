@@ -18,7 +18,7 @@ scenario() { # how (linked / preload) scenario
 	fi
 }
 
-for s in nested racetop freedrace neighbour mremaprace slack reallocfail huge; do
+for s in nested racetop freedrace neighbour mremaprace slack reallocfail inplace huge; do
 	scenario linked "$s"
 	scenario preload "$s"
 done

@@ -26,6 +26,11 @@
  *          tail), realloc shrinking an mmapped chunk in place, pvalloc.
  * reallocfail  a failed realloc leaves its chunk as it was: same
  *          requested size and allocation site.
+ * inplace  realloc within a chunk's own size (glibc keeps it as it is):
+ *          the same chunk answers the new request and site at once, in the
+ *          main arena and a thread's; a query racing such reallocs
+ *          answers that chunk with one of the requests made, never another
+ *          size (or, as allowed, no chunk while a realloc is under way).
  * huge     a 5 GiB chunk in the brk heap (glibc's mmap off): too big for
  *          its start to be found from far inside, so it is counted as not
  *          indexed and never answered wrongly (skipped if the system will
@@ -334,6 +339,59 @@ static void scenario_reallocfail(void)
 	free(small), free(big);
 }
 
+/* Reallocs of p to sizes its chunk holds with under 16 bytes to spare
+ * (glibc neither moves nor splits it), one way and back: each keeps p,
+ * its usable size and contents, and answers the new request. */
+static void *realloc_within(void *arg)
+{
+	char *p = do_malloc(200);
+	size_t usable = malloc_usable_size(p);
+	memset(p, 0x33, 100);
+	for (size_t n = usable - 15; n <= usable; n++) {
+		EXPECT(do_realloc(p, n) == p && malloc_usable_size(p) == usable);
+		expect_request(p, n, (const void *)do_realloc);
+	}
+	for (size_t n = usable; n > usable - 16; n--)
+		EXPECT(do_realloc(p, n) == p);
+	expect_request(p, usable - 15, (const void *)do_realloc);
+	EXPECT(p[0] == 0x33 && p[99] == 0x33);
+	EXPECT(allocmap_check(2) == 0);
+	free(p);
+	return arg;
+}
+
+static char *volatile inplace_chunk;
+static volatile int inplace_stop;
+
+static void *resize_in_place(void *arg)
+{
+	for (long k = 0; !inplace_stop; k++)
+		do_realloc(inplace_chunk, k & 1 ? 200 : 193);
+	return arg;
+}
+
+static void scenario_inplace(void)
+{
+	pthread_t t;
+	realloc_within(NULL);
+	EXPECT(pthread_create(&t, NULL, realloc_within, NULL) == 0 && pthread_join(t, NULL) == 0);
+	inplace_chunk = do_malloc(200);
+	EXPECT(pthread_create(&t, NULL, resize_in_place, NULL) == 0);
+	long found = 0;
+	for (int k = 0; k < 200000; k++) {
+		struct allocmap_info i;
+		EXPECT(allocmap_query(inplace_chunk + 50, &i) == 0);
+		if (i.kind != ALLOCMAP_HEAP_CHUNK)
+			continue; /* allowed while a realloc is under way (allocmap.h) */
+		EXPECT(i.base == inplace_chunk && (i.requested == 200 || i.requested == 193));
+		found++;
+	}
+	EXPECT(found > 0);
+	inplace_stop = 1;
+	EXPECT(pthread_join(t, NULL) == 0);
+	free(inplace_chunk);
+}
+
 static void scenario_huge(void)
 {
 	const size_t n = (size_t)5 << 30;
@@ -364,7 +422,7 @@ static const struct {
 		 {"freedrace", scenario_freedrace},     {"neighbour", scenario_neighbour},
 		 {"mremaprace", scenario_mremaprace},
 		 {"slack", scenario_slack},     {"reallocfail", scenario_reallocfail},
-		 {"huge", scenario_huge}};
+		 {"inplace", scenario_inplace},         {"huge", scenario_huge}};
 
 int main(int argc, char **argv)
 {
@@ -373,6 +431,6 @@ int main(int argc, char **argv)
 			scenarios[k].run();
 			return 0;
 		}
-	fprintf(stderr, "usage: %s nested|racetop|freedrace|neighbour|mremaprace|slack|reallocfail|huge\n", argv[0]);
+	fprintf(stderr, "usage: %s nested|racetop|freedrace|neighbour|mremaprace|slack|reallocfail|inplace|huge\n", argv[0]);
 	return 2;
 }
