@@ -8,7 +8,7 @@
  * has no bitmap); other arenas' through a per-thread cache of the leaves
  * used last (am_leaf_cache, by address), valid while am_heap_epoch is
  * unchanged. A miss, an mmapped chunk or a leaf not made yet goes to the
- * slow path.
+ * slow path, which looks at the slot's previous entry before the index.
  */
 #ifndef AM_HEAP_FASTPATH_H
 #define AM_HEAP_FASTPATH_H
@@ -42,6 +42,16 @@ struct am_brk_lane {
 
 extern struct am_brk_lane am_brk_lane;
 extern __thread struct am_leaf_cache am_leaf_cache[AM_LEAF_SLOTS];
+
+/* The cache slot of chunk address a. glibc's arena heaps are 64 MiB
+ * aligned and their chunks mostly in the first 16 MiB, so the leaf number
+ * alone would put every arena in 4 of the 16 slots: the bits above are
+ * folded in. */
+static inline struct am_leaf_cache *am_leaf_slot(uintptr_t a)
+{
+	uintptr_t k = a >> AM_LEAF_SHIFT;
+	return &am_leaf_cache[(k ^ k >> 2 ^ k >> 6) % AM_LEAF_SLOTS];
+}
 /* Bumped whenever an arena's bitmap retires: every cached leaf is stale. */
 extern unsigned am_heap_epoch;
 
@@ -79,7 +89,7 @@ static inline uint64_t *am_leaf_lookup(uintptr_t a, size_t *bit)
 	uint64_t *leaf;
 	if (__builtin_expect(am_lane_find(a, &leaf, bit), 1))
 		return leaf;
-	const struct am_leaf_cache *c = &am_leaf_cache[(a >> AM_LEAF_SHIFT) % AM_LEAF_SLOTS];
+	const struct am_leaf_cache *c = am_leaf_slot(a);
 	if (__builtin_expect(a - c->lo < c->hi - c->lo, 1) &&
 	    __atomic_load_n(&am_heap_epoch, __ATOMIC_ACQUIRE) == c->epoch) {
 		*bit = (a - c->lo) / 16;

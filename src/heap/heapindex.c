@@ -31,6 +31,9 @@ static struct am_heapmeta *retired;
 static uint64_t n_unindexed, n_arenas, n_slow;
 
 __thread struct am_leaf_cache am_leaf_cache[AM_LEAF_SLOTS];
+/* What each slot of am_leaf_cache held before: two leaves taking turns
+ * in one slot are found here, without the index. */
+static __thread struct am_leaf_cache am_leaf_victim[AM_LEAF_SLOTS];
 unsigned am_heap_epoch;
 struct am_brk_lane am_brk_lane;
 
@@ -174,18 +177,30 @@ static struct am_heapmeta *meta_for(uintptr_t a, int make)
 
 const struct am_heapmeta *am_heap_meta_at(uintptr_t a) { return meta_for(a, 0); }
 
+/* Whether cache entry c holds a's leaf, valid in `epoch`. */
+static int caches(const struct am_leaf_cache *c, uintptr_t a, unsigned epoch)
+{
+	return a - c->lo < c->hi - c->lo && c->epoch == epoch;
+}
+
 uint64_t *am_heap_leaf_slow(uintptr_t a, int make, size_t *bit)
 {
-	__atomic_fetch_add(&n_slow, 1, __ATOMIC_RELAXED);
 	/* read first: a retirement during the lookup makes the entry stale */
 	unsigned epoch = __atomic_load_n(&am_heap_epoch, __ATOMIC_ACQUIRE);
+	struct am_leaf_cache *c = am_leaf_slot(a), *v = &am_leaf_victim[c - am_leaf_cache], was = *c;
+	if (caches(v, a, epoch)) {
+		*c = *v, *v = was;
+		*bit = (a - c->lo) / UNIT;
+		return c->leaf;
+	}
+	__atomic_fetch_add(&n_slow, 1, __ATOMIC_RELAXED);
 	struct am_heapmeta *m = meta_for(a, make);
 	uintptr_t off = m ? a - m->base : 0;
 	uint64_t *leaf = m ? leaf_at(m, off, make) : NULL;
 	if (!leaf)
 		return NULL;
 	uintptr_t lo = a - (off & (LEAF_COVER - 1));
-	struct am_leaf_cache *c = &am_leaf_cache[(a >> AM_LEAF_SHIFT) % AM_LEAF_SLOTS];
+	*v = was;
 	c->lo = lo, c->hi = lo + LEAF_COVER < m->end ? lo + LEAF_COVER : m->end;
 	c->epoch = epoch, c->leaf = leaf;
 	*bit = (a - lo) / UNIT;

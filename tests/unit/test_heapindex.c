@@ -10,7 +10,8 @@
  * not; the validator is clean, and sees a forged stale bit; it checks the
  * chunks the lane records for a mapping above the heap as that mapping's;
  * the lane closes with its sequence and reopens on a fresh one whose
- * bitmap remembers nothing.
+ * bitmap remembers nothing. Outside the lane, two arenas whose chunks
+ * share a slot of the per-thread leaf cache take turns without the index.
  * The tests run in order, each on what the one before left. If the
  * program break cannot be extended by a mapping (something is mapped
  * there, as under valgrind), they are skipped.
@@ -290,6 +291,51 @@ static void test_lane_closes_and_reopens(void **state)
 	assert_int_equal(am_heap_validate(2), 0);
 }
 
+/* A 1 MiB arena mapped where its chunks take the per-thread cache slot
+ * of `slot` (NULL if none could be made), with a 64-byte chunk laid out
+ * at its start: its user pointer in *chunk. */
+static void *arena_in_slot(const struct am_leaf_cache *slot, uintptr_t from, uintptr_t *chunk)
+{
+	for (uintptr_t at = from; at < from + ((uintptr_t)4096 << 24); at += (uintptr_t)1 << 24) {
+		if (am_leaf_slot(at + 16) != slot)
+			continue;
+		void *p = am_test_map_reported((void *)at, 1 << 20, MAP_FIXED_NOREPLACE);
+		if (!p)
+			continue;
+		put_word(at + 8, 64 | 1);
+		put_word(at + 64 + 8, 256 | 1);
+		*chunk = at + 16;
+		return p;
+	}
+	return NULL;
+}
+
+/* Two arenas whose chunks take the same slot of the leaf cache, used by
+ * turns: after the first of each, neither goes to the index again (the
+ * slot's previous entry is kept aside), and both still answer. */
+static void test_leaf_cache_turns(void **state)
+{
+	(void)state;
+	uintptr_t a, b, base = (uintptr_t)0x500000000000;
+	void *pa = arena_in_slot(am_leaf_slot(base + 16), base, &a);
+	void *pb = pa ? arena_in_slot(am_leaf_slot(a), (uintptr_t)pa + ((uintptr_t)1 << 24), &b) : NULL;
+	if (!pb)
+		skip();
+	am_heap_record_fast((void *)a, 40, site);
+	am_heap_record_fast((void *)b, 40, site);
+	uint64_t slow = am_heap_slow_path();
+	for (int k = 0; k < 100; k++) {
+		am_heap_forget_fast((void *)(k % 2 ? a : b));
+		am_heap_record_fast((void *)(k % 2 ? a : b), 40, site);
+	}
+	assert_int_equal(am_heap_slow_path(), slow);
+	uintptr_t at[] = {a, b};
+	am_test_expect_chunk(at, 1, a, 48, 40, site);
+	am_test_expect_chunk(at + 1, 1, b, 48, 40, site);
+	munmap(pa, 1 << 20);
+	munmap(pb, 1 << 20);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -300,6 +346,7 @@ int main(void)
 		cmocka_unit_test(test_stray_mark_repaired),
 		cmocka_unit_test(test_validator_lane_over_mapping),
 		cmocka_unit_test(test_lane_closes_and_reopens),
+		cmocka_unit_test(test_leaf_cache_turns),
 	};
 	return cmocka_run_group_tests(tests, setup, NULL);
 }
