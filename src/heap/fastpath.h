@@ -218,14 +218,19 @@ static inline __attribute__((always_inline)) void am_heap_forget_fast(void *p)
  * smallest chunk left over, so _int_realloc neither moves nor splits it
  * and writes back the same size words. Then only the trailer changes, in
  * one store that a query sees whole, before or after: 1 if so done (the
- * caller does not call glibc), else 0. n is at most SIZE_MAX - 32. */
+ * caller does not call glibc), else 0. A chunk that does not look in use
+ * (misaligned, or the next chunk's size word without PREV_INUSE or too
+ * small) is left to glibc, which reports it. n is at most SIZE_MAX - 32. */
 static inline __attribute__((always_inline)) int am_heap_resize_in_place(void *p, size_t n, const void *site)
 {
 	size_t w = am_chunk_word(p), have = am_chunk_size(w);
 	size_t need = (n + AM_TRAILER + 8 + 15) & ~(size_t)15;
 	if (need < AM_CHUNK_MIN)
 		need = AM_CHUNK_MIN;
-	if (am_chunk_mmapped(w) || have < need || have - need >= AM_CHUNK_MIN)
+	if (((uintptr_t)p & 15) || am_chunk_mmapped(w) || have < need || have - need >= AM_CHUNK_MIN)
+		return 0;
+	size_t next = *(const size_t *)((const char *)p + have - 8);
+	if (!am_chunk_prev_inuse(next) || am_chunk_size(next) < AM_CHUNK_MIN)
 		return 0;
 	am_put_trailer(p, have - 8, n, site);
 	return 1;

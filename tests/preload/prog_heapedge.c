@@ -30,7 +30,9 @@
  *          the same chunk answers the new request and site at once, in the
  *          main arena and a thread's; a query racing such reallocs
  *          answers that chunk with one of the requests made, never another
- *          size (or, as allowed, no chunk while a realloc is under way).
+ *          size (or, as allowed, no chunk while a realloc is under way);
+ *          a chunk whose next size word is broken still stops the program
+ *          in glibc's realloc.
  * huge     a 5 GiB chunk in the brk heap (glibc's mmap off): too big for
  *          its start to be found from far inside, so it is counted as not
  *          indexed and never answered wrongly (skipped if the system will
@@ -47,6 +49,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/time.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #pragma GCC diagnostic ignored "-Walloc-size-larger-than="
@@ -370,10 +373,29 @@ static void *resize_in_place(void *arg)
 	return arg;
 }
 
+/* A chunk whose next size word is broken is left to glibc's realloc,
+ * which stops the program as it would without the library. */
+static void realloc_broken(void)
+{
+	pid_t pid = fork();
+	if (pid == 0) {
+		char *p = do_malloc(200);
+		size_t usable = malloc_usable_size(p);
+		*(size_t *)(p + usable + 8) = 0; /* the next chunk's size word */
+		close(2); /* glibc's message is expected */
+		do_realloc(p, usable - 1);
+		_exit(0);
+	}
+	int status;
+	EXPECT(pid > 0 && waitpid(pid, &status, 0) == pid);
+	EXPECT(WIFSIGNALED(status) && WTERMSIG(status) == SIGABRT);
+}
+
 static void scenario_inplace(void)
 {
 	pthread_t t;
 	realloc_within(NULL);
+	realloc_broken();
 	EXPECT(pthread_create(&t, NULL, realloc_within, NULL) == 0 && pthread_join(t, NULL) == 0);
 	inplace_chunk = do_malloc(200);
 	EXPECT(pthread_create(&t, NULL, resize_in_place, NULL) == 0);
