@@ -323,8 +323,10 @@ void am_heap_prefetch_bits(const void *p)
 {
 	size_t bit;
 	const uint64_t *leaf = lane_leaf((uintptr_t)p, &bit);
-	if (leaf)
-		fetch((uintptr_t)&leaf[bit / 64]);
+	if (!leaf)
+		return;
+	fetch((uintptr_t)&leaf[bit / 64]);
+	fetch((uintptr_t)p); /* its page's translation, for the chunk stage */
 }
 
 /* Only in the brk heap's lane: elsewhere p's lines may be no chunk's
