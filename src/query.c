@@ -179,9 +179,10 @@ static size_t known_of(size_t size)
 }
 
 /* Addresses whose stages run together: a stage's prefetches issued back
- * to back, not one between two queries, overlap their misses (their page
- * walks above all: a prefetch that misses the TLB holds up the queries
- * behind it until its walk is done). */
+ * to back, not one between two queries, overlap their misses. A prefetch
+ * into a page not touched before held up the work behind it (perf put
+ * half the batch's time on such prefetches: its page walk, most likely),
+ * so the queries behind one waited out each address's walk in turn. */
 #define GROUP 16
 
 /* Element k of the caller's array of size-byte structs, its tail (past

@@ -326,7 +326,7 @@ void am_heap_prefetch_bits(const void *p)
 	if (!leaf)
 		return;
 	fetch((uintptr_t)&leaf[bit / 64]);
-	fetch((uintptr_t)p); /* its page's translation, for the chunk stage */
+	fetch((uintptr_t)p); /* its page, touched now for the chunk stage (heap.h) */
 }
 
 /* Only in the brk heap's lane: elsewhere p's lines may be no chunk's
