@@ -2,8 +2,8 @@
  * index answers first for addresses inside live malloc chunks.
  * Lock-free (the mapping index's seqlock); never faults on any address.
  * allocmap_query_many: the same, software-pipelined: an address's memory
- * reads are fetched ahead in two stages (heap.h), AHEAD and 2 * AHEAD
- * queries before its own query runs.
+ * reads are fetched ahead in two stages (heap.h), for GROUP addresses at
+ * a time, one and two groups before their queries run.
  * The _ex entry points fill a caller's struct of any size from 0.3's on
  * (allocmap.h: ABI); the plain ones, for binaries built against 0.3,
  * fill 0.3's.
@@ -178,7 +178,12 @@ static size_t known_of(size_t size)
 	return size < sizeof(struct allocmap_info) ? size : sizeof(struct allocmap_info);
 }
 
-#define AHEAD 16 /* queries between the stages of one address */
+/* Addresses whose stages run together: a stage's prefetches issued back
+ * to back, not one between two queries, overlap their misses. A prefetch
+ * into a page not touched before held up the work behind it (perf put
+ * half the batch's time on such prefetches: its page walk, most likely),
+ * so the queries behind one waited out each address's walk in turn. */
+#define GROUP 16
 
 /* Element k of the caller's array of size-byte structs, its tail (past
  * what this library knows) zeroed. */
@@ -210,13 +215,13 @@ size_t allocmap_query_many_ex(const void *const *ps, size_t n, struct allocmap_i
 	struct last_map last = {0};
 	if (!ps || !out || !known)
 		return 0;
-	for (size_t i = 0; i < n || i - n < 2 * AHEAD; i++) { /* no n + 2 * AHEAD: it may wrap */
-		if (i < n)
+	for (size_t g = 0; g < n || g - n < 2 * GROUP; g += GROUP) { /* no n + 2 * GROUP: it may wrap */
+		for (size_t i = g; i < n && i - g < GROUP; i++)
 			am_heap_prefetch_bits(ps[i]);
-		if (i >= AHEAD && i - AHEAD < n)
-			am_heap_prefetch_chunk(ps[i - AHEAD]);
-		if (i >= 2 * AHEAD && i - 2 * AHEAD < n)
-			found += query(ps[i - 2 * AHEAD], nth(out, i - 2 * AHEAD, size), known, &last) == 0;
+		for (size_t i = g - GROUP; g >= GROUP && i < n && i - (g - GROUP) < GROUP; i++)
+			am_heap_prefetch_chunk(ps[i]);
+		for (size_t i = g - 2 * GROUP; g >= 2 * GROUP && i < n && i - (g - 2 * GROUP) < GROUP; i++)
+			found += query(ps[i], nth(out, i, size), known, &last) == 0;
 	}
 	return found;
 }

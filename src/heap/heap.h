@@ -139,7 +139,9 @@ int am_heap_query(const void *p, const struct am_map_view *v, unsigned ticket, s
  * fetches the lines it will read in the brk heap: p's, the one before (a small chunk's
  * size word) and p's bitmap word in the brk heap. A batch
  * (allocmap_query_many) goes in two stages: am_heap_prefetch_bits fetches
- * the bitmap word; am_heap_prefetch_chunk, once it has arrived, finds p's
+ * the bitmap word and p's line (so that p's page is touched while other
+ * addresses' are: a prefetch into a new page holds up what follows it);
+ * am_heap_prefetch_chunk, once it has arrived, finds p's
  * chunk start in it and fetches that chunk's size word and likely
  * trailer. Prefetches only: never fault, never wrong, no effect on any
  * answer. */

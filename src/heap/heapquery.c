@@ -59,7 +59,8 @@ struct found {
 
 /* Reads the trailer of the chunk at base whose trailer is at base + tpos,
  * and so its visible size and request; -1 if they cannot be read. */
-static int read_trailer(const struct reads *r, uintptr_t base, size_t tpos, struct found *f)
+static inline __attribute__((always_inline)) int read_trailer(const struct reads *r, uintptr_t base, size_t tpos,
+							     struct found *f)
 {
 	if (!readable(r, base + tpos, AM_TRAILER))
 		return -1;
@@ -169,18 +170,6 @@ static intptr_t marked_page_below(struct am_heapmeta *m, uintptr_t off)
 	}
 }
 
-/* The last chunk start at or below arena offset off; 0 if found. A chunk
- * holding off either starts within AM_BIG_CHUNK below it, or is big and
- * starts in the last marked page below: the last start in that page. */
-static int chunk_start_below(struct am_heapmeta *m, uintptr_t off, struct start *st)
-{
-	uintptr_t near = off > AM_BIG_CHUNK ? off - AM_BIG_CHUNK : 0;
-	if (start_in(m, off, near, st) == 0)
-		return 0;
-	intptr_t page = near ? marked_page_below(m, near) : -1;
-	return page < 0 ? -1 : start_in(m, (uintptr_t)page + MARK_PAGE - UNIT, (uintptr_t)page, st);
-}
-
 /* The next chunk start after st, if near, tells where st's trailer most
  * likely is (its size word says for sure): fetching that line now
  * overlaps its miss with the size word's. */
@@ -191,12 +180,60 @@ static void prefetch_trailer(const struct start *st)
 		fetch(st->at + ((uintptr_t)k - st->bit) * UNIT - 16);
 }
 
+/* start_in's common case without its loop: the start lies in the word
+ * holding off's bit, at or above floor; 0 if found. No start lies between
+ * it and off, so the first start above off, in this word or the next
+ * (past the last word of bits: the marks, any value will do for a
+ * prefetch), most likely ends its chunk: unless fetched, its trailer's
+ * line is fetched from these words, with no branch on where it was. */
+static inline int start_in_word(struct am_heapmeta *m, uintptr_t off, uintptr_t floor, struct start *st, int fetched)
+{
+	const uint64_t *leaf = am_heapmeta_leaf(m, off);
+	uintptr_t leaf_lo = off & ~(LEAF_COVER - 1);
+	if (!leaf)
+		return -1;
+	size_t i = (off - leaf_lo) / UNIT, w = i / 64;
+	uint64_t word = __atomic_load_n(&leaf[w], __ATOMIC_RELAXED);
+	uint64_t below = word & (~(uint64_t)0 >> (63 - i % 64)), above = word & (~(uint64_t)1 << (i % 64));
+	if (!below)
+		return -1;
+	size_t j = w * 64 + 63 - (size_t)__builtin_clzll(below);
+	if (floor > leaf_lo && j < (floor - leaf_lo) / UNIT)
+		return -1;
+	*st = (struct start){leaf, j, m->base + leaf_lo + j * UNIT};
+	if (fetched)
+		return 0;
+	uint64_t next = __atomic_load_n(&leaf[w + 1], __ATOMIC_RELAXED) | (uint64_t)1 << 63;
+	size_t k = above ? w * 64 + (size_t)__builtin_ctzll(above) : (w + 1) * 64 + (size_t)__builtin_ctzll(next);
+	fetch(m->base + leaf_lo + k * UNIT - 16);
+	return 0;
+}
+
+/* The last chunk start at or below arena offset off; 0 if found. A chunk
+ * holding off either starts within AM_BIG_CHUNK below it, or is big and
+ * starts in the last marked page below: the last start in that page.
+ * Unless fetched, the line of the trailer found is fetched. */
+static int chunk_start_below(struct am_heapmeta *m, uintptr_t off, struct start *st, int fetched)
+{
+	uintptr_t near = off > AM_BIG_CHUNK ? off - AM_BIG_CHUNK : 0;
+	if (start_in_word(m, off, near, st, fetched) == 0)
+		return 0;
+	int rc = start_in(m, off, near, st);
+	if (rc != 0) {
+		intptr_t page = near ? marked_page_below(m, near) : -1;
+		rc = page < 0 ? -1 : start_in(m, (uintptr_t)page + MARK_PAGE - UNIT, (uintptr_t)page, st);
+	}
+	if (rc == 0 && !fetched)
+		prefetch_trailer(st);
+	return rc;
+}
+
 /* Where the trailer of the chunk starting at st lies (its offset, *usable:
  * the program-visible usable size unless the slack is AM_SLACK_BIG), its
  * header and usable area (to the trailer's end) in the sequence; its size
  * word (0 for a foreign chunk) in *w. 0 if sane. */
 static int usable_at(const struct am_heapmeta *m, const struct start *st, const struct reads *r, size_t *usable,
-		     size_t *w, int fetched)
+		     size_t *w)
 {
 	uintptr_t q = st->at;
 	*w = 0;
@@ -209,8 +246,6 @@ static int usable_at(const struct am_heapmeta *m, const struct start *st, const 
 	}
 	if (q < r->lo + 16 || !readable(r, q - 8, 8))
 		return -1;
-	if (!fetched)
-		prefetch_trailer(st);
 	*w = am_chunk_word((const void *)q);
 	size_t size = am_chunk_size(*w);
 	if (am_chunk_mmapped(*w) || size < AM_CHUNK_MIN || size > r->hi - q + 8)
@@ -261,11 +296,11 @@ static int read_bits(uintptr_t p, struct am_heapmeta *m, const struct reads *r, 
 {
 	struct start st;
 	size_t usable, w;
-	if (p < m->base || p >= m->end || chunk_start_below(m, p - m->base, &st) != 0)
+	if (p < m->base || p >= m->end || chunk_start_below(m, p - m->base, &st, fetched) != 0)
 		return -1;
 	uintptr_t q = st.at;
 	struct found f;
-	if (q >= r->hi || usable_at(m, &st, r, &usable, &w, fetched) != 0)
+	if (q >= r->hi || usable_at(m, &st, r, &usable, &w) != 0)
 		return -1;
 	if (p >= q + usable || read_trailer(r, q, usable, &f) != 0 || p >= q + f.size)
 		return -1; /* free space, chunk metadata or the trailer */
@@ -288,8 +323,10 @@ void am_heap_prefetch_bits(const void *p)
 {
 	size_t bit;
 	const uint64_t *leaf = lane_leaf((uintptr_t)p, &bit);
-	if (leaf)
-		fetch((uintptr_t)&leaf[bit / 64]);
+	if (!leaf)
+		return;
+	fetch((uintptr_t)&leaf[bit / 64]);
+	fetch((uintptr_t)p); /* its page, touched now for the chunk stage (heap.h) */
 }
 
 /* Only in the brk heap's lane: elsewhere p's lines may be no chunk's
