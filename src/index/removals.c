@@ -12,7 +12,7 @@
  * only for the lock, so waits end. An mremap's event, which runs under
  * the lock, cannot wait for one: it applies the munmaps in flight over
  * its new range itself (once their system calls are made), and they then
- * skip their own (`applied`).
+ * skip their own (APPLIED); applied twice, a munmap's unmap is the same.
  * A walk of /proc/self/maps (resync.c) closes a gate and waits until no
  * munmap of another thread is inside its system call; a munmap that finds
  * the gate closed waits before its system call. So no munmap changes the
@@ -22,9 +22,9 @@
  * free slot, or that may not block (am_thread_may_block) while a walk is
  * on, goes ahead unpublished or uncounted; an event that may not block,
  * or waited too long, is dropped and marks the munmaps it waited for.
- * Invariant: `active` >= the slots not FREE; a slot in SYSCALL or DONE
- * holds [lo, hi) of its owner's munmap (&am_self of its thread);
- * `helped` counts the slots with `applied` set.
+ * Invariant: `active` >= the slots not FREE; a slot in SYSCALL, DONE or
+ * APPLIED holds [lo, hi) of its owner's munmap (&am_self of its thread);
+ * `helped` counts the slots APPLIED.
  */
 #include "../sys/syscall.h"
 #include "../sys/thread.h"
@@ -140,11 +140,15 @@ void am_index_munmap_end(int token)
 	}
 }
 
-static int mine(int i) { return __atomic_load_n(&slots[i].owner, __ATOMIC_RELAXED) == (const void *)&am_self; }
+static int mine(int i)
+{
+	return __atomic_load_n(&slots[i].owner, __ATOMIC_RELAXED) == (const void *)&am_self;
+}
 
 static int overlaps(int i, uintptr_t lo, uintptr_t hi)
 {
-	return lo < __atomic_load_n(&slots[i].hi, __ATOMIC_RELAXED) && __atomic_load_n(&slots[i].lo, __ATOMIC_RELAXED) < hi;
+	return lo < __atomic_load_n(&slots[i].hi, __ATOMIC_RELAXED) &&
+	       __atomic_load_n(&slots[i].lo, __ATOMIC_RELAXED) < hi;
 }
 
 /* Whether a munmap of another thread, made or being made, overlaps
@@ -182,7 +186,8 @@ void am_ix_help_removals(uintptr_t lo, uintptr_t hi)
 		return;
 	for (int i = 0, tries = 0; i < SLOTS; i++) {
 		int s;
-		while ((s = __atomic_load_n(&slots[i].state, __ATOMIC_SEQ_CST)) == SYSCALL && !mine(i) && overlaps(i, lo, hi))
+		while ((s = __atomic_load_n(&slots[i].state, __ATOMIC_SEQ_CST)) == SYSCALL && !mine(i) &&
+		       overlaps(i, lo, hi))
 			wait_a_little(&tries);
 		/* APPLIED, the slot is its owner's until its end: its range read
 		 * again then is that munmap's */
