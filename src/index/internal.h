@@ -52,8 +52,9 @@ int am_ix_await_removals(uintptr_t lo, uintptr_t hi);
  * other threads in flight over [lo, hi) (after their system calls), which
  * then skip their own (am_ix_removal_applied). */
 void am_ix_help_removals(uintptr_t lo, uintptr_t hi);
-/* Whether this thread's munmap in flight was applied by a helper. */
-int am_ix_removal_applied(void);
+/* Whether this thread's munmap in flight of [lo, hi) was applied by a
+ * helper. */
+int am_ix_removal_applied(uintptr_t lo, uintptr_t hi);
 /* Around a walk of the maps, by the writer: no munmap of another thread
  * is inside its system call between them. */
 void am_ix_walk_begin(void);

@@ -353,7 +353,7 @@ int am_index_unmap(uintptr_t lo, uintptr_t hi)
 {
 	if (!am_ix.ready || am_ix_begin_change(lo, hi, 0, 0) != 0)
 		return am_ix_dropped();
-	if (!am_ix_removal_applied()) /* else an mremap's writer applied it (removals.c) */
+	if (!am_ix_removal_applied(lo, hi)) /* else an mremap's writer applied it (removals.c) */
 		am_ix_unmap(am_page_down(lo), am_page_up(hi));
 	am_ix.events[AM_EV_MUNMAP]++;
 	am_ix_end();

@@ -200,12 +200,17 @@ void am_ix_help_removals(uintptr_t lo, uintptr_t hi)
 	}
 }
 
-int am_ix_removal_applied(void)
+/* A handler's munmap on a thread between its own munmap's system call
+ * and its end has a slot of its own, over another range (over the same
+ * range, its event is dropped: writer.c). */
+int am_ix_removal_applied(uintptr_t lo, uintptr_t hi)
 {
 	if (!__atomic_load_n(&helped, __ATOMIC_RELAXED))
 		return 0;
 	for (int i = 0; i < SLOTS; i++)
-		if (__atomic_load_n(&slots[i].state, __ATOMIC_ACQUIRE) == APPLIED && mine(i))
+		if (__atomic_load_n(&slots[i].state, __ATOMIC_ACQUIRE) == APPLIED && mine(i) &&
+		    __atomic_load_n(&slots[i].lo, __ATOMIC_RELAXED) == lo &&
+		    __atomic_load_n(&slots[i].hi, __ATOMIC_RELAXED) == (hi > lo ? hi : lo + 1))
 			return 1;
 	return 0;
 }

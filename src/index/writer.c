@@ -8,8 +8,9 @@
  * structures consistent), writing, busy taking or giving back the lock,
  * or inside a munmap's system call (removals.c: a munmap holds no lock
  * across it; events wait for the munmaps they follow).
- * An event that finds its own thread already writing (a signal handler
- * interrupted the writer), or that may not block and finds the lock held,
+ * An event that finds its own thread already writing or inside a munmap's
+ * system call (a signal handler interrupted it), or that may not block and
+ * finds the lock held,
  * is dropped and counted, and the next writer to finish re-reads the maps
  * (am_ix_dropped, resync_pending). Mapping calls are bracketed
  * (am_index_call_begin/end) so that a handler's event over the range of
