@@ -10,9 +10,8 @@
  * across it; events wait for the munmaps they follow).
  * An event that finds its own thread already writing or inside a munmap's
  * system call (a signal handler interrupted it), or that may not block and
- * finds the lock held,
- * is dropped and counted, and the next writer to finish re-reads the maps
- * (am_ix_dropped, resync_pending). Mapping calls are bracketed
+ * finds the lock held, is dropped and counted, and the next writer to
+ * finish re-reads the maps (am_ix_dropped, resync_pending). Mapping calls are bracketed
  * (am_index_call_begin/end) so that a handler's event over the range of
  * the call it interrupted waits for that call's end. The debug build
  * validates the index at every writer's exit (sys/debug.h).
