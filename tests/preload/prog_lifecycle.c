@@ -31,6 +31,10 @@
  * clone      raw clone and clone3 with CLONE_VM (the child maps and mallocs
  *            while its parent waits), CLONE_VFORK exec, and a raw clone
  *            without CLONE_VM (a fork that runs no atfork handler).
+ * unmaps     four threads map, grow by mremap and unmap at once: the
+ *            kernel hands each the ranges the others just freed, and every
+ *            answer holds (a munmap's event is never applied after a later
+ *            mapping's in its range).
  * vma        MAP_FIXED_NOREPLACE collisions, MAP_FIXED over part of a
  *            mapping, munmap over several, mremap FIXED and DONTUNMAP,
  *            madvise, mlock, MADV_DONTFORK across fork, PR_SET_VMA names.
@@ -1168,6 +1172,15 @@ static void vma_dontfork(void)
 	munmap(whole, 4 * PAGE);
 }
 
+static void scenario_unmaps(void)
+{
+	struct crew c = {.n = 0};
+	crew_start(&c, map_churn, 4);
+	sleep_s(2);
+	crew_stop(&c);
+	check_clean("four threads mapping and unmapping at once");
+}
+
 static void scenario_vma(void)
 {
 	vma_collisions();
@@ -1302,7 +1315,7 @@ int main(int argc, char **argv)
 		void (*fn)(void);
 	} all[] = {{"dlopen", scenario_dlopen}, {"fork", scenario_fork}, {"spawn", scenario_spawn},
 		   {"signals", scenario_signals}, {"stacks", scenario_stacks}, {"clone", scenario_clone},
-		   {"vma", scenario_vma}, {"resync", scenario_resync}, {"growsdown", scenario_growsdown},
+		   {"unmaps", scenario_unmaps}, {"vma", scenario_vma}, {"resync", scenario_resync}, {"growsdown", scenario_growsdown},
 		   {"brk", scenario_brk}, {"selfcheck", scenario_selfcheck}, {"sigpark", scenario_sigpark}};
 	if (argc > 1 && !strcmp(argv[1], "exec")) {
 		scenario_exec(argc > 2 ? atoi(argv[2]) : 0);
