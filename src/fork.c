@@ -7,7 +7,7 @@
  * inside malloc holds an arena lock while its mapping call waits for the
  * index lock — a lock-order inversion (it deadlocked). So nothing is
  * taken before the fork. In the child, if no thread was changing the
- * index or the tiers at the fork (a lock held across an mremap's system
+ * index or the tiers at the fork (a lock held across a removal's system
  * call leaves the index whole) the state is consistent and kept;
  * otherwise the tiers are reset and the index is rebuilt from
  * /proc/self/maps (chunks allocated before the fork then answer at the

@@ -53,17 +53,16 @@ static long do_mmap(void *addr, size_t len, int prot, int flags, int fd, long of
 
 static long do_munmap(void *addr, size_t len, int *err)
 {
-	int removal = am_ev_munmap_begin((uintptr_t)addr, end_of(addr, len));
+	int removal = am_ev_removal_begin();
 	GUARD((uintptr_t)addr, end_of(addr, len));
 	long r = am_sys_forward(SYS_munmap, (long)addr, (long)len, 0, 0, 0, 0);
-	am_ev_munmap_made(removal);
 	if (!am_sys_failed(r)) {
 		int saved = *err;
 		am_ev_munmap(addr, len);
 		*err = saved;
 	}
 	UNGUARD();
-	am_ev_munmap_end(removal);
+	am_ev_removal_end(removal);
 	return r;
 }
 

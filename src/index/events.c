@@ -86,9 +86,3 @@ void am_ev_call_end(void) { am_index_call_end(); }
 int am_ev_removal_begin(void) { return am_index_hold(); }
 
 void am_ev_removal_end(int token) { am_index_release(token); }
-
-int am_ev_munmap_begin(uintptr_t lo, uintptr_t hi) { return am_index_munmap_begin(lo, hi); }
-
-void am_ev_munmap_made(int token) { am_index_munmap_made(token); }
-
-void am_ev_munmap_end(int token) { am_index_munmap_end(token); }

@@ -70,15 +70,9 @@ void am_ev_on_loader(void (*fn)(void));
  * before the change it followed). */
 void am_ev_call_begin(uintptr_t lo, uintptr_t hi);
 void am_ev_call_end(void);
-/* Bracket an mremap: begin before its system call, end after its
- * am_ev_* report (or its failure). See am_index_hold. */
+/* Bracket a removal (munmap, mremap): begin before its system call, end
+ * after its am_ev_* report (or its failure). See am_index_hold. */
 int am_ev_removal_begin(void);
 void am_ev_removal_end(int token); /* token: what begin returned */
-/* Bracket a munmap of [lo, hi): begin before its system call, made right
- * after it, end after its am_ev_munmap (or its failure). See
- * am_index_munmap_begin. */
-int am_ev_munmap_begin(uintptr_t lo, uintptr_t hi);
-void am_ev_munmap_made(int token); /* token: what begin returned */
-void am_ev_munmap_end(int token);
 
 #endif

@@ -22,7 +22,7 @@ struct am_index {
 	uintptr_t brk_start, brk_top; /* the brk heap as last seen; start 0 if unknown */
 	uintptr_t stack_top;          /* end of the main thread's stack ([stack]), or 0 */
 	uintptr_t stack_reach;        /* how far below stack_top it may grow (RLIMIT_STACK) */
-	int *holder;                  /* the holding thread's state, during an mremap's bracket */
+	int *holder;                  /* the holding thread's state, during a removal bracket */
 	uintptr_t dirty_lo, dirty_hi; /* where maps left the array since the last am_ix_settle */
 	size_t hint[2];               /* am_ix_first_above's last answers (any values: checked) */
 };
@@ -30,37 +30,14 @@ struct am_index {
 extern struct am_index am_ix;
 
 /* Enter/leave as the writer. begin fails (-1) on a thread already
- * writing or inside a munmap's system call (a signal handler's); inside
- * an mremap's bracket (am_index_hold) it takes no lock and end keeps it. */
+ * writing; inside a removal bracket (am_index_hold) it takes no lock and
+ * end keeps it. */
 int am_ix_begin(void);
 void am_ix_end(void);
-/* am_ix_begin for an event that changes [lo, hi) and may put maps into
- * [to_lo, to_hi); fails (-1) too for one a signal handler's call makes
- * over the range of a call it interrupted (its order with that call's own
- * event is unknown: mapindex.c). It first waits while a munmap of another
- * thread is in flight over [to_lo, to_hi) (empty for a plain unmap, which
- * waits for none: removals.c), and fails if it cannot. begin_event: the
- * same range for both. */
-int am_ix_begin_change(uintptr_t lo, uintptr_t hi, uintptr_t to_lo, uintptr_t to_hi);
+/* am_ix_begin for an event over [lo, hi); fails (-1) too for one a signal
+ * handler's call makes over the range of a call it interrupted (its
+ * order with that call's own event is unknown: mapindex.c). */
 int am_ix_begin_event(uintptr_t lo, uintptr_t hi);
-/* removals.c: waits while another thread's munmap in flight overlaps
- * [lo, hi); -1 if it may not wait or waited too long (the caller drops
- * its event; the munmaps are re-read after theirs). */
-int am_ix_await_removals(uintptr_t lo, uintptr_t hi);
-/* The writer holding the lock across an mremap, which cannot wait for a
- * munmap's event (that needs the lock): applies for them the munmaps of
- * other threads in flight over [lo, hi) (after their system calls), which
- * then skip their own (am_ix_removal_applied). */
-void am_ix_help_removals(uintptr_t lo, uintptr_t hi);
-/* Whether this thread's munmap in flight of [lo, hi) was applied by a
- * helper. */
-int am_ix_removal_applied(uintptr_t lo, uintptr_t hi);
-/* Around a walk of the maps, by the writer: no munmap of another thread
- * is inside its system call between them. */
-void am_ix_walk_begin(void);
-void am_ix_walk_end(void);
-/* In a forked child: no munmap is in flight. */
-void am_ix_removals_reset_child(void);
 /* An event that could not be applied (handler re-entry): counts it and
  * schedules a resync. Returns -1. */
 int am_ix_dropped(void);

@@ -351,10 +351,9 @@ int am_index_map(uintptr_t lo, uintptr_t hi, int prot, int flags, uint64_t off, 
 
 int am_index_unmap(uintptr_t lo, uintptr_t hi)
 {
-	if (!am_ix.ready || am_ix_begin_change(lo, hi, 0, 0) != 0)
+	if (!am_ix.ready || am_ix_begin_event(lo, hi) != 0)
 		return am_ix_dropped();
-	if (!am_ix_removal_applied(lo, hi)) /* else an mremap's writer applied it (removals.c) */
-		am_ix_unmap(am_page_down(lo), am_page_up(hi));
+	am_ix_unmap(am_page_down(lo), am_page_up(hi));
 	am_ix.events[AM_EV_MUNMAP]++;
 	am_ix_end();
 	return 0;

@@ -18,14 +18,12 @@
  * a query is wait-free unless a writer is active and never sees a record
  * torn. Writers allocate records only from the no-mmap tier, which makes
  * no system call. Two paths do make system calls under the lock, where
- * the lock must cover the kernel's change itself: an mremap's bracket
- * (am_index_hold: the system call runs while it is held, so no other
- * thread can index the ranges between the kernel's change and ours) and
- * the re-read of /proc/self/maps (resync.c: read, and plugs over holes
- * in loaded objects, while no event can interleave). Neither is on the
- * path of a query, which never waits for the lock. A munmap holds no lock
- * across its system call: it publishes its range, and another thread's
- * event over that range waits for the munmap's event (removals.c).
+ * the lock must cover the kernel's change itself: a removal's bracket
+ * (am_index_hold: munmap/mremap run while it is held, so no other thread
+ * can index the range between the kernel's change and ours) and the
+ * re-read of /proc/self/maps (resync.c: read, and plugs over holes in
+ * loaded objects, while no event can interleave). Neither is on the path
+ * of a query, which never waits for the lock.
  */
 #ifndef AM_INDEX_MAPINDEX_H
 #define AM_INDEX_MAPINDEX_H
@@ -136,25 +134,14 @@ uint64_t am_index_holes_plugged(void);
 void am_index_call_begin(uintptr_t lo, uintptr_t hi);
 void am_index_call_end(void);
 
-/* An mremap's bracket: the index lock is held from before the system
- * call until after its event is applied, so a mapping another thread
- * makes in the freed range — its system call necessarily later — is
- * applied after the move, never erased by it. Writers on this thread
- * inside the bracket proceed; others wait. No-ops before start-up and
- * when re-entered. */
+/* A removal's bracket (munmap, mremap): the index lock is held from
+ * before the system call until after its event is applied, so a mapping
+ * another thread makes in the freed range — its system call necessarily
+ * later — is applied after the removal, never erased by it. Writers on
+ * this thread inside the bracket proceed; others wait. No-ops before
+ * start-up and when re-entered. */
 int am_index_hold(void);           /* 1 if it took the lock: pass to release */
 void am_index_release(int held);
-
-/* A munmap's bracket, [lo, hi) what it takes away: begin before its
- * system call, made right after it, end after its event is applied (or
- * its failure). Until end, another thread's event that may map into
- * [lo, hi) waits (a mapping made in the freed range — its system call
- * necessarily later — is applied after the munmap, never erased by it);
- * between begin and made a walk of the maps waits. begin returns a token
- * for the other two. No-ops before start-up and when re-entered. */
-int am_index_munmap_begin(uintptr_t lo, uintptr_t hi);
-void am_index_munmap_made(int token);
-void am_index_munmap_end(int token);
 
 /* Reader, one attempt under a ticket from am_index_read_begin: copies the
  * map holding p into *out; 0 if found, -1 if not. Either answer stands
@@ -233,7 +220,7 @@ void am_index_forked_child(void);
 
 /* In a forked child: 1 if a thread of the parent was changing the index
  * at the fork, so its structures cannot be trusted. One that only held
- * its lock (across an mremap's system call, am_index_hold) left them
+ * its lock (across a removal's system call, am_index_hold) left them
  * whole: am_index_unlock_child frees the lock it held. */
 int am_index_held_at_fork(void);
 void am_index_unlock_child(void);

@@ -66,10 +66,11 @@ static uint32_t *leaf_of(uint32_t e) { return am_ref_ptr(e & ~LEAF); }
  * stays inside the no-mmap region (mapped), and the seqlock discards
  * whatever was read. */
 
-/* Entries [a, b) of a leaf point at ref. Plain stores, 8 entries at a
- * time (a mapping of 64 pages is 8 stores of 32 bytes, not 64 of 4): a
- * reader racing with them is discarded by the seqlock, as for the
- * records, and an aligned 4-byte entry is never seen torn. */
+/* Entries [a, b) of a leaf point at ref. Plain vector stores, 8 entries
+ * at a time (a mapping of 64 pages is 16 stores of 16 bytes without AVX,
+ * not 64 atomic ones of 4): a reader racing with them is discarded by
+ * the seqlock, as for the records, and an aligned 4-byte entry is never
+ * seen torn. */
 static void fill(uint32_t *leaf, size_t a, size_t b, uint32_t ref)
 {
 	typedef uint32_t eight __attribute__((vector_size(32), aligned(4), may_alias));

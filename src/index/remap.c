@@ -101,10 +101,9 @@ int am_index_remap(uintptr_t old, size_t old_len, uintptr_t new_addr, size_t new
 {
 	uintptr_t lo = old < new_addr ? old : new_addr;
 	uintptr_t hi = old + old_len > new_addr + new_len ? old + old_len : new_addr + new_len;
-	if (!am_ix.ready || am_ix_begin_change(lo, hi, new_addr, new_addr + new_len) != 0)
+	if (!am_ix.ready || am_ix_begin_event(lo, hi) != 0)
 		return am_ix_dropped();
 	old_len = am_page_up(old_len), new_len = am_page_up(new_len);
-	am_ix_help_removals(new_addr, new_addr + new_len); /* munmaps it may have followed */
 	if (new_addr != old)
 		remap_moved(old, old_len, new_addr, new_len, dontunmap);
 	else if (new_len < old_len)
@@ -126,9 +125,8 @@ static int one_map(uintptr_t lo, uintptr_t hi)
 int am_index_remap_failed(uintptr_t old, size_t len, uintptr_t new_addr)
 {
 	uintptr_t lo = old < new_addr ? old : new_addr, hi = (old > new_addr ? old : new_addr) + len;
-	if (!am_ix.ready || am_ix_begin_change(lo, hi, new_addr, new_addr + len) != 0)
+	if (!am_ix.ready || am_ix_begin_event(lo, hi) != 0)
 		return am_ix_dropped();
-	am_ix_help_removals(new_addr, new_addr + len);
 	if (!one_map(am_page_down(old), am_page_up(old + len)))
 		am_ix.resync_pending = 1; /* the kernel knows what it moved */
 	am_ix_end();

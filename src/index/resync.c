@@ -96,11 +96,7 @@ void am_index_prefork(void)
 	dl_iterate_phdr(collect_object, &(struct object_list){forked, &nforked});
 }
 
-void am_index_forked_child(void)
-{
-	am_ix_removals_reset_child();
-	__atomic_store_n(&use_forked, 1, __ATOMIC_RELEASE);
-}
+void am_index_forked_child(void) { __atomic_store_n(&use_forked, 1, __ATOMIC_RELEASE); }
 
 static struct object *object_at(uintptr_t a)
 {
@@ -343,7 +339,6 @@ static int resync_locked(int at_loader)
 {
 	uintptr_t prev_hi = 0;
 	collect_objects();
-	am_ix_walk_begin();
 	int rc = am_procmaps_read(apply_entry, &prev_hi);
 	if (rc == 0)
 		am_ix_unmap(prev_hi, AM_USER_TOP);
@@ -359,7 +354,6 @@ static int resync_locked(int at_loader)
 		if (at_loader && objects[i].is_new && objects[i].relro_lo < objects[i].relro_hi)
 			am_ix_protect(objects[i].relro_lo, objects[i].relro_hi, PROT_READ);
 	}
-	am_ix_walk_end();
 	am_ix.events[AM_EV_RESYNC]++;
 	return rc;
 }
@@ -413,7 +407,7 @@ int am_index_init(void)
 }
 
 /* A writer makes seq odd while it changes anything (internal.h); a lock
- * held with seq even is an mremap's bracket, or a writer before or after
+ * held with seq even is a removal's bracket, or a writer before or after
  * its change: the structures are whole. */
 int am_index_held_at_fork(void) { return am_ix.lock.state != 0 && (am_ix.seq & 1); }
 

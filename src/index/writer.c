@@ -4,14 +4,12 @@
  * One lock serialises writers; a writer makes am_ix.seq odd while it
  * changes anything, so lock-free readers retry (internal.h). A thread's
  * place in the protocol is its am_self.ix_state (sys/thread.h): out,
- * holding the lock across an mremap's system call (am_index_hold, the
- * structures consistent), writing, busy taking or giving back the lock,
- * or inside a munmap's system call (removals.c: a munmap holds no lock
- * across it; events wait for the munmaps they follow).
- * An event that finds its own thread already writing or inside a munmap's
- * system call (a signal handler interrupted it), or that may not block and
- * finds the lock held, is dropped and counted, and the next writer to
- * finish re-reads the maps (am_ix_dropped, resync_pending). Mapping calls are bracketed
+ * holding the lock across a removal's system call (am_index_hold, the
+ * structures consistent), writing, or busy taking or giving back the lock.
+ * An event that finds its own thread already writing (a signal handler
+ * interrupted the writer), or that may not block and finds the lock held,
+ * is dropped and counted, and the next writer to finish re-reads the maps
+ * (am_ix_dropped, resync_pending). Mapping calls are bracketed
  * (am_index_call_begin/end) so that a handler's event over the range of
  * the call it interrupted waits for that call's end. The debug build
  * validates the index at every writer's exit (sys/debug.h).
@@ -49,8 +47,8 @@ static int lock_index(void)
 int am_ix_begin(void)
 {
 	am_strat_index_entry();
-	if (am_self.ix_state == AM_IX_WRITING || am_self.ix_state == AM_IX_BUSY || am_self.ix_state == AM_IX_REMOVING)
-		return -1; /* a handler interrupted a writer or a munmap on this thread */
+	if (am_self.ix_state == AM_IX_WRITING || am_self.ix_state == AM_IX_BUSY)
+		return -1; /* a handler interrupted a writer on this thread */
 	int held = am_self.ix_state == AM_IX_HOLDING;
 	am_self.ix_state = AM_IX_WRITING;
 	__atomic_signal_fence(__ATOMIC_SEQ_CST);
@@ -101,22 +99,12 @@ static void end_writing(int keep_lock)
 
 void am_ix_end(void) { end_writing(am_ix.holder == &am_self.ix_state); }
 
-/* A handler's change over the range of the call it interrupted? */
-static int inside_interrupted_call(uintptr_t lo, uintptr_t hi)
+int am_ix_begin_event(uintptr_t lo, uintptr_t hi)
 {
-	return am_self.calls > 2 || (am_self.calls == 2 && lo < am_self.call_hi && am_self.call_lo < hi);
-}
-
-int am_ix_begin_change(uintptr_t lo, uintptr_t hi, uintptr_t to_lo, uintptr_t to_hi)
-{
-	if (inside_interrupted_call(lo, hi))
-		return -1;
-	if (to_lo < to_hi && am_self.ix_state == AM_IX_OUT && am_ix_await_removals(to_lo, to_hi) != 0)
-		return -1;
+	if (am_self.calls > 2 || (am_self.calls == 2 && lo < am_self.call_hi && am_self.call_lo < hi))
+		return -1; /* a handler's change over the interrupted call's range */
 	return am_ix_begin();
 }
-
-int am_ix_begin_event(uintptr_t lo, uintptr_t hi) { return am_ix_begin_change(lo, hi, lo, hi); }
 
 void am_index_call_begin(uintptr_t lo, uintptr_t hi)
 {

@@ -19,10 +19,9 @@
 /* The thread's relation to the mapping index (index/mapindex.c). */
 enum am_ix_state {
 	AM_IX_OUT,     /* not in it */
-	AM_IX_HOLDING, /* holding its lock across an mremap's system call */
+	AM_IX_HOLDING, /* holding its lock across a removal's system call */
 	AM_IX_WRITING, /* changing it */
-	AM_IX_BUSY,    /* taking or giving back the lock for an mremap */
-	AM_IX_REMOVING /* inside a munmap's system call (index/removals.c) */
+	AM_IX_BUSY     /* taking or giving back the lock for a removal */
 };
 
 struct am_thread {

@@ -64,9 +64,6 @@ void am_ev_mmap(void *addr, size_t len, int prot, int flags, int fd, long off, c
 
 int am_ev_removal_begin(void) { return 0; }
 void am_ev_removal_end(int token) { (void)token; }
-int am_ev_munmap_begin(uintptr_t lo, uintptr_t hi) { return (void)lo, (void)hi, 0; }
-void am_ev_munmap_made(int token) { (void)token; }
-void am_ev_munmap_end(int token) { (void)token; }
 void am_ev_call_begin(uintptr_t lo, uintptr_t hi) { (void)lo, (void)hi; }
 void am_ev_call_end(void) { errno = CLOBBER; }
 
