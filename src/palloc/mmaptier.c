@@ -134,7 +134,7 @@ static int grow(struct am_tier *t, size_t need, struct am_fresh *fresh)
 {
 	if (t->growing) {
 		wait_for_grower(t);
-		return 0; /* the caller retries with that thread's chunk */
+		return 1; /* the caller retries with that thread's chunk */
 	}
 	if (t->nchunks == AM_MMAP_MAX_CHUNKS)
 		return -1;

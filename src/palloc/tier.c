@@ -20,6 +20,8 @@
 #include "../sys/thread.h"
 
 
+#define GROW_WAITS 64 /* waits for other threads' growth before an allocation fails */
+
 static void free_locked(struct am_tier *t, void *p, struct am_release *rel);
 
 static void drain_deferred(struct am_tier *t)
@@ -108,10 +110,13 @@ static void *alloc_locked(struct am_tier *t, size_t n, size_t align, int zero)
 	void *p = engine_alloc(t, n, align);
 	/* the search rounds a request up to its class (< 1/32 more) */
 	size_t need = n + (n >> 4) + align + 2 * AM_TLSF_MIN_BLOCK;
-	for (int tries = 0; !p && n <= AM_TLSF_MAX_BLOCK / 2 && tries < 3; tries++) {
+	/* a wait for another thread's growth is not a try of ours: that
+	 * thread may take all it added, again and again while it grows */
+	for (int tries = 0, waits = 0; !p && n <= AM_TLSF_MAX_BLOCK / 2 && tries < 3 && waits < GROW_WAITS;) {
 		int grown = t->ops->grow(t, need, &fresh);
-		if (grown != 0)
+		if (grown < 0)
 			break;
+		tries += grown == 0, waits += grown == 1;
 		p = engine_alloc(t, n, align);
 	}
 	if (!p) {

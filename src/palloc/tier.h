@@ -39,11 +39,12 @@ struct am_fresh {
  * asks which tier it has):
  *   span        finds the span holding p; 0 if found;
  *   grow        adds at least `need` payload bytes of free memory; 0 and
- *               *fresh filled on success. The mmap tier leaves and
- *               re-enters the tier around its mmap; if another thread is
- *               already mapping a chunk it waits for that one instead
- *               (0 with nothing known fresh), so two threads short of
- *               memory at once map one chunk, not two;
+ *               *fresh filled on success, -1 on failure. The mmap tier
+ *               leaves and re-enters the tier around its mmap; if another
+ *               thread is already mapping a chunk it waits for that one
+ *               instead (1, nothing known fresh: that thread may use all
+ *               of it), so two threads short of memory at once map one
+ *               chunk, not two;
  *   after_free  after a free in span s, gives back what the tier's policy
  *               says to; the mmap tier fills *rel with a chunk to unmap
  *               after leaving (rel NULL: the caller cannot unmap now, the

@@ -388,6 +388,45 @@ static void test_concurrent_stress(void **state)
 	}
 }
 
+/* LIVE blocks made one after the other, then all freed. */
+static void *growth_thread(void *v)
+{
+	struct stress_arg *a = v;
+	enum { LIVE = 2048 };
+	static __thread void *p[LIVE];
+	for (unsigned k = 0; k < LIVE; k++)
+		a->errors += !(p[k] = am_palloc_malloc(a->t, stress_size(&a->seed) % 65536));
+	for (unsigned k = 0; k < LIVE; k++)
+		am_palloc_free(a->t, p[k]);
+	return NULL;
+}
+
+/* Two threads filling a fresh mmap tier at once, many times: the one
+ * waiting for the other's growth must not fail for it, though the other,
+ * which the tier's lock does not make wait its turn, may take all it
+ * added before the waiter gets in. */
+static void test_concurrent_growth(void **state)
+{
+	(void)state;
+	long rounds = (long)(100 * scale());
+	for (long r = 0; r < rounds; r++) {
+		struct am_tier t;
+		am_mmaptier_init(&t);
+		pthread_t th[2];
+		struct stress_arg a[2];
+		for (int i = 0; i < 2; i++) {
+			a[i] = (struct stress_arg){&t, (unsigned)(r * 2 + i) * 104729 + 3, 1, 0};
+			pthread_create(&th[i], NULL, growth_thread, &a[i]);
+		}
+		for (int i = 0; i < 2; i++) {
+			pthread_join(th[i], NULL);
+			assert_int_equal(a[i].errors, 0);
+		}
+		assert_int_equal(am_palloc_validate(&t), 0);
+		am_tier_destroy(&t);
+	}
+}
+
 static void test_forked_child(void **state)
 {
 	(void)state;
@@ -432,6 +471,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_reentry_from_handler, setup_both, teardown_both),
 		cmocka_unit_test_setup_teardown(test_owns, setup_both, teardown_both),
 		cmocka_unit_test_setup_teardown(test_concurrent_stress, setup_both, teardown_both),
+		cmocka_unit_test(test_concurrent_growth),
 		cmocka_unit_test_setup_teardown(test_forked_child, setup_both, teardown_both),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
