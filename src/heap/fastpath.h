@@ -52,6 +52,9 @@ static inline struct am_leaf_cache *am_leaf_slot(uintptr_t a)
 	uintptr_t k = a >> AM_LEAF_SHIFT;
 	return &am_leaf_cache[(k ^ k >> 2 ^ k >> 6) % AM_LEAF_SLOTS];
 }
+
+/* Whether cache entry c covers chunk address a (its epoch aside). */
+static inline int am_leaf_covers(const struct am_leaf_cache *c, uintptr_t a) { return a - c->lo < c->hi - c->lo; }
 /* Bumped whenever an arena's bitmap retires: every cached leaf is stale. */
 extern unsigned am_heap_epoch;
 
@@ -90,7 +93,7 @@ static inline uint64_t *am_leaf_lookup(uintptr_t a, size_t *bit)
 	if (__builtin_expect(am_lane_find(a, &leaf, bit), 1))
 		return leaf;
 	const struct am_leaf_cache *c = am_leaf_slot(a);
-	if (__builtin_expect(a - c->lo < c->hi - c->lo, 1) &&
+	if (__builtin_expect(am_leaf_covers(c, a), 1) &&
 	    __atomic_load_n(&am_heap_epoch, __ATOMIC_ACQUIRE) == c->epoch) {
 		*bit = (a - c->lo) / 16;
 		return c->leaf;

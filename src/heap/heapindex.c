@@ -177,18 +177,12 @@ static struct am_heapmeta *meta_for(uintptr_t a, int make)
 
 const struct am_heapmeta *am_heap_meta_at(uintptr_t a) { return meta_for(a, 0); }
 
-/* Whether cache entry c holds a's leaf, valid in `epoch`. */
-static int caches(const struct am_leaf_cache *c, uintptr_t a, unsigned epoch)
-{
-	return a - c->lo < c->hi - c->lo && c->epoch == epoch;
-}
-
 uint64_t *am_heap_leaf_slow(uintptr_t a, int make, size_t *bit)
 {
 	/* read first: a retirement during the lookup makes the entry stale */
 	unsigned epoch = __atomic_load_n(&am_heap_epoch, __ATOMIC_ACQUIRE);
 	struct am_leaf_cache *c = am_leaf_slot(a), *v = &am_leaf_victim[c - am_leaf_cache], was = *c;
-	if (caches(v, a, epoch)) {
+	if (am_leaf_covers(v, a) && v->epoch == epoch) {
 		*c = *v, *v = was;
 		*bit = (a - c->lo) / UNIT;
 		return c->leaf;
